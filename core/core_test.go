@@ -1,0 +1,27 @@
+package core
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/coredns/coredns/core/dnsserver"
+)
+
+func TestDirectiveOrder(t *testing.T) {
+	i := slices.Index(dnsserver.Directives, "clusterdns")
+	if i < 0 || dnsserver.Directives[i+1] != Anchor {
+		t.Fatalf("clusterdns at %d, want directly before %s: %v", i, Anchor, dnsserver.Directives)
+	}
+	if err := insertDirective(); err != nil || slices.Index(dnsserver.Directives, "clusterdns") != i {
+		t.Fatalf("second insert changed the order or failed: %v", err)
+	}
+}
+
+func TestMissingAnchor(t *testing.T) {
+	saved := dnsserver.Directives
+	defer func() { dnsserver.Directives = saved }()
+	dnsserver.Directives = []string{"forward"}
+	if err := insertDirective(); err == nil {
+		t.Fatal("no error without the anchor")
+	}
+}

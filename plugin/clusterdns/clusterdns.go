@@ -1,0 +1,56 @@
+// Package clusterdns serves the Kubernetes cluster zone from a precomputed index: every
+// answer is built when informer events arrive, and a query is one lookup in an immutable
+// snapshot.
+package clusterdns
+
+import (
+	"context"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/index"
+
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/pkg/fall"
+	"github.com/coredns/coredns/request"
+
+	"github.com/miekg/dns"
+)
+
+const name = "clusterdns"
+
+// Upstreamer resolves CNAME targets outside the cluster zone (plugin/pkg/upstream).
+type Upstreamer interface {
+	Lookup(ctx context.Context, state request.Request, name string, typ uint16) (*dns.Msg, error)
+}
+
+// ClusterDNS is the handler of one clusterdns block.
+type ClusterDNS struct {
+	Next     plugin.Handler
+	Zones    []string // lowercase, fully qualified; forward and reverse
+	Fall     fall.F
+	TTL      uint32
+	Upstream Upstreamer
+
+	index *index.Index
+	cfg   *config
+}
+
+// ServeDNS implements plugin.Handler.
+func (c *ClusterDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	state := request.Request{W: w, Req: r}
+	zone := plugin.Zones(c.Zones).Matches(state.Name())
+	if zone == "" {
+		return plugin.NextOrFailure(c.Name(), c.Next, ctx, w, r)
+	}
+	if t := state.QType(); t == dns.TypeAXFR || t == dns.TypeIXFR {
+		return dns.RcodeRefused, nil
+	}
+	m := c.answer(ctx, state, zone, c.index.Snapshot())
+	if m.Rcode == dns.RcodeNameError && c.Fall.Through(state.Name()) {
+		return plugin.NextOrFailure(c.Name(), c.Next, ctx, w, r)
+	}
+	w.WriteMsg(m)
+	return dns.RcodeSuccess, nil
+}
+
+// Name implements plugin.Handler.
+func (c *ClusterDNS) Name() string { return name }

@@ -1,0 +1,202 @@
+// Package kube feeds a model.Store from a Kubernetes API server with informers: resync off,
+// every object converted to its small model form by the informer's transform, so the
+// informer cache and the Store share the same few bytes per object.
+package kube
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
+
+	"github.com/coredns/coredns/coremain"
+	clog "github.com/coredns/coredns/plugin/pkg/log"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+var log = clog.NewWithPlugin("clusterdns")
+
+// Config says how to reach the API server. All empty means in-cluster.
+type Config struct {
+	Kubeconfig string
+	Context    string
+	Endpoint   string
+}
+
+// Source is a running set of informers for one API server.
+type Source struct {
+	store  *model.Store
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Store returns the Store the informers write.
+func (s *Source) Store() *model.Store { return s.store }
+
+// Stop stops the informers and waits for them.
+func (s *Source) Stop() {
+	s.cancel()
+	<-s.done
+}
+
+// Start creates the informers and starts them; the Store is marked synced once every
+// handler has seen the initial list.
+func Start(cfg Config) (*Source, error) {
+	rc, err := restConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	rc.ContentType = "application/vnd.kubernetes.protobuf"
+	rc.UserAgent = fmt.Sprintf("clusterdns (CoreDNS %s; %s/%s)", coremain.CoreVersion, runtime.GOOS, runtime.GOARCH)
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Source{store: model.NewStore(), cancel: cancel, done: make(chan struct{})}
+	st := s.store
+
+	informers := []struct {
+		lw       *cache.ListWatch
+		obj      k8sruntime.Object
+		conv     func(any) any
+		onUpsert func(any)
+		onDelete func(model.Key)
+	}{
+		{
+			lw: &cache.ListWatch{
+				ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (k8sruntime.Object, error) {
+					return cs.CoreV1().Services(corev1.NamespaceAll).List(ctx, o)
+				},
+				WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+					return cs.CoreV1().Services(corev1.NamespaceAll).Watch(ctx, o)
+				},
+			},
+			obj: &corev1.Service{},
+			conv: func(o any) any {
+				if s, ok := o.(*corev1.Service); ok {
+					return model.ServiceFromAPI(s)
+				}
+				return o // tombstones and objects already converted
+			},
+			onUpsert: func(o any) { st.UpsertService(o.(*model.Service)) },
+			onDelete: st.DeleteService,
+		},
+		{
+			lw: &cache.ListWatch{
+				ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (k8sruntime.Object, error) {
+					return cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).List(ctx, o)
+				},
+				WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+					return cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).Watch(ctx, o)
+				},
+			},
+			obj: &discoveryv1.EndpointSlice{},
+			conv: func(o any) any {
+				if s, ok := o.(*discoveryv1.EndpointSlice); ok {
+					return model.EndpointSliceFromAPI(s)
+				}
+				return o
+			},
+			onUpsert: func(o any) { st.UpsertSlice(o.(*model.EndpointSlice)) },
+			onDelete: st.DeleteSlice,
+		},
+		{
+			lw: &cache.ListWatch{
+				ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (k8sruntime.Object, error) {
+					return cs.CoreV1().Namespaces().List(ctx, o)
+				},
+				WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+					return cs.CoreV1().Namespaces().Watch(ctx, o)
+				},
+			},
+			obj: &corev1.Namespace{},
+			conv: func(o any) any {
+				if n, ok := o.(*corev1.Namespace); ok {
+					return model.NamespaceFromAPI(n)
+				}
+				return o
+			},
+			onUpsert: func(o any) { st.SetNamespace(o.(*model.Namespace).Name, true) },
+			onDelete: func(k model.Key) { st.SetNamespace(k.Name, false) },
+		},
+	}
+
+	var synced []cache.InformerSynced
+	var started []func()
+	for _, in := range informers {
+		inf := cache.NewSharedIndexInformerWithOptions(in.lw, in.obj, cache.SharedIndexInformerOptions{})
+		conv := in.conv
+		if err := inf.SetTransform(func(o any) (any, error) { return conv(o), nil }); err != nil {
+			cancel()
+			return nil, err
+		}
+		onUpsert, onDelete := in.onUpsert, in.onDelete
+		reg, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    func(o any) { onUpsert(o) },
+			UpdateFunc: func(_, o any) { onUpsert(o) },
+			DeleteFunc: func(o any) {
+				if t, ok := o.(cache.DeletedFinalStateUnknown); ok {
+					o = t.Obj
+				}
+				if m, ok := o.(metav1.Object); ok {
+					onDelete(model.Key{Namespace: m.GetNamespace(), Name: m.GetName()})
+				}
+			},
+		})
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		synced = append(synced, reg.HasSynced)
+		started = append(started, func() { inf.RunWithContext(ctx) })
+	}
+	running := make(chan struct{}, len(started))
+	for _, run := range started {
+		go func() { run(); running <- struct{}{} }()
+	}
+	go func() {
+		if cache.WaitForCacheSync(ctx.Done(), synced...) {
+			st.SetSynced()
+			log.Infof("indexed the initial state of %s", rc.Host)
+		}
+	}()
+	go func() {
+		for range started {
+			<-running
+		}
+		close(s.done)
+	}()
+	return s, nil
+}
+
+func restConfig(cfg Config) (*rest.Config, error) {
+	switch {
+	case cfg.Kubeconfig != "":
+		rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: cfg.Kubeconfig}
+		over := &clientcmd.ConfigOverrides{CurrentContext: cfg.Context}
+		over.ClusterInfo.Server = cfg.Endpoint
+		rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, over).ClientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("kubeconfig %s: %w", cfg.Kubeconfig, err)
+		}
+		return rc, nil
+	case cfg.Endpoint != "":
+		return &rest.Config{Host: cfg.Endpoint}, nil
+	default:
+		rc, err := rest.InClusterConfig()
+		if err != nil {
+			return nil, fmt.Errorf("in-cluster config (give kubeconfig or endpoint when running outside a cluster): %w", err)
+		}
+		return rc, nil
+	}
+}

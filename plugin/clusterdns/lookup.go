@@ -1,0 +1,243 @@
+package clusterdns
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strings"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/index"
+
+	"github.com/coredns/coredns/plugin/pkg/dnsutil"
+	"github.com/coredns/coredns/request"
+
+	"github.com/miekg/dns"
+)
+
+// maxCNAMEChain bounds CNAME chains followed inside the cluster zone, as CoreDNS does.
+const maxCNAMEChain = 10
+
+// answer builds the whole reply for a query in zone (lowercase) from one snapshot.
+func (c *ClusterDNS) answer(ctx context.Context, state request.Request, zone string, snap *index.Snapshot) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetReply(state.Req)
+	m.Authoritative = true
+	qname, lname := state.QName(), state.Name()
+	// names in answers keep the case the client used, also for the zone part (as CoreDNS)
+	qzone := qname[len(qname)-len(zone):]
+	if !snap.Synced {
+		m.Rcode = dns.RcodeServerFailure
+		m.Ns = []dns.RR{c.soa(qzone, snap)}
+		return m
+	}
+	qtype := state.QType()
+	if lname == zone {
+		switch qtype {
+		case dns.TypeSOA:
+			m.Answer = []dns.RR{c.soa(qzone, snap)}
+		case dns.TypeNS:
+			m.Answer, m.Extra = c.ns(qname, qzone, snap)
+		}
+		return c.finish(m, qzone, snap)
+	}
+	var node *index.Node
+	if isReverse(zone) {
+		node = snap.Get(lname)
+	} else {
+		rel := lname[:len(lname)-len(zone)-1]
+		node = snap.Get(rel)
+		if node == nil {
+			node = c.synthesize(rel, snap)
+		}
+	}
+	if node == nil {
+		m.Rcode = dns.RcodeNameError
+		m.Ns = []dns.RR{c.soa(qzone, snap)}
+		return m
+	}
+	hdr := dns.RR_Header{Name: qname, Class: dns.ClassINET, Ttl: c.TTL}
+	switch qtype {
+	case dns.TypeA, dns.TypeAAAA:
+		if node.CNAME != "" {
+			m.Answer, m.Truncated = c.chase(ctx, state, zone, node.CNAME, qtype, snap)
+			break
+		}
+		m.Answer = addresses(hdr, node, qtype)
+	case dns.TypeSRV:
+		m.Answer, m.Extra = c.srv(hdr, qzone, node)
+	case dns.TypeTXT:
+		if node.TXT != "" {
+			hdr.Rrtype, hdr.Ttl = dns.TypeTXT, 28800
+			m.Answer = []dns.RR{&dns.TXT{Hdr: hdr, Txt: []string{node.TXT}}}
+		}
+	case dns.TypeCNAME:
+		if node.CNAME != "" {
+			hdr.Rrtype = dns.TypeCNAME
+			m.Answer = []dns.RR{&dns.CNAME{Hdr: hdr, Target: node.CNAME}}
+		}
+	case dns.TypePTR:
+		hdr.Rrtype = dns.TypePTR
+		for _, t := range node.PTR {
+			m.Answer = append(m.Answer, &dns.PTR{Hdr: hdr, Ptr: t})
+		}
+	}
+	return c.finish(m, qzone, snap)
+}
+
+// finish turns an empty answer into NODATA: NOERROR with the SOA in the authority section.
+func (c *ClusterDNS) finish(m *dns.Msg, qzone string, snap *index.Snapshot) *dns.Msg {
+	if len(m.Answer) == 0 {
+		m.Ns = []dns.RR{c.soa(qzone, snap)}
+	}
+	return m
+}
+
+func addresses(hdr dns.RR_Header, node *index.Node, qtype uint16) []dns.RR {
+	ips := node.A
+	if qtype == dns.TypeAAAA {
+		ips = node.AAAA
+	}
+	if len(ips) == 0 {
+		return nil
+	}
+	rrs := make([]dns.RR, len(ips))
+	for i, ip := range ips {
+		rrs[i] = addressRR(hdr, ip)
+	}
+	return rrs
+}
+
+func addressRR(hdr dns.RR_Header, ip netip.Addr) dns.RR {
+	if ip.Is4() {
+		hdr.Rrtype = dns.TypeA
+		a := ip.As4()
+		return &dns.A{Hdr: hdr, A: net.IP(a[:])}
+	}
+	hdr.Rrtype = dns.TypeAAAA
+	a := ip.As16()
+	return &dns.AAAA{Hdr: hdr, AAAA: net.IP(a[:])}
+}
+
+func (c *ClusterDNS) srv(hdr dns.RR_Header, qzone string, node *index.Node) (answer, extra []dns.RR) {
+	if len(node.SRV) == 0 {
+		return nil, nil
+	}
+	hdr.Rrtype = dns.TypeSRV
+	answer = make([]dns.RR, len(node.SRV))
+	for i, s := range node.SRV {
+		answer[i] = &dns.SRV{Hdr: hdr, Weight: s.Weight, Port: s.Port, Target: s.Target + qzone}
+	}
+	extra = make([]dns.RR, len(node.Extra))
+	for i, a := range node.Extra {
+		extra[i] = addressRR(dns.RR_Header{Name: a.Target + qzone, Class: dns.ClassINET, Ttl: c.TTL}, a.IP)
+	}
+	return answer, extra
+}
+
+// chase answers an ExternalName: the CNAME plus the target's addresses, from the snapshot
+// when the target is in this zone, else through the server (plugin/pkg/upstream), as
+// CoreDNS does. A target whose addresses cannot be found leaves the answer empty.
+func (c *ClusterDNS) chase(ctx context.Context, state request.Request, zone, target string, qtype uint16, snap *index.Snapshot) ([]dns.RR, bool) {
+	owner := state.QName()
+	var chain []dns.RR
+	for range maxCNAMEChain {
+		if dns.IsSubDomain(strings.ToLower(owner), strings.ToLower(target)) {
+			return nil, false // a target below its own name would loop
+		}
+		chain = append(chain, &dns.CNAME{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: c.TTL}, Target: target})
+		lt := strings.ToLower(target)
+		if lt == zone {
+			return nil, false // the apex has no addresses
+		}
+		if !dns.IsSubDomain(zone, lt) {
+			if c.Upstream == nil {
+				return nil, false
+			}
+			resp, err := c.Upstream.Lookup(ctx, state, target, qtype)
+			if err != nil || resp == nil {
+				return nil, false
+			}
+			return append(chain, resp.Answer...), resp.Truncated
+		}
+		next := snap.Get(lt[:len(lt)-len(zone)-1])
+		if next == nil {
+			return nil, false
+		}
+		if next.CNAME == "" {
+			rrs := addresses(dns.RR_Header{Name: target, Class: dns.ClassINET, Ttl: c.TTL}, next, qtype)
+			if len(rrs) == 0 {
+				return nil, false
+			}
+			return append(chain, rrs...), false
+		}
+		owner, target = target, next.CNAME
+	}
+	return nil, false
+}
+
+func (c *ClusterDNS) soa(qzone string, snap *index.Snapshot) dns.RR {
+	return &dns.SOA{
+		Hdr:     dns.RR_Header{Name: qzone, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: min(c.TTL, 300)},
+		Ns:      dnsutil.Join("ns.dns", qzone),
+		Mbox:    dnsutil.Join("hostmaster", qzone),
+		Serial:  snap.Serial,
+		Refresh: 7200, Retry: 1800, Expire: 86400,
+		Minttl: c.TTL,
+	}
+}
+
+func (c *ClusterDNS) ns(qname, qzone string, snap *index.Snapshot) (answer, extra []dns.RR) {
+	seen := map[string]bool{}
+	for _, a := range snap.NS {
+		target := a.Target + qzone
+		extra = append(extra, addressRR(dns.RR_Header{Name: target, Class: dns.ClassINET, Ttl: c.TTL}, a.IP))
+		if !seen[target] {
+			seen[target] = true
+			answer = append(answer, &dns.NS{Hdr: dns.RR_Header{Name: qname, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: c.TTL}, Ns: target})
+		}
+	}
+	return answer, extra
+}
+
+// synthesize answers the names that are not stored: ns.dns, pod names in insecure mode, and
+// _port._proto names written without underscores, which CoreDNS accepts.
+func (c *ClusterDNS) synthesize(rel string, snap *index.Snapshot) *index.Node {
+	if rel == "ns.dns" {
+		n := &index.Node{}
+		for _, a := range snap.NS {
+			if a.IP.Is4() {
+				n.A = append(n.A, a.IP)
+			} else {
+				n.AAAA = append(n.AAAA, a.IP)
+			}
+		}
+		return n
+	}
+	labels := strings.Split(rel, ".")
+	switch {
+	case len(labels) == 3 && labels[2] == "pod" && c.cfg.podsInsecure:
+		if snap.Get(labels[1]+".pod") == nil {
+			return nil
+		}
+		return podNode(labels[0])
+	case len(labels) == 5 && labels[4] == "svc" && (!strings.HasPrefix(labels[0], "_") || !strings.HasPrefix(labels[1], "_")):
+		return snap.Get("_" + strings.TrimPrefix(labels[0], "_") + "._" + strings.TrimPrefix(labels[1], "_") + "." + strings.Join(labels[2:], "."))
+	}
+	return nil
+}
+
+// podNode parses a pod name (1-2-3-4, or an IPv6 address with dashes) as CoreDNS does.
+func podNode(label string) *index.Node {
+	s := strings.ReplaceAll(label, "-", ":")
+	if strings.Count(label, "-") == 3 && !strings.Contains(label, "--") {
+		s = strings.ReplaceAll(label, "-", ".")
+	}
+	ip, err := netip.ParseAddr(s)
+	if err != nil {
+		return nil
+	}
+	if ip.Is4() || ip.Is4In6() {
+		return &index.Node{A: []netip.Addr{ip.Unmap()}}
+	}
+	return &index.Node{AAAA: []netip.Addr{ip}}
+}

@@ -1,0 +1,280 @@
+// Package manifest feeds a model.Store from YAML or JSON manifest files, as `kubectl get -o
+// yaml` writes them (multi-document files and kind: List), so clusterdns runs without a
+// cluster. Files are re-read when their content changes; a file that no longer parses keeps
+// its last good objects, and the error names the file and the document.
+package manifest
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
+
+	clog "github.com/coredns/coredns/plugin/pkg/log"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+)
+
+var log = clog.NewWithPlugin("clusterdns")
+
+// namespaces every cluster has; objects may live there without a Namespace manifest.
+var builtinNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
+
+// Objects is what a set of manifests declares.
+type Objects struct {
+	Services   []*model.Service
+	Slices     []*model.EndpointSlice
+	Namespaces []string
+}
+
+// Source watches manifest files.
+type Source struct {
+	store *model.Store
+	paths []string
+	files map[string]*file
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+}
+
+type file struct {
+	sum  [32]byte
+	objs Objects // the last good content
+}
+
+// Store returns the Store the manifests are written to.
+func (s *Source) Store() *model.Store { return s.store }
+
+// Stop stops watching.
+func (s *Source) Stop() {
+	s.once.Do(func() { close(s.stop) })
+	<-s.done
+}
+
+// Start reads paths (files or directories) and re-reads them every poll interval.
+// A path that does not exist is an error; a file that does not parse is logged.
+func Start(paths []string, poll time.Duration) (*Source, error) {
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("manifests: %w", err)
+		}
+	}
+	s := &Source{store: model.NewStore(), paths: paths, files: map[string]*file{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	s.Reload()
+	s.store.SetSynced()
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(poll)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-t.C:
+				s.Reload()
+			}
+		}
+	}()
+	return s, nil
+}
+
+// Reload reads every file again and applies what changed.
+func (s *Source) Reload() {
+	names, err := expand(s.paths)
+	if err != nil {
+		log.Errorf("manifests: %v; keeping the last good state", err)
+		return
+	}
+	changed := false
+	seen := map[string]bool{}
+	for _, name := range names {
+		seen[name] = true
+		data, err := os.ReadFile(name)
+		if err != nil {
+			log.Errorf("%s: %v; keeping its last good objects", name, err)
+			continue
+		}
+		sum := sha256.Sum256(data)
+		f := s.files[name]
+		if f != nil && f.sum == sum {
+			continue
+		}
+		if f == nil {
+			f = &file{}
+			s.files[name] = f
+		}
+		f.sum = sum
+		objs, err := Parse(name, data)
+		if err != nil {
+			log.Errorf("%v; keeping the last good objects of %s", err, name)
+			continue
+		}
+		f.objs, changed = objs, true
+	}
+	for name := range s.files {
+		if !seen[name] {
+			delete(s.files, name)
+			changed = true
+		}
+	}
+	if changed || len(s.files) == 0 {
+		all := Objects{Namespaces: slices.Clone(builtinNamespaces)}
+		for _, name := range slices.Sorted(func(yield func(string) bool) {
+			for n := range s.files {
+				if !yield(n) {
+					return
+				}
+			}
+		}) {
+			o := s.files[name].objs
+			all.Services = append(all.Services, o.Services...)
+			all.Slices = append(all.Slices, o.Slices...)
+			all.Namespaces = append(all.Namespaces, o.Namespaces...)
+		}
+		slices.Sort(all.Namespaces)
+		s.store.Replace(all.Services, all.Slices, slices.Compact(all.Namespaces))
+	}
+}
+
+// expand lists the manifest files under paths: files as given, directories walked for
+// .yaml, .yml and .json files, skipping hidden entries (a mounted ConfigMap's ..data).
+func expand(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(d.Name(), ".") && path != p {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			switch strings.ToLower(filepath.Ext(path)) {
+			case ".yaml", ".yml", ".json":
+				if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+					out = append(out, path)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Parse reads the objects of one file. Kinds DNS does not use are skipped.
+func Parse(name string, data []byte) (Objects, error) {
+	var objs Objects
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for doc := 1; ; doc++ {
+		raw, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return Objects{}, fmt.Errorf("%s: document %d: %w", name, doc, err)
+		}
+		if len(bytes.TrimSpace(raw)) == 0 {
+			continue
+		}
+		js, err := yaml.YAMLToJSON(raw)
+		if err != nil {
+			return Objects{}, fmt.Errorf("%s: document %d: %w", name, doc, err)
+		}
+		if err := objs.add(js); err != nil {
+			return Objects{}, fmt.Errorf("%s: document %d: %w", name, doc, err)
+		}
+	}
+	return objs, nil
+}
+
+func (o *Objects) add(js []byte) error {
+	if string(bytes.TrimSpace(js)) == "null" {
+		return nil // a document holding only comments
+	}
+	var tm metav1.TypeMeta
+	if err := json.Unmarshal(js, &tm); err != nil {
+		return err
+	}
+	switch {
+	case tm.Kind == "Service":
+		var s corev1.Service
+		if err := decode(js, &s, &s.ObjectMeta); err != nil {
+			return err
+		}
+		o.Services = append(o.Services, model.ServiceFromAPI(&s))
+		o.Namespaces = append(o.Namespaces, s.Namespace)
+	case tm.Kind == "EndpointSlice":
+		var s discoveryv1.EndpointSlice
+		if err := decode(js, &s, &s.ObjectMeta); err != nil {
+			return err
+		}
+		if s.Labels[discoveryv1.LabelServiceName] == "" {
+			return fmt.Errorf("EndpointSlice %s/%s has no %s label", s.Namespace, s.Name, discoveryv1.LabelServiceName)
+		}
+		o.Slices = append(o.Slices, model.EndpointSliceFromAPI(&s))
+		o.Namespaces = append(o.Namespaces, s.Namespace)
+	case tm.Kind == "Namespace":
+		var n corev1.Namespace
+		if err := json.Unmarshal(js, &n); err != nil {
+			return err
+		}
+		if n.Name == "" {
+			return errors.New("Namespace without metadata.name")
+		}
+		o.Namespaces = append(o.Namespaces, n.Name)
+	case strings.HasSuffix(tm.Kind, "List"):
+		var l struct{ Items []json.RawMessage }
+		if err := json.Unmarshal(js, &l); err != nil {
+			return err
+		}
+		for i, item := range l.Items {
+			if err := o.add(item); err != nil {
+				return fmt.Errorf("item %d: %w", i, err)
+			}
+		}
+	}
+	return nil
+}
+
+// decode unmarshals a namespaced object, defaulting its namespace as kubectl does.
+func decode(js []byte, obj any, meta *metav1.ObjectMeta) error {
+	if err := json.Unmarshal(js, obj); err != nil {
+		return err
+	}
+	if meta.Name == "" {
+		return errors.New("object without metadata.name")
+	}
+	if meta.Namespace == "" {
+		meta.Namespace = corev1.NamespaceDefault
+	}
+	return nil
+}

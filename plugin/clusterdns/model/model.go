@@ -1,0 +1,148 @@
+// Package model holds the parts of Kubernetes objects that DNS needs, in a form that is
+// cheap to keep for every object of a cluster. Sources (informers, manifest files) convert
+// API objects with the *FromAPI functions and write them to a Store; indexes read the Store.
+package model
+
+import (
+	"net/netip"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Key names a namespaced object.
+type Key struct{ Namespace, Name string }
+
+func (k Key) String() string { return k.Namespace + "/" + k.Name }
+
+// Port is a service or endpoint port. Port is -1 when the API object leaves it unset.
+type Port struct {
+	Name     string
+	Protocol string // as in the API: TCP, UDP, SCTP
+	Port     int32
+}
+
+// Service is what DNS needs of a core/v1 Service.
+// ObjectMeta carries only name, namespace and resourceVersion (and, later, DNS annotations).
+type Service struct {
+	metav1.ObjectMeta
+	Headless     bool
+	ClusterIPs   []netip.Addr // empty when headless or for ExternalName
+	ExternalName string       // set for type ExternalName
+	Ports        []Port
+}
+
+// Endpoint is one served endpoint: ready, and not terminating.
+type Endpoint struct {
+	Addresses []netip.Addr
+	Hostname  string
+}
+
+// EndpointSlice is what DNS needs of a discovery/v1 EndpointSlice.
+type EndpointSlice struct {
+	metav1.ObjectMeta
+	Service   string // the kubernetes.io/service-name label
+	Ports     []Port
+	Endpoints []Endpoint
+}
+
+// Namespace records that a namespace exists.
+type Namespace struct {
+	metav1.ObjectMeta
+}
+
+// ServiceKey returns the Key of the Service the slice belongs to.
+func (s *EndpointSlice) ServiceKey() Key { return Key{s.Namespace, s.Service} }
+
+// ServiceFromAPI converts a Service. IPs that do not parse are dropped.
+func ServiceFromAPI(s *corev1.Service) *Service {
+	out := &Service{ObjectMeta: trimMeta(&s.ObjectMeta)}
+	switch {
+	case s.Spec.Type == corev1.ServiceTypeExternalName:
+		out.ExternalName = s.Spec.ExternalName
+	case s.Spec.ClusterIP == corev1.ClusterIPNone:
+		out.Headless = true
+	default:
+		ips := s.Spec.ClusterIPs
+		if len(ips) == 0 && s.Spec.ClusterIP != "" {
+			ips = []string{s.Spec.ClusterIP}
+		}
+		for _, ip := range ips {
+			if a, err := netip.ParseAddr(ip); err == nil {
+				out.ClusterIPs = append(out.ClusterIPs, a.Unmap())
+			}
+		}
+	}
+	for _, p := range s.Spec.Ports {
+		out.Ports = append(out.Ports, Port{Name: p.Name, Protocol: string(p.Protocol), Port: p.Port})
+	}
+	return out
+}
+
+// EndpointSliceFromAPI converts an EndpointSlice, keeping only served endpoints: ready
+// (an unset condition counts as ready, as the API documents) and not terminating.
+// publishNotReadyAddresses needs no code here: the EndpointSlice controller then reports
+// such endpoints as ready.
+func EndpointSliceFromAPI(s *discoveryv1.EndpointSlice) *EndpointSlice {
+	out := &EndpointSlice{ObjectMeta: trimMeta(&s.ObjectMeta), Service: s.Labels[discoveryv1.LabelServiceName]}
+	for _, p := range s.Ports {
+		port := Port{Port: -1}
+		if p.Name != nil {
+			port.Name = *p.Name
+		}
+		if p.Protocol != nil {
+			port.Protocol = string(*p.Protocol)
+		}
+		if p.Port != nil {
+			port.Port = *p.Port
+		}
+		out.Ports = append(out.Ports, port)
+	}
+	for _, e := range s.Endpoints {
+		if (e.Conditions.Ready != nil && !*e.Conditions.Ready) || (e.Conditions.Terminating != nil && *e.Conditions.Terminating) {
+			continue
+		}
+		ep := Endpoint{}
+		if e.Hostname != nil {
+			ep.Hostname = strings.ToLower(*e.Hostname)
+		}
+		for _, a := range e.Addresses {
+			if ip, err := netip.ParseAddr(a); err == nil {
+				ep.Addresses = append(ep.Addresses, ip.Unmap())
+			}
+		}
+		if len(ep.Addresses) > 0 {
+			out.Endpoints = append(out.Endpoints, ep)
+		}
+	}
+	return out
+}
+
+// NamespaceFromAPI converts a Namespace.
+func NamespaceFromAPI(n *corev1.Namespace) *Namespace {
+	return &Namespace{ObjectMeta: trimMeta(&n.ObjectMeta)}
+}
+
+func trimMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, ResourceVersion: m.ResourceVersion}
+}
+
+// The model types are stored directly in informer caches (converted by the informer's
+// transform), so the cache holds nothing DNS does not need. That requires runtime.Object.
+
+func (s *Service) GetObjectKind() schema.ObjectKind       { return schema.EmptyObjectKind }
+func (s *EndpointSlice) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
+func (n *Namespace) GetObjectKind() schema.ObjectKind     { return schema.EmptyObjectKind }
+
+// DeepCopyObject returns the receiver: model objects are never modified after conversion.
+func (s *Service) DeepCopyObject() runtime.Object { return s }
+
+// DeepCopyObject returns the receiver: model objects are never modified after conversion.
+func (s *EndpointSlice) DeepCopyObject() runtime.Object { return s }
+
+// DeepCopyObject returns the receiver: model objects are never modified after conversion.
+func (n *Namespace) DeepCopyObject() runtime.Object { return n }

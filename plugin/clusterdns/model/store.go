@@ -1,0 +1,298 @@
+package model
+
+import (
+	"reflect"
+	"sync"
+	"time"
+)
+
+// Change tells a Subscriber what to rebuild: the names of one Service, all Services of a
+// namespace (the namespace appeared or disappeared), or nothing but the sync state.
+type Change struct {
+	Service   Key    // set when one Service's names may have changed
+	Namespace string // set when a namespace was added or deleted
+}
+
+// Subscriber is told of changes. Notify is called with the Store's lock held, so it must
+// only record the change and return.
+type Subscriber interface {
+	Notify(Change)
+}
+
+// Store is the current state of one source (an API server or a set of manifest files).
+// Writers are the source's event handlers; readers are indexes, through Read.
+type Store struct {
+	mu         sync.RWMutex
+	services   map[Key]*Service
+	slices     map[Key]*EndpointSlice            // by slice key
+	bySvc      map[Key]map[string]*EndpointSlice // by service key, then slice name
+	namespaces map[string]bool
+	nsServices map[string]map[string]struct{} // service names by namespace
+	subs       map[Subscriber]struct{}
+	synced     bool
+	modified   time.Time
+	onChange   func() // observes object counts (metrics)
+}
+
+// NewStore returns an empty, unsynced Store.
+func NewStore() *Store {
+	return &Store{
+		services:   map[Key]*Service{},
+		slices:     map[Key]*EndpointSlice{},
+		bySvc:      map[Key]map[string]*EndpointSlice{},
+		namespaces: map[string]bool{},
+		nsServices: map[string]map[string]struct{}{},
+		subs:       map[Subscriber]struct{}{},
+		modified:   time.Now(),
+	}
+}
+
+// Subscribe registers s; it is then told of every change. Callers rebuild from the current
+// state after subscribing, so nothing is missed.
+func (st *Store) Subscribe(s Subscriber) {
+	st.mu.Lock()
+	st.subs[s] = struct{}{}
+	st.mu.Unlock()
+}
+
+// Unsubscribe removes s.
+func (st *Store) Unsubscribe(s Subscriber) {
+	st.mu.Lock()
+	delete(st.subs, s)
+	st.mu.Unlock()
+}
+
+// OnChange sets a function called (without the lock) after every change; for metrics.
+func (st *Store) OnChange(fn func()) { st.mu.Lock(); st.onChange = fn; st.mu.Unlock() }
+
+func (st *Store) notify(c Change) {
+	st.modified = time.Now()
+	for s := range st.subs {
+		s.Notify(c)
+	}
+}
+
+func (st *Store) done() {
+	st.mu.Unlock()
+	if st.onChange != nil {
+		st.onChange()
+	}
+}
+
+// SetSynced marks the Store complete (the initial list of every kind has been applied).
+func (st *Store) SetSynced() {
+	st.mu.Lock()
+	defer st.done()
+	if !st.synced {
+		st.synced = true
+		st.notify(Change{})
+	}
+}
+
+// UpsertService adds or replaces a Service. Updates with an unchanged resourceVersion are skipped.
+func (st *Store) UpsertService(s *Service) {
+	st.mu.Lock()
+	defer st.done()
+	k := Key{s.Namespace, s.Name}
+	if old := st.services[k]; old != nil && sameVersion(&old.ObjectMeta.ResourceVersion, &s.ResourceVersion, old, s) {
+		return
+	}
+	st.services[k] = s
+	if st.nsServices[k.Namespace] == nil {
+		st.nsServices[k.Namespace] = map[string]struct{}{}
+	}
+	st.nsServices[k.Namespace][k.Name] = struct{}{}
+	st.notify(Change{Service: k})
+}
+
+// DeleteService removes a Service.
+func (st *Store) DeleteService(k Key) {
+	st.mu.Lock()
+	defer st.done()
+	if _, ok := st.services[k]; !ok {
+		return
+	}
+	delete(st.services, k)
+	if m := st.nsServices[k.Namespace]; m != nil {
+		delete(m, k.Name)
+		if len(m) == 0 {
+			delete(st.nsServices, k.Namespace)
+		}
+	}
+	st.notify(Change{Service: k})
+}
+
+// UpsertSlice adds or replaces an EndpointSlice.
+func (st *Store) UpsertSlice(s *EndpointSlice) {
+	st.mu.Lock()
+	defer st.done()
+	k := Key{s.Namespace, s.Name}
+	old := st.slices[k]
+	if old != nil && sameVersion(&old.ResourceVersion, &s.ResourceVersion, old, s) {
+		return
+	}
+	if old != nil && old.Service != s.Service { // the service-name label moved
+		st.removeSlice(old)
+		st.notify(Change{Service: old.ServiceKey()})
+	}
+	st.slices[k] = s
+	sk := s.ServiceKey()
+	if st.bySvc[sk] == nil {
+		st.bySvc[sk] = map[string]*EndpointSlice{}
+	}
+	st.bySvc[sk][s.Name] = s
+	st.notify(Change{Service: sk})
+}
+
+// DeleteSlice removes an EndpointSlice.
+func (st *Store) DeleteSlice(k Key) {
+	st.mu.Lock()
+	defer st.done()
+	old := st.slices[k]
+	if old == nil {
+		return
+	}
+	st.removeSlice(old)
+	st.notify(Change{Service: old.ServiceKey()})
+}
+
+func (st *Store) removeSlice(s *EndpointSlice) {
+	delete(st.slices, Key{s.Namespace, s.Name})
+	sk := s.ServiceKey()
+	if m := st.bySvc[sk]; m != nil {
+		delete(m, s.Name)
+		if len(m) == 0 {
+			delete(st.bySvc, sk)
+		}
+	}
+}
+
+// SetNamespace records that a namespace exists (or no longer does).
+func (st *Store) SetNamespace(name string, exists bool) {
+	st.mu.Lock()
+	defer st.done()
+	if st.namespaces[name] == exists {
+		return
+	}
+	if exists {
+		st.namespaces[name] = true
+	} else {
+		delete(st.namespaces, name)
+	}
+	st.notify(Change{Namespace: name})
+}
+
+// Replace makes the Store hold exactly the given objects (manifest mode), telling
+// subscribers only about what differs.
+func (st *Store) Replace(services []*Service, slices []*EndpointSlice, namespaces []string) {
+	wantSvc := map[Key]*Service{}
+	for _, s := range services {
+		wantSvc[Key{s.Namespace, s.Name}] = s
+	}
+	wantSl := map[Key]*EndpointSlice{}
+	for _, s := range slices {
+		wantSl[Key{s.Namespace, s.Name}] = s
+	}
+	wantNs := map[string]bool{}
+	for _, n := range namespaces {
+		wantNs[n] = true
+	}
+	st.mu.RLock()
+	var delSvc, delSl []Key
+	var delNs []string
+	for k := range st.services {
+		if wantSvc[k] == nil {
+			delSvc = append(delSvc, k)
+		}
+	}
+	for k := range st.slices {
+		if wantSl[k] == nil {
+			delSl = append(delSl, k)
+		}
+	}
+	for n := range st.namespaces {
+		if !wantNs[n] {
+			delNs = append(delNs, n)
+		}
+	}
+	st.mu.RUnlock()
+	for n := range wantNs {
+		st.SetNamespace(n, true)
+	}
+	for _, s := range services {
+		st.UpsertService(s)
+	}
+	for _, s := range slices {
+		st.UpsertSlice(s)
+	}
+	for _, k := range delSl {
+		st.DeleteSlice(k)
+	}
+	for _, k := range delSvc {
+		st.DeleteService(k)
+	}
+	for _, n := range delNs {
+		st.SetNamespace(n, false)
+	}
+}
+
+// sameVersion reports whether an update changes nothing: equal resourceVersions from the
+// API server, or (manifest objects have none) equal content.
+func sameVersion(oldRV, newRV *string, old, new any) bool {
+	if *oldRV != "" || *newRV != "" {
+		return *oldRV == *newRV
+	}
+	return reflect.DeepEqual(old, new)
+}
+
+// View reads a Store under its read lock; see Store.Read.
+type View struct{ st *Store }
+
+// Read calls fn with a consistent view of the Store.
+func (st *Store) Read(fn func(View)) {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	fn(View{st})
+}
+
+// Service returns the Service k, or nil.
+func (v View) Service(k Key) *Service { return v.st.services[k] }
+
+// Slices returns the EndpointSlices of Service k. The map must not be modified.
+func (v View) Slices(k Key) map[string]*EndpointSlice { return v.st.bySvc[k] }
+
+// NamespaceExists reports whether the namespace exists.
+func (v View) NamespaceExists(ns string) bool { return v.st.namespaces[ns] }
+
+// ServiceNames returns the names of the Services in ns. The map must not be modified.
+func (v View) ServiceNames(ns string) map[string]struct{} { return v.st.nsServices[ns] }
+
+// Namespaces calls fn for every namespace.
+func (v View) Namespaces(fn func(string)) {
+	for n := range v.st.namespaces {
+		fn(n)
+	}
+}
+
+// ServiceKeys calls fn for every Service and every service key that has EndpointSlices.
+func (v View) ServiceKeys(fn func(Key)) {
+	for k := range v.st.services {
+		fn(k)
+	}
+	for k := range v.st.bySvc {
+		if v.st.services[k] == nil {
+			fn(k)
+		}
+	}
+}
+
+// Synced reports whether the initial state is complete.
+func (v View) Synced() bool { return v.st.synced }
+
+// Modified returns the time of the last change.
+func (v View) Modified() time.Time { return v.st.modified }
+
+// Counts returns the number of services, endpoint slices and namespaces.
+func (v View) Counts() (services, slices, namespaces int) {
+	return len(v.st.services), len(v.st.slices), len(v.st.namespaces)
+}

@@ -1,0 +1,113 @@
+package clusterdns
+
+import (
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/index"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/plugin"
+	clog "github.com/coredns/coredns/plugin/pkg/log"
+	"github.com/coredns/coredns/plugin/pkg/upstream"
+)
+
+var log = clog.NewWithPlugin(name)
+
+// startupTimeout bounds how long server start waits for the first complete snapshot, as
+// the kubernetes plugin's startup_timeout; after it the server starts and answers SERVFAIL
+// for cluster names until the sync completes.
+var startupTimeout = 5 * time.Second
+
+// manifestPoll is how often manifest files are checked for changes.
+var manifestPoll = 2 * time.Second
+
+func init() { plugin.Register(name, setup) }
+
+func setup(c *caddy.Controller) error {
+	cfg, err := parse(c)
+	if err != nil {
+		return plugin.Error(name, err)
+	}
+	h := newClusterDNS(cfg)
+	c.OnStartup(func() error { return h.start(boundIPs(c)) })
+	c.OnShutdown(func() error { h.stop(); return nil })
+	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
+		h.Next = next
+		return h
+	})
+	return nil
+}
+
+func newClusterDNS(cfg *config) *ClusterDNS {
+	zone := cfg.zones[0]
+	return &ClusterDNS{
+		Zones: cfg.zones, Fall: cfg.fall, TTL: cfg.ttl, Upstream: upstream.New(), cfg: cfg,
+		index: index.New(index.Config{
+			PrimaryZone:  cfg.primaryZone,
+			Reverse:      cfg.hasReverse(),
+			Namespaces:   cfg.namespaces,
+			PodsInsecure: cfg.podsInsecure,
+			Published: func(d time.Duration) {
+				publications.WithLabelValues(zone).Inc()
+				publishDuration.WithLabelValues(zone).Observe(d.Seconds())
+			},
+		}),
+	}
+}
+
+// start connects the block to its (shared) source and waits, bounded, for the first
+// complete snapshot.
+func (c *ClusterDNS) start(localIPs []netip.Addr) error {
+	store, err := acquire(c.cfg)
+	if err != nil {
+		return plugin.Error(name, err)
+	}
+	c.index.Start(store, localIPs)
+	deadline := time.Now().Add(startupTimeout)
+	for !c.Ready() {
+		if time.Now().After(deadline) {
+			log.Warningf("starting with an incomplete index of %s: cluster names answer SERVFAIL until it completes", c.cfg.zones[0])
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+func (c *ClusterDNS) stop() {
+	c.index.Stop()
+	release(c.cfg)
+}
+
+// boundIPs returns the non-loopback addresses the server listens on, as the kubernetes
+// plugin computes them for its NS records.
+func boundIPs(c *caddy.Controller) []netip.Addr {
+	hosts := dnsserver.GetConfig(c).ListenHosts
+	if len(hosts) == 0 || hosts[0] == "" {
+		hosts = nil
+		addrs, err := net.InterfaceAddrs()
+		if err != nil {
+			return nil
+		}
+		for _, a := range addrs {
+			hosts = append(hosts, a.String())
+		}
+	}
+	var ips []netip.Addr
+	for _, h := range hosts {
+		p, err := netip.ParsePrefix(h)
+		ip := p.Addr()
+		if err != nil {
+			if ip, err = netip.ParseAddr(h); err != nil {
+				continue
+			}
+		}
+		if ip = ip.Unmap(); !ip.IsLoopback() {
+			ips = append(ips, ip)
+		}
+	}
+	return ips
+}
