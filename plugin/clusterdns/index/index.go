@@ -226,7 +226,7 @@ func (ix *Index) ptrNode(tx *pmap.Txn[*Node], ip netip.Addr) {
 	}
 	rev, _ := dns.ReverseAddr(ip.String())
 	var svcTarget string
-	var targets []string
+	var targets []string // fully qualified: built in the primary zone
 	for _, c := range claims {
 		if c.clusterIP && (svcTarget == "" || c.targets[0] < svcTarget) {
 			svcTarget = c.targets[0]
@@ -237,14 +237,10 @@ func (ix *Index) ptrNode(tx *pmap.Txn[*Node], ip netip.Addr) {
 	}
 	switch {
 	case svcTarget != "":
-		tx.Set(rev, &Node{PTR: []string{svcTarget + "."}})
+		tx.Set(rev, &Node{PTR: []string{svcTarget}})
 	case len(targets) > 0:
 		slices.Sort(targets)
-		targets = slices.Compact(targets)
-		for i := range targets {
-			targets[i] += "."
-		}
-		tx.Set(rev, &Node{PTR: targets})
+		tx.Set(rev, &Node{PTR: slices.Compact(targets)})
 	default:
 		tx.Delete(rev)
 	}

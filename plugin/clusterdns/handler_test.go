@@ -1,0 +1,245 @@
+package clusterdns
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/manifest"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/plugin/pkg/dnstest"
+	"github.com/coredns/coredns/plugin/test"
+
+	"github.com/miekg/dns"
+)
+
+// newTestHandler parses a clusterdns block, feeds it the objects of a manifest and waits
+// for the first snapshot.
+func newTestHandler(t testing.TB, block, manifestYAML string) *ClusterDNS {
+	t.Helper()
+	cfg, err := parse(caddy.NewTestController("dns", block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := manifest.Parse("test.yaml", []byte(manifestYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := model.NewStore()
+	st.Replace(objs.Services, objs.Slices, append(objs.Namespaces, "default", "empty"))
+	st.SetSynced()
+	h := newClusterDNS(cfg)
+	h.index.Start(st, nil)
+	t.Cleanup(h.index.Stop)
+	deadline := time.Now().Add(5 * time.Second)
+	for !h.Ready() {
+		if time.Now().After(deadline) {
+			t.Fatal("index not ready")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return h
+}
+
+func run(t *testing.T, h *ClusterDNS, cases []test.Case) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(dns.TypeToString[tc.Qtype]+" "+tc.Qname, func(t *testing.T) {
+			rec := dnstest.NewRecorder(&test.ResponseWriter{})
+			if _, err := h.ServeDNS(context.Background(), rec, tc.Msg()); err != nil {
+				t.Fatal(err)
+			}
+			if rec.Msg == nil {
+				t.Fatal("no reply written")
+			}
+			if err := test.SortAndCheck(rec.Msg, tc); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+const testBlock = `clusterdns cluster.local in-addr.arpa ip6.arpa {
+	ttl 30
+}`
+
+const testObjects = `
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  clusterIP: 10.96.0.10
+  clusterIPs: [10.96.0.10, "fd00::10"]
+  ports:
+  - {name: http, port: 80, protocol: TCP}
+  - {name: dns, port: 53, protocol: UDP}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-1, namespace: default, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints:
+- addresses: [10.244.0.5]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hl, namespace: default}
+spec:
+  clusterIP: None
+  ports: [{name: pg, port: 5432, protocol: TCP}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: hl-1, namespace: default, labels: {kubernetes.io/service-name: hl}}
+addressType: IPv4
+ports: [{name: pg, port: 5432, protocol: TCP}]
+endpoints:
+- addresses: [10.244.0.7]
+  hostname: hl-0
+- addresses: [10.244.0.8]
+- addresses: [10.244.0.9]
+  conditions: {ready: false}
+- addresses: [10.244.0.10]
+  conditions: {ready: true, terminating: true}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: drained, namespace: default}
+spec: {clusterIP: None, ports: [{name: pg, port: 5432, protocol: TCP}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ext, namespace: default}
+spec: {type: ExternalName, externalName: hl.default.svc.cluster.local}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: extip, namespace: default}
+spec: {type: ExternalName, externalName: 1.2.3.4}
+`
+
+func soa(zone string) dns.RR {
+	return test.SOA(zone + "	30	IN	SOA	ns.dns." + zone + " hostmaster." + zone + " 0 7200 1800 86400 30")
+}
+
+func TestClusterIP(t *testing.T) {
+	h := newTestHandler(t, testBlock, testObjects)
+	run(t, h, []test.Case{
+		{Qname: "web.default.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("web.default.svc.cluster.local.	30	IN	A	10.96.0.10")}},
+		{Qname: "web.default.svc.cluster.local.", Qtype: dns.TypeAAAA,
+			Answer: []dns.RR{test.AAAA("web.default.svc.cluster.local.	30	IN	AAAA	fd00::10")}},
+		{Qname: "WEB.Default.svc.Cluster.Local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("WEB.Default.svc.Cluster.Local.	30	IN	A	10.96.0.10")}},
+		{Qname: "_http._tcp.web.default.svc.cluster.local.", Qtype: dns.TypeSRV,
+			Answer: []dns.RR{test.SRV("_http._tcp.web.default.svc.cluster.local.	30	IN	SRV	0 50 80 web.default.svc.cluster.local.")},
+			Extra: []dns.RR{
+				test.A("web.default.svc.cluster.local.	30	IN	A	10.96.0.10"),
+				test.AAAA("web.default.svc.cluster.local.	30	IN	AAAA	fd00::10"),
+			}},
+		{Qname: "http.tcp.web.default.svc.cluster.local.", Qtype: dns.TypeA, // CoreDNS accepts port names without underscores
+			Answer: []dns.RR{test.A("http.tcp.web.default.svc.cluster.local.	30	IN	A	10.96.0.10")}},
+		{Qname: "_dns._udp.web.default.svc.cluster.local.", Qtype: dns.TypeSRV,
+			Answer: []dns.RR{test.SRV("_dns._udp.web.default.svc.cluster.local.	30	IN	SRV	0 50 53 web.default.svc.cluster.local.")},
+			Extra: []dns.RR{
+				test.A("web.default.svc.cluster.local.	30	IN	A	10.96.0.10"),
+				test.AAAA("web.default.svc.cluster.local.	30	IN	AAAA	fd00::10"),
+			}},
+		{Qname: "_http._udp.web.default.svc.cluster.local.", Qtype: dns.TypeSRV, Rcode: dns.RcodeNameError,
+			Ns: []dns.RR{soa("cluster.local.")}},
+		// an empty non-terminal exists: NODATA (RFC 8020), where CoreDNS says NXDOMAIN
+		{Qname: "_tcp.web.default.svc.cluster.local.", Qtype: dns.TypeA, Ns: []dns.RR{soa("cluster.local.")}},
+		// the endpoints of a ClusterIP service have names too, as in CoreDNS
+		{Qname: "10-244-0-5.web.default.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("10-244-0-5.web.default.svc.cluster.local.	30	IN	A	10.244.0.5")}},
+		{Qname: "web.default.svc.cluster.local.", Qtype: dns.TypeTXT, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "web.default.svc.cluster.local.", Qtype: dns.TypeMX, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "nope.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "web.nope.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
+	})
+}
+
+func TestHeadless(t *testing.T) {
+	h := newTestHandler(t, testBlock, testObjects)
+	run(t, h, []test.Case{
+		{Qname: "hl.default.svc.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{
+			test.A("hl.default.svc.cluster.local.	30	IN	A	10.244.0.7"),
+			test.A("hl.default.svc.cluster.local.	30	IN	A	10.244.0.8"),
+		}},
+		{Qname: "hl.default.svc.cluster.local.", Qtype: dns.TypeAAAA, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "hl-0.hl.default.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("hl-0.hl.default.svc.cluster.local.	30	IN	A	10.244.0.7")}},
+		{Qname: "10-244-0-8.hl.default.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("10-244-0-8.hl.default.svc.cluster.local.	30	IN	A	10.244.0.8")}},
+		{Qname: "10-244-0-9.hl.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "10-244-0-10.hl.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "_pg._tcp.hl.default.svc.cluster.local.", Qtype: dns.TypeSRV, Answer: []dns.RR{
+			test.SRV("_pg._tcp.hl.default.svc.cluster.local.	30	IN	SRV	0 50 5432 10-244-0-8.hl.default.svc.cluster.local."),
+			test.SRV("_pg._tcp.hl.default.svc.cluster.local.	30	IN	SRV	0 50 5432 hl-0.hl.default.svc.cluster.local."),
+		}, Extra: []dns.RR{
+			test.A("10-244-0-8.hl.default.svc.cluster.local.	30	IN	A	10.244.0.8"),
+			test.A("hl-0.hl.default.svc.cluster.local.	30	IN	A	10.244.0.7"),
+		}},
+		{Qname: "drained.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
+	})
+}
+
+func TestExternalNameAndSpecialNames(t *testing.T) {
+	h := newTestHandler(t, testBlock, testObjects)
+	run(t, h, []test.Case{
+		{Qname: "ext.default.svc.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{
+			test.CNAME("ext.default.svc.cluster.local.	30	IN	CNAME	hl.default.svc.cluster.local."),
+			test.A("hl.default.svc.cluster.local.	30	IN	A	10.244.0.7"),
+			test.A("hl.default.svc.cluster.local.	30	IN	A	10.244.0.8"),
+		}},
+		{Qname: "ext.default.svc.cluster.local.", Qtype: dns.TypeCNAME, Answer: []dns.RR{
+			test.CNAME("ext.default.svc.cluster.local.	30	IN	CNAME	hl.default.svc.cluster.local."),
+		}},
+		{Qname: "ext.default.svc.cluster.local.", Qtype: dns.TypeSRV, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "extip.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "dns-version.cluster.local.", Qtype: dns.TypeTXT,
+			Answer: []dns.RR{test.TXT(`dns-version.cluster.local.	28800	IN	TXT	"1.1.0"`)}},
+		{Qname: "cluster.local.", Qtype: dns.TypeSOA, Answer: []dns.RR{soa("cluster.local.")}},
+		{Qname: "cluster.local.", Qtype: dns.TypeA, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "svc.cluster.local.", Qtype: dns.TypeA, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "default.svc.cluster.local.", Qtype: dns.TypeA, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "empty.svc.cluster.local.", Qtype: dns.TypeA, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "1-2-3-4.default.pod.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "foo.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "10.0.96.10.in-addr.arpa.", Qtype: dns.TypePTR,
+			Answer: []dns.RR{test.PTR("10.0.96.10.in-addr.arpa.	30	IN	PTR	web.default.svc.cluster.local.")}},
+		{Qname: "7.0.244.10.in-addr.arpa.", Qtype: dns.TypePTR,
+			Answer: []dns.RR{test.PTR("7.0.244.10.in-addr.arpa.	30	IN	PTR	hl-0.hl.default.svc.cluster.local.")}},
+		{Qname: "9.0.244.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("in-addr.arpa.")}},
+		{Qname: "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa.", Qtype: dns.TypePTR,
+			Answer: []dns.RR{test.PTR("0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa.	30	IN	PTR	web.default.svc.cluster.local.")}},
+	})
+}
+
+func TestPodsInsecure(t *testing.T) {
+	h := newTestHandler(t, `clusterdns cluster.local {
+	pods insecure
+}`, testObjects)
+	run(t, h, []test.Case{
+		{Qname: "1-2-3-4.default.pod.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("1-2-3-4.default.pod.cluster.local.	30	IN	A	1.2.3.4")}},
+		{Qname: "1-2-3-4.default.pod.cluster.local.", Qtype: dns.TypeAAAA, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "fd00--1.default.pod.cluster.local.", Qtype: dns.TypeAAAA,
+			Answer: []dns.RR{test.AAAA("fd00--1.default.pod.cluster.local.	30	IN	AAAA	fd00::1")}},
+		{Qname: "1-2-3-4.nope.pod.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "not-an-ip.default.pod.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
+	})
+}
+
+func TestNamespacesFilter(t *testing.T) {
+	h := newTestHandler(t, `clusterdns cluster.local in-addr.arpa {
+	namespaces other
+}`, testObjects)
+	run(t, h, []test.Case{
+		{Qname: "web.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "10.0.96.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("in-addr.arpa.")}},
+	})
+}
