@@ -7,8 +7,9 @@
 #                               fresh etcd; prints the kubeconfig path as its only stdout line
 #   apiserver.sh stop [--purge] stop what start started (--purge also removes run/)
 #
-# State lives in $CLUSTERDNS_K8S_DIR (default ~/.cache/clusterdns/k8s): bin/ is kept between
-# runs, run/ holds certificates, data, logs and the kubeconfig.
+# Binaries live in $CLUSTERDNS_K8S_DIR/bin (default ~/.cache/clusterdns/k8s/bin), kept between
+# runs. Certificates, data, logs and the kubeconfig go to $CLUSTERDNS_K8S_RUN (default
+# $CLUSTERDNS_K8S_DIR/run); give each concurrent user its own.
 # Pitfalls this script works around (all seen with 1.37):
 #  - an empty -X gitVersion makes the apiserver panic at start, so the version is set;
 #  - a loopback --advertise-address is refused by the lease endpoint reconciler: use "none";
@@ -19,7 +20,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${CLUSTERDNS_K8S_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/clusterdns/k8s}
-bin=$dir/bin run=$dir/run
+bin=$dir/bin run=${CLUSTERDNS_K8S_RUN:-$dir/run}
 log() { echo "[apiserver.sh] $*" >&2; }
 
 build_one() { # name module package ldflags
@@ -111,7 +112,7 @@ start() {
     --endpoint-reconciler-type=none --secure-port="$ap" --etcd-servers="http://127.0.0.1:$ec" \
     --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
     --client-ca-file="$pki/ca.crt" --token-auth-file="$pki/tokens.csv" --authorization-mode=RBAC \
-    --service-cluster-ip-range=10.96.0.0/16 \
+    --service-cluster-ip-range=10.96.0.0/16,fd00:10:96::/112 \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
     --disable-admission-plugins=ServiceAccount \

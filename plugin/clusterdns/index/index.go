@@ -59,7 +59,7 @@ type ptrClaim struct {
 // New returns an Index for cfg. Until Start, its Snapshot is empty and not synced.
 func New(cfg Config) *Index {
 	ix := &Index{
-		cfg: cfg,
+		cfg:      cfg,
 		dirtySvc: map[model.Key]struct{}{}, dirtyNS: map[string]struct{}{},
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
 		owned: map[model.Key]*owned{}, ptrs: map[netip.Addr]map[model.Key]ptrClaim{},

@@ -1,0 +1,258 @@
+// Command populate fills an API server with Services and EndpointSlices for the DNS
+// benchmark and writes a matching dnsperf query file.
+//
+//	populate -kubeconfig KC -services 5000 -endpoints-per-service 4 -queryfile q.txt
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+const zone = "cluster.local"
+
+type options struct {
+	kubeconfig string
+	services   int
+	endpoints  int
+	headless   float64
+	prefix     string
+	namespaces int
+	workers    int
+	queryfile  string
+	queries    int
+	seed       uint64
+}
+
+// service is one generated Service: where it lives and what kind it is.
+type service struct {
+	index    int
+	ns, name string
+	headless bool
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the API server (required)")
+	flag.IntVar(&o.services, "services", 5000, "number of Services")
+	flag.IntVar(&o.endpoints, "endpoints-per-service", 4, "ready endpoints in each Service's EndpointSlice")
+	flag.Float64Var(&o.headless, "headless-fraction", 0.2, "fraction of headless Services")
+	flag.StringVar(&o.prefix, "ns", "bench", "namespace prefix: namespaces are PREFIX-0, PREFIX-1, ...")
+	flag.IntVar(&o.namespaces, "namespaces", 10, "number of namespaces")
+	flag.IntVar(&o.workers, "workers", 32, "concurrent API clients")
+	flag.StringVar(&o.queryfile, "queryfile", "", "write a dnsperf query file here")
+	flag.IntVar(&o.queries, "queries", 20000, "lines in the query file")
+	flag.Uint64Var(&o.seed, "seed", 1, "seed of the query mix and shuffle")
+	flag.Parse()
+	if o.kubeconfig == "" || o.services < 1 || o.endpoints < 1 || o.namespaces < 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	svcs := plan(o)
+	if err := populate(o, svcs); err != nil {
+		log.Fatal(err)
+	}
+	if o.queryfile != "" {
+		if err := writeQueries(o, svcs); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
+
+// plan lays out the Services: spread over the namespaces, the headless ones evenly mixed in.
+func plan(o options) []service {
+	svcs := make([]service, o.services)
+	for i := range svcs {
+		svcs[i] = service{
+			index:    i,
+			ns:       fmt.Sprintf("%s-%d", o.prefix, i%o.namespaces),
+			name:     fmt.Sprintf("svc-%05d", i),
+			headless: int(float64(i+1)*o.headless) > int(float64(i)*o.headless),
+		}
+	}
+	return svcs
+}
+
+func populate(o options, svcs []service) error {
+	rc, err := clientcmd.BuildConfigFromFlags("", o.kubeconfig)
+	if err != nil {
+		return err
+	}
+	rc.QPS, rc.Burst = 5000, 10000
+	rc.ContentType = "application/vnd.kubernetes.protobuf"
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	for i := range o.namespaces {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", o.prefix, i)}}
+		if err := ignoreExists(cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	if err := parallel(o.workers, svcs, func(s service) error {
+		return ignoreExists(cs.CoreV1().Services(s.ns).Create(ctx, serviceObject(s), metav1.CreateOptions{}))
+	}); err != nil {
+		return err
+	}
+	log.Printf("%d services in %.1f s", len(svcs), time.Since(start).Seconds())
+	start = time.Now()
+	if err := parallel(o.workers, svcs, func(s service) error {
+		es := sliceObject(s, o.endpoints)
+		return ignoreExists(cs.DiscoveryV1().EndpointSlices(s.ns).Create(ctx, es, metav1.CreateOptions{}))
+	}); err != nil {
+		return err
+	}
+	log.Printf("%d endpoint slices (%d endpoints) in %.1f s", len(svcs), len(svcs)*o.endpoints, time.Since(start).Seconds())
+	return nil
+}
+
+// parallel runs fn for every Service on n workers and returns the first error.
+func parallel(n int, svcs []service, fn func(service) error) error {
+	jobs := make(chan service)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for range n {
+		wg.Go(func() {
+			for s := range jobs {
+				if err := fn(s); err != nil {
+					once.Do(func() { first = fmt.Errorf("%s/%s: %w", s.ns, s.name, err) })
+				}
+			}
+		})
+	}
+	for _, s := range svcs {
+		jobs <- s
+	}
+	close(jobs)
+	wg.Wait()
+	return first
+}
+
+func ignoreExists[T any](_ T, err error) error {
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	return err
+}
+
+func serviceObject(s service) *corev1.Service {
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: s.name, Namespace: s.ns},
+		Spec: corev1.ServiceSpec{
+			Selector: map[string]string{"app": s.name},
+			Ports:    []corev1.ServicePort{tcpPort("http", 80, 8080)},
+		},
+	}
+	if s.headless {
+		svc.Spec.ClusterIP = corev1.ClusterIPNone
+	} else {
+		svc.Spec.Ports = append(svc.Spec.Ports, tcpPort("metrics", 9090, 9090))
+	}
+	return svc
+}
+
+func tcpPort(name string, port, target int32) corev1.ServicePort {
+	return corev1.ServicePort{Name: name, Protocol: corev1.ProtocolTCP, Port: port, TargetPort: intstr.FromInt32(target)}
+}
+
+func sliceObject(s service, n int) *discoveryv1.EndpointSlice {
+	ready := true
+	es := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: s.name + "-bench", Namespace: s.ns,
+			Labels: map[string]string{discoveryv1.LabelServiceName: s.name},
+		},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{slicePort("http", 8080)},
+	}
+	if !s.headless {
+		es.Ports = append(es.Ports, slicePort("metrics", 9090))
+	}
+	for j := range n {
+		ep := discoveryv1.Endpoint{
+			Addresses:  []string{endpointIP(s.index*n + j).String()},
+			Conditions: discoveryv1.EndpointConditions{Ready: &ready},
+		}
+		if s.headless {
+			ep.Hostname = ptr(fmt.Sprintf("pod-%d", j))
+		}
+		es.Endpoints = append(es.Endpoints, ep)
+	}
+	return es
+}
+
+func slicePort(name string, port int32) discoveryv1.EndpointPort {
+	return discoveryv1.EndpointPort{Name: ptr(name), Protocol: ptr(corev1.ProtocolTCP), Port: ptr(port)}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// endpointIP numbers endpoints from 10.128.0.1 on, outside the service range 10.96.0.0/16.
+func endpointIP(i int) netip.Addr {
+	n := 10<<24 + 128<<16 + i + 1
+	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
+}
+
+// writeQueries writes the query mix: 50% ClusterIP A, 15% headless A, 15% SRV of a
+// ClusterIP port, 10% A of a headless endpoint hostname, 10% NXDOMAIN in a namespace that
+// exists. Deterministic for a given seed.
+func writeQueries(o options, svcs []service) error {
+	var clusterIP, headless []service
+	for _, s := range svcs {
+		if s.headless {
+			headless = append(headless, s)
+		} else {
+			clusterIP = append(clusterIP, s)
+		}
+	}
+	rng := rand.New(rand.NewPCG(o.seed, 0))
+	pick := func(l []service) service { return l[rng.IntN(len(l))] }
+	fqdn := func(s service) string { return fmt.Sprintf("%s.%s.svc.%s.", s.name, s.ns, zone) }
+	mix := []struct {
+		percent int
+		from    []service
+		line    func(service) string
+	}{
+		{50, clusterIP, func(s service) string { return fqdn(s) + " A" }},
+		{15, headless, func(s service) string { return fqdn(s) + " A" }},
+		{15, clusterIP, func(s service) string { return "_http._tcp." + fqdn(s) + " SRV" }},
+		{10, headless, func(s service) string { return fmt.Sprintf("pod-%d.%s A", rng.IntN(o.endpoints), fqdn(s)) }},
+		{10, svcs, func(s service) string { return fmt.Sprintf("missing-%05d.%s.svc.%s. A", rng.IntN(100000), s.ns, zone) }},
+	}
+	var lines []string
+	for _, m := range mix {
+		if len(m.from) == 0 {
+			log.Printf("no services for a %d%% share of the query mix: left out", m.percent)
+			continue
+		}
+		for range o.queries * m.percent / 100 {
+			lines = append(lines, m.line(pick(m.from)))
+		}
+	}
+	rng.Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
+	if err := os.WriteFile(o.queryfile, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		return err
+	}
+	log.Printf("%d queries written to %s", len(lines), o.queryfile)
+	return nil
+}
