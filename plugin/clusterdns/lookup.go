@@ -219,15 +219,16 @@ func (c *ClusterDNS) synthesize(rel string, snap *index.Snapshot) *index.Node {
 		if snap.Get(labels[1]+".pod") == nil {
 			return nil
 		}
-		return podNode(labels[0])
+		return podNode(labels[0], rel)
 	case len(labels) == 5 && labels[4] == "svc" && (!strings.HasPrefix(labels[0], "_") || !strings.HasPrefix(labels[1], "_")):
 		return snap.Get("_" + strings.TrimPrefix(labels[0], "_") + "._" + strings.TrimPrefix(labels[1], "_") + "." + strings.Join(labels[2:], "."))
 	}
 	return nil
 }
 
-// podNode parses a pod name (1-2-3-4, or an IPv6 address with dashes) as CoreDNS does.
-func podNode(label string) *index.Node {
+// podNode parses a pod name (1-2-3-4, or an IPv6 address with dashes) as CoreDNS does,
+// including its SRV record with port 0 pointing at the name itself.
+func podNode(label, rel string) *index.Node {
 	s := strings.ReplaceAll(label, "-", ":")
 	if strings.Count(label, "-") == 3 && !strings.Contains(label, "--") {
 		s = strings.ReplaceAll(label, "-", ".")
@@ -236,8 +237,15 @@ func podNode(label string) *index.Node {
 	if err != nil {
 		return nil
 	}
-	if ip.Is4() || ip.Is4In6() {
-		return &index.Node{A: []netip.Addr{ip.Unmap()}}
+	ip = ip.Unmap()
+	n := &index.Node{
+		SRV:   []index.SRV{{Weight: 100, Target: rel + "."}},
+		Extra: []index.Addr{{Target: rel + ".", IP: ip}},
 	}
-	return &index.Node{AAAA: []netip.Addr{ip}}
+	if ip.Is4() {
+		n.A = []netip.Addr{ip}
+	} else {
+		n.AAAA = []netip.Addr{ip}
+	}
+	return n
 }

@@ -1,0 +1,196 @@
+package integration
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clusterdns/clusterdns/test/k8senv"
+
+	"github.com/miekg/dns"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+)
+
+// TestDifferentialAgainstKubernetesPlugin sends the same queries to clusterdns and to
+// CoreDNS's kubernetes plugin, both in this process and watching the same API server, and
+// requires identical replies except for the differences the plugin README documents
+// (knownDifference below, one rule per documented difference).
+func TestDifferentialAgainstKubernetesPlugin(t *testing.T) {
+	e := k8senv.Get(t)
+	ours, theirs := freePort(t), freePort(t)
+	block := func(plugin string, port int) string {
+		return fmt.Sprintf(`.:%d {
+    bind 127.0.0.1
+    %s cluster.local in-addr.arpa ip6.arpa {
+        kubeconfig %s
+        pods insecure
+        ttl 30
+    }
+}
+`, port, plugin, e.Kubeconfig)
+	}
+	startServer(t, block("clusterdns", ours)+block("kubernetes", theirs))
+	ns, other := e.Namespace(t, "diff"), e.Namespace(t, "diff-empty")
+	names := corpus(t, e, ns)
+
+	oursAddr, theirsAddr := fmt.Sprintf("127.0.0.1:%d", ours), fmt.Sprintf("127.0.0.1:%d", theirs)
+	// both have seen everything once the last object answers on both
+	last := "last." + ns + ".svc.cluster.local."
+	for _, a := range []string{oursAddr, theirsAddr} {
+		eventually(t, "corpus indexed at "+a, func() (bool, string) {
+			m := query(t, a, last, dns.TypeA)
+			return m.Rcode == dns.RcodeSuccess && len(m.Answer) > 0, answers(m)
+		})
+	}
+
+	names = append(names, "cluster.local.", "svc.cluster.local.", "pod.cluster.local.", "dns-version.cluster.local.",
+		"ns.dns.cluster.local.", "nope.cluster.local.", "in-addr.arpa.", "ip6.arpa.",
+		ns+".svc.cluster.local.", other+".svc.cluster.local.", "missing-ns.svc.cluster.local.",
+		"x."+other+".svc.cluster.local.", "10-1-2-3."+ns+".pod.cluster.local.", "fd00--1."+ns+".pod.cluster.local.",
+		"10-1-2-3.missing-ns.pod.cluster.local.", ns+".pod.cluster.local.", "bad-ip."+ns+".pod.cluster.local.",
+		"a.b.c.web."+ns+".svc.cluster.local.", "99.99.99.10.in-addr.arpa.")
+	types := []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeSRV, dns.TypeTXT, dns.TypeCNAME, dns.TypePTR, dns.TypeMX,
+		dns.TypeNS, dns.TypeSOA, dns.TypeHINFO}
+	var same, sameWithData, documented int
+	for _, name := range names {
+		for _, variant := range []string{name, mixedCase(name)} {
+			for _, qt := range types {
+				a, b := summarize(query(t, oursAddr, variant, qt)), summarize(query(t, theirsAddr, variant, qt))
+				switch {
+				case a == b:
+					same++
+					if !strings.Contains(a, "an: \n") {
+						sameWithData++
+					}
+				case knownDifference(variant, qt, a, b):
+					documented++
+					if testing.Verbose() && variant == name {
+						t.Logf("documented: %s %s: clusterdns %s, kubernetes %s", name, dns.TypeToString[qt], a[:8], b[:8])
+					}
+				default:
+					t.Errorf("%s %s differs\n clusterdns: %s\n kubernetes: %s", variant, dns.TypeToString[qt], a, b)
+				}
+			}
+		}
+	}
+	t.Logf("%d queries identical (%d with records), %d with a documented difference", same, sameWithData, documented)
+	if sameWithData < 150 {
+		t.Errorf("only %d identical answers carry records: the comparison proves too little", sameWithData)
+	}
+}
+
+// corpus creates the objects of the comparison and returns the names to query.
+func corpus(t *testing.T, e *k8senv.Env, ns string) []string {
+	tcp := func(name string, p int32) svcPort { return svcPort{name, corev1.ProtocolTCP, p} }
+	dual := service(ns, "web", "", tcp("http", 80), svcPort{"dns", corev1.ProtocolUDP, 53})
+	dual.Spec.IPFamilyPolicy = ptr.To(corev1.IPFamilyPolicyRequireDualStack)
+	v6only := service(ns, "six", "", tcp("http", 80))
+	v6only.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv6Protocol}
+	ext := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "alias", Namespace: ns},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "db." + ns + ".svc.cluster.local"}}
+	extIP := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "alias-ip", Namespace: ns},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "192.0.2.1"}}
+	extChain := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "alias2", Namespace: ns},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "alias." + ns + ".svc.cluster.local"}}
+	pg := []svcPort{tcp("pg", 5432)}
+	create(t, e, dual, v6only, ext, extIP, extChain,
+		slice(ns, "web-a", "web", discoveryv1.AddressTypeIPv4, []svcPort{tcp("http", 8080)},
+			endpoint{ip: "10.244.0.5"}, endpoint{ip: "10.244.0.6", hostname: "web-host"}),
+		service(ns, "db", corev1.ClusterIPNone, pg...),
+		slice(ns, "db-a", "db", discoveryv1.AddressTypeIPv4, pg,
+			endpoint{ip: "10.244.1.1", hostname: "db-0"}, endpoint{ip: "10.244.1.2", hostname: "db-1"},
+			endpoint{ip: "10.244.1.3", ready: ptr.To(false)}, endpoint{ip: "10.244.1.4"}),
+		slice(ns, "db-b", "db", discoveryv1.AddressTypeIPv6, pg, endpoint{ip: "fd00:244::5", hostname: "db-2"}),
+		service(ns, "unnamed", "", tcp("", 8081)),
+		service(ns, "noports", corev1.ClusterIPNone),
+		slice(ns, "noports-a", "noports", discoveryv1.AddressTypeIPv4, nil, endpoint{ip: "10.244.2.1"}),
+		service(ns, "drained", corev1.ClusterIPNone, pg...),
+		service(ns, "manual", "", tcp("mysql", 3306)),
+		slice(ns, "manual-a", "manual", discoveryv1.AddressTypeIPv4, []svcPort{tcp("mysql", 3306)}, endpoint{ip: "192.0.2.10"}),
+		service(ns, "many", corev1.ClusterIPNone, tcp("http", 80), svcPort{"dns", corev1.ProtocolUDP, 53}),
+		slice(ns, "many-a", "many", discoveryv1.AddressTypeIPv4, []svcPort{tcp("http", 80), svcPort{"dns", corev1.ProtocolUDP, 53}},
+			endpoint{ip: "10.244.3.1"}, endpoint{ip: "10.244.3.2"}, endpoint{ip: "10.244.3.3"}),
+	)
+	time.Sleep(100 * time.Millisecond)
+	create(t, e, service(ns, "last", "", tcp("http", 80)))
+
+	var names []string
+	svc := func(s string) string { return s + "." + ns + ".svc.cluster.local." }
+	for _, s := range []string{"web", "unnamed", "six", "alias", "alias-ip", "alias2", "db", "noports", "drained", "manual", "many", "last", "missing"} {
+		names = append(names, svc(s), "_http._tcp."+svc(s), "_tcp."+svc(s), "http.tcp."+svc(s), "_pg._tcp."+svc(s),
+			"_http._udp."+svc(s), "_dns._udp."+svc(s), "_mysql._tcp."+svc(s), "nope."+svc(s))
+	}
+	names = append(names, "10-244-0-5."+svc("web"), "web-host."+svc("web"), "10-244-0-6."+svc("web"),
+		"db-0."+svc("db"), "db-1."+svc("db"), "db-2."+svc("db"), "10-244-1-3."+svc("db"), "10-244-1-4."+svc("db"),
+		"10-244-2-1."+svc("noports"), "192-0-2-10."+svc("manual"), "10-244-3-2."+svc("many"))
+	for _, name := range []string{"web", "six", "manual", "last"} {
+		for _, ip := range getService(t, e, ns, name).Spec.ClusterIPs {
+			rev, _ := dns.ReverseAddr(ip)
+			names = append(names, rev)
+		}
+	}
+	for _, ip := range []string{"10.244.0.5", "10.244.0.6", "10.244.1.1", "10.244.1.3", "fd00:244::5", "192.0.2.10", "10.244.2.1"} {
+		rev, _ := dns.ReverseAddr(ip)
+		names = append(names, rev)
+	}
+	return names
+}
+
+// summarize renders a reply for comparison: rcode, flags and every section, sorted, with
+// the SOA serial (CoreDNS uses the time of its own last event) zeroed.
+func summarize(m *dns.Msg) string {
+	section := func(rrs []dns.RR) string {
+		var s []string
+		for _, rr := range rrs {
+			switch rr := rr.(type) {
+			case *dns.OPT:
+				continue
+			case *dns.SOA:
+				c := *rr
+				c.Serial = 0
+				s = append(s, c.String())
+				continue
+			}
+			s = append(s, rr.String())
+		}
+		slices.Sort(s)
+		return strings.Join(s, " | ")
+	}
+	return fmt.Sprintf("%s aa=%v tc=%v\n  an: %s\n  ns: %s\n  ex: %s", dns.RcodeToString[m.Rcode], m.Authoritative, m.Truncated,
+		section(m.Answer), section(m.Ns), section(m.Extra))
+}
+
+// knownDifference is the list of documented differences (plugin/clusterdns/README.md,
+// "Differences from the kubernetes plugin"). Each rule accepts only the reply clusterdns
+// is documented to give.
+func knownDifference(name string, qt uint16, ours, theirs string) bool {
+	nodata := strings.HasPrefix(ours, "NOERROR") && strings.Contains(ours, "an: \n")
+	nx := strings.HasPrefix(theirs, "NXDOMAIN")
+	switch {
+	// 1. A name that exists answers NODATA for every type it lacks (RFC 2308, RFC 8020);
+	//    the kubernetes plugin says NXDOMAIN for some types of existing names and for
+	//    empty non-terminals (_tcp.svc.ns.svc.zone, a namespace or the apex with TXT,
+	//    reverse names asked for other types than PTR, dns-version.zone asked for A).
+	case nodata && nx:
+		return true
+	// 2. SOA for a name that does not exist is NXDOMAIN; the kubernetes plugin answers NODATA.
+	case qt == dns.TypeSOA && strings.HasPrefix(ours, "NXDOMAIN") && strings.HasPrefix(theirs, "NOERROR"):
+		return true
+	}
+	return false
+}
+
+func mixedCase(s string) string {
+	b := []byte(s)
+	for i := 0; i < len(b); i += 2 {
+		if b[i] >= 'a' && b[i] <= 'z' {
+			b[i] -= 'a' - 'A'
+		}
+	}
+	return string(b)
+}
