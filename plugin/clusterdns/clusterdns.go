@@ -37,7 +37,7 @@ type ClusterDNS struct {
 // ServeDNS implements plugin.Handler.
 func (c *ClusterDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	state := request.Request{W: w, Req: r}
-	zone := plugin.Zones(c.Zones).Matches(state.Name())
+	zone := matchZone(c.Zones, state.Name())
 	if zone == "" {
 		return plugin.NextOrFailure(c.Name(), c.Next, ctx, w, r)
 	}
@@ -50,6 +50,21 @@ func (c *ClusterDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 	}
 	w.WriteMsg(m)
 	return dns.RcodeSuccess, nil
+}
+
+// matchZone returns the longest zone that name (lowercase, fully qualified) is in, or "".
+// It is plugin.Zones.Matches without the allocations of dns.Split.
+func matchZone(zones []string, name string) string {
+	best := ""
+	for _, z := range zones {
+		if len(z) <= len(best) || len(z) > len(name) || name[len(name)-len(z):] != z {
+			continue
+		}
+		if len(z) == len(name) || z == "." || name[len(name)-len(z)-1] == '.' {
+			best = z
+		}
+	}
+	return best
 }
 
 // Name implements plugin.Handler.

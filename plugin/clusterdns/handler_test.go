@@ -243,3 +243,22 @@ func TestNamespacesFilter(t *testing.T) {
 		{Qname: "10.0.96.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("in-addr.arpa.")}},
 	})
 }
+
+func TestMatchZone(t *testing.T) {
+	zones := []string{"cluster.local.", "in-addr.arpa.", "sub.cluster.local."}
+	for name, want := range map[string]string{
+		"a.cluster.local.":     "cluster.local.",
+		"cluster.local.":       "cluster.local.",
+		"xcluster.local.":      "",
+		"a.sub.cluster.local.": "sub.cluster.local.",
+		"1.in-addr.arpa.":      "in-addr.arpa.",
+		"example.org.":         "",
+	} {
+		if got := matchZone(zones, name); got != want {
+			t.Errorf("matchZone(%q) = %q, want %q", name, got, want)
+		}
+	}
+	if got := matchZone([]string{"."}, "a.b."); got != "." {
+		t.Errorf("root zone: got %q", got)
+	}
+}

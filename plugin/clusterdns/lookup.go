@@ -107,15 +107,13 @@ func addresses(hdr dns.RR_Header, node *index.Node, qtype uint16) []dns.RR {
 	return rrs
 }
 
-func addressRR(hdr dns.RR_Header, ip netip.Addr) dns.RR {
-	if ip.Is4() {
+func addressRR(hdr dns.RR_Header, ip net.IP) dns.RR {
+	if len(ip) == net.IPv4len {
 		hdr.Rrtype = dns.TypeA
-		a := ip.As4()
-		return &dns.A{Hdr: hdr, A: net.IP(a[:])}
+		return &dns.A{Hdr: hdr, A: ip}
 	}
 	hdr.Rrtype = dns.TypeAAAA
-	a := ip.As16()
-	return &dns.AAAA{Hdr: hdr, AAAA: net.IP(a[:])}
+	return &dns.AAAA{Hdr: hdr, AAAA: ip}
 }
 
 func (c *ClusterDNS) srv(hdr dns.RR_Header, qzone string, node *index.Node) (answer, extra []dns.RR) {
@@ -205,7 +203,7 @@ func (c *ClusterDNS) synthesize(rel string, snap *index.Snapshot) *index.Node {
 	if rel == "ns.dns" {
 		n := &index.Node{}
 		for _, a := range snap.NS {
-			if a.IP.Is4() {
+			if len(a.IP) == net.IPv4len {
 				n.A = append(n.A, a.IP)
 			} else {
 				n.AAAA = append(n.AAAA, a.IP)
@@ -240,12 +238,12 @@ func podNode(label, rel string) *index.Node {
 	ip = ip.Unmap()
 	n := &index.Node{
 		SRV:   []index.SRV{{Weight: 100, Target: rel + "."}},
-		Extra: []index.Addr{{Target: rel + ".", IP: ip}},
+		Extra: []index.Addr{{Target: rel + ".", IP: index.IP(ip)}},
 	}
 	if ip.Is4() {
-		n.A = []netip.Addr{ip}
+		n.A = []net.IP{index.IP(ip)}
 	} else {
-		n.AAAA = []netip.Addr{ip}
+		n.AAAA = []net.IP{index.IP(ip)}
 	}
 	return n
 }

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -133,14 +134,18 @@ func nodeOf(rs []record) *Node {
 	}
 	seenIP := map[netip.Addr]bool{}
 	seenSRV := map[srvKey]bool{}
-	seenExtra := map[Addr]bool{}
+	type extraKey struct {
+		target string
+		ip     netip.Addr
+	}
+	seenExtra := map[extraKey]bool{}
 	for _, r := range rs {
 		if !seenIP[r.ip] {
 			seenIP[r.ip] = true
 			if r.ip.Is4() {
-				n.A = append(n.A, r.ip)
+				n.A = append(n.A, IP(r.ip))
 			} else {
-				n.AAAA = append(n.AAAA, r.ip)
+				n.AAAA = append(n.AAAA, IP(r.ip))
 			}
 		}
 		if r.port < 0 {
@@ -150,12 +155,22 @@ func nodeOf(rs []record) *Node {
 			seenSRV[k] = true
 			n.SRV = append(n.SRV, SRV{Port: uint16(r.port), Weight: weight, Target: r.target})
 		}
-		if a := (Addr{r.target, r.ip}); !seenExtra[a] {
-			seenExtra[a] = true
-			n.Extra = append(n.Extra, a)
+		if k := (extraKey{r.target, r.ip}); !seenExtra[k] {
+			seenExtra[k] = true
+			n.Extra = append(n.Extra, Addr{r.target, IP(r.ip)})
 		}
 	}
 	return n
+}
+
+// IP converts an address to the net.IP miekg/dns records carry: 4 bytes for IPv4.
+func IP(a netip.Addr) net.IP {
+	if a.Is4() {
+		b := a.As4()
+		return net.IP(b[:])
+	}
+	b := a.As16()
+	return net.IP(b[:])
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -283,13 +283,13 @@ func (ix *Index) nsAddrs(v model.View) []Addr {
 				continue
 			}
 			for _, cip := range svc.ClusterIPs {
-				out = append(out, Addr{Target: k.Name + "." + k.Namespace + ".svc.", IP: cip})
+				out = append(out, Addr{Target: k.Name + "." + k.Namespace + ".svc.", IP: IP(cip)})
 			}
 		}
 	}
 	if len(out) == 0 {
 		for _, ip := range ix.cfg.LocalIPs {
-			out = append(out, Addr{Target: "ns.dns.", IP: ip})
+			out = append(out, Addr{Target: "ns.dns.", IP: IP(ip)})
 		}
 	}
 	if out == nil {

@@ -4,7 +4,7 @@
 package index
 
 import (
-	"net/netip"
+	"net"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/pmap"
 )
@@ -12,7 +12,7 @@ import (
 // Node is everything a name answers. A Node with no data exists (NODATA), a name without
 // a Node does not (NXDOMAIN).
 type Node struct {
-	A, AAAA []netip.Addr
+	A, AAAA []net.IP // shared by every reply: never modified
 	SRV     []SRV
 	Extra   []Addr   // addresses of SRV targets, for the additional section
 	CNAME   string   // ExternalName target, fully qualified
@@ -30,7 +30,7 @@ type SRV struct {
 // Addr is an address record for an SRV target (relative, as SRV.Target).
 type Addr struct {
 	Target string
-	IP     netip.Addr
+	IP     net.IP
 }
 
 // Snapshot is one published state. It is never modified.

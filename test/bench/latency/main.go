@@ -1,7 +1,8 @@
 // Command latency measures how long an EndpointSlice change takes to show in DNS answers.
 // It creates its own namespace with one headless Service and one EndpointSlice, then n
 // times moves one endpoint to a fresh address and polls the DNS server until the address
-// is answered, timing from just before the Update call.
+// is answered, timing from just before the Update call. As a baseline it also times when a
+// plain watch on the API server delivers each change (watch_* in the output).
 //
 //	latency -kubeconfig KC -dns 127.0.0.1:1053 -n 200 -ns lat-1
 package main
@@ -16,6 +17,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -37,6 +39,14 @@ type prober struct {
 	qname  string
 }
 
+// bench is one latency run in its own namespace.
+type bench struct {
+	cs       *kubernetes.Clientset
+	p        *prober
+	ns, name string
+	watched  sync.Map // address of endpoint 0 -> when a plain watch delivered it
+}
+
 func main() {
 	kubeconfig := flag.String("kubeconfig", "", "kubeconfig of the API server (required)")
 	server := flag.String("dns", "127.0.0.1:53", "DNS server to poll")
@@ -52,13 +62,15 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	p := &prober{client: &dns.Client{Net: "udp", Timeout: time.Second}, server: *server,
-		qname: fmt.Sprintf("%s.%s.svc.cluster.local.", *name, *ns)}
-	times, misses, err := run(context.Background(), cs, p, *ns, *name, *n)
+	b := &bench{cs: cs, ns: *ns, name: *name, p: &prober{
+		client: &dns.Client{Net: "udp", Timeout: time.Second}, server: *server,
+		qname: fmt.Sprintf("%s.%s.svc.cluster.local.", *name, *ns),
+	}}
+	inDNS, inWatch, misses, err := b.run(context.Background(), *n)
 	if err != nil {
 		log.Fatal(err)
 	}
-	report(times, misses)
+	fmt.Printf("n=%d %s timeouts=%d %s\n", len(inDNS), percentiles("", inDNS), misses, percentiles("watch_", inWatch))
 }
 
 func client(kubeconfig string) (*kubernetes.Clientset, error) {
@@ -71,45 +83,62 @@ func client(kubeconfig string) (*kubernetes.Clientset, error) {
 }
 
 // run creates the objects, waits until the first address is answered, then does n updates.
-func run(ctx context.Context, cs *kubernetes.Clientset, p *prober, ns, name string, n int) ([]time.Duration, int, error) {
-	es, err := create(ctx, cs, ns, name)
+// It returns the times until each new address was answered by DNS and, as a baseline, until
+// a plain watch on the API server delivered it.
+func (b *bench) run(ctx context.Context, n int) (inDNS, inWatch []time.Duration, misses int, err error) {
+	es, err := b.create(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
-	if _, ok := p.await(netip.MustParseAddr(es.Endpoints[0].Addresses[0]), time.Now(), 30*time.Second); !ok {
-		return nil, 0, errors.New("the new service never showed up in DNS (30 s)")
+	if err := b.watch(ctx, es.ResourceVersion); err != nil {
+		return nil, nil, 0, err
 	}
-	var times []time.Duration
-	misses := 0
+	if _, ok := b.p.await(netip.MustParseAddr(es.Endpoints[0].Addresses[0]), time.Now(), 30*time.Second); !ok {
+		return nil, nil, 0, errors.New("the new service never showed up in DNS (30 s)")
+	}
 	for i := range n {
 		ip := netip.AddrFrom4([4]byte{10, 250, byte((i + 1) >> 8), byte(i + 1)})
 		es.Endpoints[0].Addresses = []string{ip.String()}
 		start := time.Now()
-		type result struct {
-			es  *discoveryv1.EndpointSlice
-			err error
+		var d time.Duration
+		var ok bool
+		done := make(chan struct{})
+		go func() { d, ok = b.p.await(ip, start, giveUp); close(done) }()
+		es, err = b.cs.DiscoveryV1().EndpointSlices(b.ns).Update(ctx, es, metav1.UpdateOptions{})
+		<-done
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("update %d: %w", i, err)
 		}
-		updated := make(chan result, 1)
-		go func() {
-			u, err := cs.DiscoveryV1().EndpointSlices(ns).Update(ctx, es, metav1.UpdateOptions{})
-			updated <- result{u, err}
-		}()
-		d, ok := p.await(ip, start, giveUp)
-		r := <-updated
-		if r.err != nil {
-			return nil, 0, fmt.Errorf("update %d: %w", i, r.err)
-		}
-		es = r.es
 		if !ok {
 			misses++
 			continue
 		}
-		times = append(times, d)
+		inDNS = append(inDNS, d)
+		if t, ok := b.watched.Load(ip.String()); ok {
+			inWatch = append(inWatch, t.(time.Time).Sub(start))
+		}
 	}
-	return times, misses, nil
+	return inDNS, inWatch, misses, nil
 }
 
-func create(ctx context.Context, cs *kubernetes.Clientset, ns, name string) (*discoveryv1.EndpointSlice, error) {
+// watch records when the API server's watch delivers each address of endpoint 0.
+func (b *bench) watch(ctx context.Context, resourceVersion string) error {
+	w, err := b.cs.DiscoveryV1().EndpointSlices(b.ns).Watch(ctx, metav1.ListOptions{ResourceVersion: resourceVersion})
+	if err != nil {
+		return err
+	}
+	go func() {
+		for ev := range w.ResultChan() {
+			if es, ok := ev.Object.(*discoveryv1.EndpointSlice); ok && len(es.Endpoints) > 0 && len(es.Endpoints[0].Addresses) > 0 {
+				b.watched.Store(es.Endpoints[0].Addresses[0], time.Now())
+			}
+		}
+	}()
+	return nil
+}
+
+func (b *bench) create(ctx context.Context) (*discoveryv1.EndpointSlice, error) {
+	cs, ns, name := b.cs, b.ns, b.name
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		return nil, err
 	}
@@ -169,19 +198,18 @@ func answers(r *dns.Msg, ip netip.Addr) bool {
 	return false
 }
 
-// report prints the percentiles on one line of key=value pairs, for scripts.
-func report(times []time.Duration, misses int) {
-	if len(times) == 0 {
-		fmt.Printf("n=0 timeouts=%d\n", misses)
-		return
-	}
-	slices.Sort(times)
-	pct := func(p float64) float64 {
+// percentiles formats p50, p90, p99 and max in milliseconds as key=value pairs, each key
+// starting with prefix.
+func percentiles(prefix string, times []time.Duration) string {
+	times = slices.Sorted(slices.Values(times))
+	at := func(p float64) string {
+		if len(times) == 0 {
+			return "NaN"
+		}
 		i := int(math.Ceil(p*float64(len(times)))) - 1 // nearest rank
-		return ms(times[min(max(i, 0), len(times)-1)])
+		return fmt.Sprintf("%.2f", ms(times[max(i, 0)]))
 	}
-	fmt.Printf("n=%d p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f timeouts=%d\n",
-		len(times), pct(0.50), pct(0.90), pct(0.99), ms(times[len(times)-1]), misses)
+	return fmt.Sprintf("%[1]sp50_ms=%[2]s %[1]sp90_ms=%[3]s %[1]sp99_ms=%[4]s %[1]smax_ms=%[5]s", prefix, at(0.5), at(0.9), at(0.99), at(1))
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
