@@ -2,7 +2,6 @@ package clusterdns
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -151,9 +150,20 @@ func parseTTL(c *caddy.Controller) (uint32, error) {
 }
 
 // sourceKey identifies the source a block reads, so blocks reading the same one share it.
+// It is also the source label of the metrics.
 func (c *config) sourceKey() string {
-	if len(c.manifests) > 0 {
-		return "manifests:" + strings.Join(c.manifests, "\x00")
+	switch {
+	case len(c.manifests) > 0:
+		return "manifests:" + strings.Join(c.manifests, ",")
+	case c.kubeconfig == "" && c.endpoint == "":
+		return "kube:in-cluster"
 	}
-	return fmt.Sprintf("kube:%s\x00%s\x00%s", c.kubeconfig, c.context, c.endpoint)
+	k := "kube:" + c.kubeconfig
+	if c.context != "" {
+		k += "#" + c.context
+	}
+	if c.endpoint != "" {
+		k += "@" + c.endpoint
+	}
+	return k
 }

@@ -3,6 +3,8 @@ package integration
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"runtime"
 	"strings"
 	"sync"
@@ -133,17 +135,56 @@ func TestServicesFollowTheAPI(t *testing.T) {
 // Before the first sync (here: an API server that never answers) cluster names are SERVFAIL
 // and the ready plugin reports not ready.
 func TestUnsyncedIsServfail(t *testing.T) {
-	port := freePort(t)
+	port, readyPort := freePort(t), freePort(t)
 	startServer(t, fmt.Sprintf(`.:%d {
     bind 127.0.0.1
+    ready 127.0.0.1:%d
     clusterdns cluster.local {
         endpoint http://127.0.0.1:1
     }
 }
-`, port))
+`, port, readyPort))
 	m := query(t, fmt.Sprintf("127.0.0.1:%d", port), "kubernetes.default.svc.cluster.local.", dns.TypeA)
 	if m.Rcode != dns.RcodeServerFailure {
 		t.Fatalf("rcode %s, want SERVFAIL", dns.RcodeToString[m.Rcode])
+	}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/ready", readyPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		t.Fatal("ready plugin reports ready before the first sync")
+	}
+}
+
+// The plugin's metrics are exported in CoreDNS naming.
+func TestMetrics(t *testing.T) {
+	e := k8senv.Get(t)
+	port, promPort := freePort(t), freePort(t)
+	startServer(t, fmt.Sprintf(`.:%d {
+    bind 127.0.0.1
+    prometheus 127.0.0.1:%d
+    clusterdns cluster.local {
+        kubeconfig %s
+    }
+}
+`, port, promPort, e.Kubeconfig))
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", promPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`coredns_clusterdns_objects{kind="namespace",source="kube:`,
+		`coredns_clusterdns_informer_synced{source="kube:`,
+		`coredns_clusterdns_snapshot_publications_total{zone="cluster.local."}`,
+		`coredns_clusterdns_snapshot_publish_duration_seconds_count{zone="cluster.local."}`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }
 

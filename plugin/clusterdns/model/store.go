@@ -73,9 +73,10 @@ func (st *Store) notify(c Change) {
 }
 
 func (st *Store) done() {
+	fn := st.onChange
 	st.mu.Unlock()
-	if st.onChange != nil {
-		st.onChange()
+	if fn != nil {
+		fn()
 	}
 }
 
