@@ -15,7 +15,7 @@ import (
 )
 
 // benchHandler indexes 5,000 services (every fifth headless) with four endpoints each.
-func benchHandler(b *testing.B) (*ClusterDNS, *model.Store) {
+func benchHandler(b testing.TB) (*ClusterDNS, *model.Store) {
 	cfg, err := parse(caddy.NewTestController("dns", "clusterdns cluster.local in-addr.arpa ip6.arpa"))
 	if err != nil {
 		b.Fatal(err)

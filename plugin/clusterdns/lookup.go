@@ -58,22 +58,22 @@ func (c *ClusterDNS) answer(ctx context.Context, state request.Request, zone str
 	hdr := dns.RR_Header{Name: qname, Class: dns.ClassINET, Ttl: c.TTL}
 	switch qtype {
 	case dns.TypeA, dns.TypeAAAA:
-		if node.CNAME != "" {
-			m.Answer, m.Truncated = c.chase(ctx, state, zone, node.CNAME, qtype, snap)
+		if target := node.CNAMETarget(); target != "" {
+			m.Answer, m.Truncated = c.chase(ctx, state, zone, target, qtype, snap)
 			break
 		}
 		m.Answer = addresses(hdr, node, qtype)
 	case dns.TypeSRV:
 		m.Answer, m.Extra = c.srv(hdr, qzone, node)
 	case dns.TypeTXT:
-		if node.TXT != "" {
+		if txt := node.Text(); txt != "" {
 			hdr.Rrtype, hdr.Ttl = dns.TypeTXT, 28800
-			m.Answer = []dns.RR{&dns.TXT{Hdr: hdr, Txt: []string{node.TXT}}}
+			m.Answer = []dns.RR{&dns.TXT{Hdr: hdr, Txt: []string{txt}}}
 		}
 	case dns.TypeCNAME:
-		if node.CNAME != "" {
+		if target := node.CNAMETarget(); target != "" {
 			hdr.Rrtype = dns.TypeCNAME
-			m.Answer = []dns.RR{&dns.CNAME{Hdr: hdr, Target: node.CNAME}}
+			m.Answer = []dns.RR{&dns.CNAME{Hdr: hdr, Target: target}}
 		}
 	case dns.TypePTR:
 		hdr.Rrtype = dns.TypePTR
@@ -161,14 +161,14 @@ func (c *ClusterDNS) chase(ctx context.Context, state request.Request, zone, tar
 		if next == nil {
 			return nil, false
 		}
-		if next.CNAME == "" {
+		if next.CNAMETarget() == "" {
 			rrs := addresses(dns.RR_Header{Name: target, Class: dns.ClassINET, Ttl: c.TTL}, next, qtype)
 			if len(rrs) == 0 {
 				return nil, false
 			}
 			return append(chain, rrs...), false
 		}
-		owner, target = target, next.CNAME
+		owner, target = target, next.CNAMETarget()
 	}
 	return nil, false
 }

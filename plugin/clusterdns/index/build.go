@@ -39,7 +39,7 @@ func serviceNames(svc *model.Service, sl map[string]*model.EndpointSlice, primar
 		if _, err := netip.ParseAddr(target); err == nil || target == "" {
 			return out // an IP is not a CNAME target; CoreDNS answers NXDOMAIN too
 		}
-		out[base] = &Node{CNAME: dns.Fqdn(svc.ExternalName)}
+		out[base] = &Node{Rare: &Rare{CNAME: dns.Fqdn(svc.ExternalName)}}
 		return out
 	}
 	ports := svc.Ports
@@ -47,10 +47,11 @@ func serviceNames(svc *model.Service, sl map[string]*model.EndpointSlice, primar
 		ports = []model.Port{{Port: -1}}
 	}
 	recs := names{}
+	baseTarget := base + "."
 	if !svc.Headless {
 		for _, p := range ports {
 			for _, ip := range svc.ClusterIPs {
-				r := record{ip: ip, port: p.Port, target: base + "."}
+				r := record{ip: ip, port: p.Port, target: baseTarget}
 				recs.add(base, r)
 				if p.Name != "" {
 					recs.add(portName(p, base), r)
@@ -58,10 +59,10 @@ func serviceNames(svc *model.Service, sl map[string]*model.EndpointSlice, primar
 			}
 		}
 		for _, ip := range svc.ClusterIPs {
-			ptr(ip, base+"."+primaryZone, true)
+			ptr(ip, baseTarget+primaryZone, true)
 		}
 		if len(svc.ClusterIPs) == 0 {
-			out[base] = &Node{} // exists with no address, as CoreDNS answers it
+			out[base] = Empty // exists with no address, as CoreDNS answers it
 		}
 	}
 	for _, name := range sortedKeys(sl) {
@@ -72,11 +73,11 @@ func serviceNames(svc *model.Service, sl map[string]*model.EndpointSlice, primar
 		}
 		for _, e := range s.Endpoints {
 			for _, ip := range e.Addresses {
-				host := endpointHostname(e.Hostname, ip)
-				ename := host + "." + base
-				ptr(ip, ename+"."+primaryZone, false)
+				target := endpointHostname(e.Hostname, ip) + "." + base + "."
+				ename := target[:len(target)-1] // the key shares the target's bytes
+				ptr(ip, target+primaryZone, false)
 				for _, p := range eports {
-					r := record{ip: ip, port: p.Port, target: ename + "."}
+					r := record{ip: ip, port: p.Port, target: target}
 					recs.add(ename, r)
 					if svc.Headless {
 						recs.add(base, r)
@@ -89,12 +90,12 @@ func serviceNames(svc *model.Service, sl map[string]*model.EndpointSlice, primar
 		}
 	}
 	for name, rs := range recs {
-		out[name] = nodeOf(rs)
+		out[name] = nodeOf(rs) // the key of a name is its SRV target without the dot, or base
 		if strings.HasPrefix(name, "_") {
 			// _proto.base is an empty non-terminal: it exists, so it answers NODATA (RFC 8020)
 			ent := name[strings.IndexByte(name, '.')+1:]
 			if out[ent] == nil {
-				out[ent] = &Node{}
+				out[ent] = Empty
 			}
 		}
 	}
@@ -132,7 +133,7 @@ func nodeOf(rs []record) *Node {
 		target string
 		port   int32
 	}
-	seenIP := map[netip.Addr]bool{}
+	seenIP := map[netip.Addr]net.IP{} // one net.IP per address, shared by A/AAAA and Extra
 	seenSRV := map[srvKey]bool{}
 	type extraKey struct {
 		target string
@@ -140,12 +141,14 @@ func nodeOf(rs []record) *Node {
 	}
 	seenExtra := map[extraKey]bool{}
 	for _, r := range rs {
-		if !seenIP[r.ip] {
-			seenIP[r.ip] = true
+		ip := seenIP[r.ip]
+		if ip == nil {
+			ip = IP(r.ip)
+			seenIP[r.ip] = ip
 			if r.ip.Is4() {
-				n.A = append(n.A, IP(r.ip))
+				n.A = append(n.A, ip)
 			} else {
-				n.AAAA = append(n.AAAA, IP(r.ip))
+				n.AAAA = append(n.AAAA, ip)
 			}
 		}
 		if r.port < 0 {
@@ -157,10 +160,19 @@ func nodeOf(rs []record) *Node {
 		}
 		if k := (extraKey{r.target, r.ip}); !seenExtra[k] {
 			seenExtra[k] = true
-			n.Extra = append(n.Extra, Addr{r.target, IP(r.ip)})
+			n.Extra = append(n.Extra, Addr{r.target, ip})
 		}
 	}
+	// exact sizes: a node lives until its service changes
+	n.A, n.AAAA, n.SRV, n.Extra = clone(n.A), clone(n.AAAA), clone(n.SRV), clone(n.Extra)
 	return n
+}
+
+func clone[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
 }
 
 // IP converts an address to the net.IP miekg/dns records carry: 4 bytes for IPv4.

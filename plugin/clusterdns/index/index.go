@@ -2,6 +2,7 @@ package index
 
 import (
 	"net/netip"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -41,8 +42,9 @@ type Index struct {
 	// owned by the run goroutine
 	names   *pmap.Map[*Node]
 	owned   map[model.Key]*owned
-	ptrs    map[netip.Addr]map[model.Key]ptrClaim
+	ptrs    map[netip.Addr][]ptrClaim // a slice, not a map: nearly every address has one claim
 	localNS []Addr
+	freed   bool // the garbage of the initial build was returned to the OS
 }
 
 // owned is what one Service contributed to the Snapshot, so a rebuild can remove it.
@@ -51,7 +53,9 @@ type owned struct {
 	ips   []netip.Addr
 }
 
+// ptrClaim is one Service's reverse targets for an address.
 type ptrClaim struct {
+	svc       model.Key
 	clusterIP bool
 	targets   []string
 }
@@ -62,7 +66,7 @@ func New(cfg Config) *Index {
 		cfg:      cfg,
 		dirtySvc: map[model.Key]struct{}{}, dirtyNS: map[string]struct{}{},
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
-		owned: map[model.Key]*owned{}, ptrs: map[netip.Addr]map[model.Key]ptrClaim{},
+		owned: map[model.Key]*owned{}, ptrs: map[netip.Addr][]ptrClaim{},
 	}
 	ix.snap.Store(&Snapshot{Names: new(pmap.Map[*Node])})
 	return ix
@@ -167,6 +171,14 @@ func (ix *Index) apply(v model.View, svcs map[model.Key]struct{}, nss map[string
 		Serial: uint32(v.Modified().Unix()), // #nosec G115 -- Unix time as SOA serial, as CoreDNS
 		Synced: v.Synced(),
 	})
+	if v.Synced() && !ix.freed {
+		// The initial list and build leave much garbage; give it back now rather than when
+		// the scavenger gets to it, so a pod's memory settles right after start.
+		ix.freed = true
+		if len(svcs) > 1000 {
+			go debug.FreeOSMemory()
+		}
+	}
 }
 
 func (ix *Index) exposed(ns string) bool {
@@ -180,7 +192,7 @@ func (ix *Index) rebuild(v model.View, tx *pmap.Txn[*Node], k model.Key, dirtyIP
 			tx.Delete(n)
 		}
 		for _, ip := range old.ips {
-			delete(ix.ptrs[ip], k)
+			ix.ptrs[ip] = slices.DeleteFunc(ix.ptrs[ip], func(c ptrClaim) bool { return c.svc == k })
 			dirtyIPs[ip] = struct{}{}
 		}
 		delete(ix.owned, k)
@@ -189,25 +201,25 @@ func (ix *Index) rebuild(v model.View, tx *pmap.Txn[*Node], k model.Key, dirtyIP
 	if svc == nil || !ix.exposed(k.Namespace) || !v.NamespaceExists(k.Namespace) {
 		return
 	}
-	own := &owned{}
 	claims := map[netip.Addr]ptrClaim{}
 	nodes := serviceNames(svc, v.Slices(k), ix.cfg.PrimaryZone, func(ip netip.Addr, target string, clusterIP bool) {
+		if !ix.cfg.Reverse && !slices.Contains(ix.cfg.LocalIPs, ip) {
+			return // only reverse zones and NS records need to know who owns an address
+		}
 		c := claims[ip]
-		c.clusterIP = c.clusterIP || clusterIP
+		c.svc, c.clusterIP = k, c.clusterIP || clusterIP
 		if !slices.Contains(c.targets, target) {
 			c.targets = append(c.targets, target)
 		}
 		claims[ip] = c
 	})
+	own := &owned{names: make([]string, 0, len(nodes)), ips: make([]netip.Addr, 0, len(claims))}
 	for name, n := range nodes {
 		tx.Set(name, n)
 		own.names = append(own.names, name)
 	}
 	for ip, c := range claims {
-		if ix.ptrs[ip] == nil {
-			ix.ptrs[ip] = map[model.Key]ptrClaim{}
-		}
-		ix.ptrs[ip][k] = c
+		ix.ptrs[ip] = append(ix.ptrs[ip], c)
 		own.ips = append(own.ips, ip)
 		dirtyIPs[ip] = struct{}{}
 	}
@@ -252,7 +264,7 @@ func (ix *Index) namespaceNodes(v model.View, tx *pmap.Txn[*Node], ns string) {
 	exists := v.NamespaceExists(ns) && ix.exposed(ns)
 	for _, name := range []string{ns + ".svc", ns + ".pod"} {
 		if exists && (name == ns+".svc" || ix.cfg.PodsInsecure) {
-			tx.Set(name, &Node{})
+			tx.Set(name, Empty)
 		} else {
 			tx.Delete(name)
 		}
@@ -262,9 +274,9 @@ func (ix *Index) namespaceNodes(v model.View, tx *pmap.Txn[*Node], ns string) {
 // staticNames are the names every cluster zone has.
 func (ix *Index) staticNames() *pmap.Map[*Node] {
 	tx := new(pmap.Map[*Node]).Txn()
-	tx.Set("svc", &Node{})
-	tx.Set("pod", &Node{})
-	tx.Set("dns-version", &Node{TXT: DNSSchemaVersion})
+	tx.Set("svc", Empty)
+	tx.Set("pod", Empty)
+	tx.Set("dns-version", &Node{Rare: &Rare{TXT: DNSSchemaVersion}})
 	return tx.Commit()
 }
 
@@ -274,10 +286,11 @@ func (ix *Index) staticNames() *pmap.Map[*Node] {
 func (ix *Index) nsAddrs(v model.View) []Addr {
 	var out []Addr
 	for _, ip := range ix.cfg.LocalIPs {
-		for k, c := range ix.ptrs[ip] {
+		for _, c := range ix.ptrs[ip] {
 			if c.clusterIP {
 				continue
 			}
+			k := c.svc
 			svc := v.Service(k)
 			if svc == nil || svc.Headless || svc.ExternalName != "" {
 				continue

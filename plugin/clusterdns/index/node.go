@@ -15,9 +15,33 @@ type Node struct {
 	A, AAAA []net.IP // shared by every reply: never modified
 	SRV     []SRV
 	Extra   []Addr   // addresses of SRV targets, for the additional section
-	CNAME   string   // ExternalName target, fully qualified
 	PTR     []string // fully qualified targets
-	TXT     string
+	*Rare            // nil for all but a few names: keeps the common Node small
+}
+
+// Rare holds what few names have.
+type Rare struct {
+	CNAME string // ExternalName target, fully qualified
+	TXT   string
+}
+
+// Empty is the Node of names that exist without records (empty non-terminals, namespaces).
+var Empty = &Node{}
+
+// CNAMETarget returns the ExternalName target, or "".
+func (n *Node) CNAMETarget() string {
+	if n.Rare == nil {
+		return ""
+	}
+	return n.CNAME
+}
+
+// Text returns the TXT data, or "".
+func (n *Node) Text() string {
+	if n.Rare == nil {
+		return ""
+	}
+	return n.TXT
 }
 
 // SRV is one SRV record. Target is relative to the zone and ends in a dot
