@@ -8,6 +8,7 @@
 # Knobs (environment): SERVICES ENDPOINTS HEADLESS QUERIES DURATION WARMUP SETTLE LAT_N
 # CLIENTS OUTSTANDING MAX_QPS BENCH_K8S_DIR.
 set -euo pipefail
+bash "$(dirname "$0")/../tools.sh"   # dnsperf, dig, taskset
 
 SERVICES=${SERVICES:-5000}
 ENDPOINTS=${ENDPOINTS:-4}
@@ -18,7 +19,7 @@ WARMUP=${WARMUP:-3}
 SETTLE=${SETTLE:-5}
 LAT_N=${LAT_N:-200}
 CLIENTS=${CLIENTS:-8}
-OUTSTANDING=${OUTSTANDING:-500}
+OUTSTANDING=${OUTSTANDING:-100}
 MAX_QPS=${MAX_QPS:-200000}
 
 bench=$(cd "$(dirname "$0")" && pwd)
@@ -44,16 +45,20 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# free_port: a free port below the ephemeral range (32768-60999 by default). A server port
+# inside it can be picked by a client as its own source port: dig then binds it next to the
+# server (both sockets reuse the port) and reads back its own query.
 free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 30000))
+    p=$((20000 + RANDOM % 12000))
     ss -Htuln "sport = :$p" | grep -q . || { echo "$p"; return; }
   done
 }
 
 build() {
-  log "building"
+  revision=$(git -C "$root" describe --always --dirty)
+  log "building $revision"
   (cd "$root" && go build -o "$bin" ./cmd/clusterdns)
   (cd "$root" && go build -o "$work/populate" ./test/bench/populate)
   (cd "$root" && go build -o "$work/latency" ./test/bench/latency)
@@ -79,20 +84,23 @@ corefile() {
     "$2" "$3" "$1" "$kubeconfig"
 }
 
-# start_server KIND PHASE: starts the server on core 0 and waits until it is ready.
+# start_server KIND PHASE: starts the server on core 0 and waits until it is ready; sets
+# ready_s, the seconds that took.
 start_server() {
-  local kind=$1 phase=$2 rport deadline=$((SECONDS + 60))
+  local kind=$1 phase=$2 rport deadline=$((SECONDS + 60)) t0
   port=$(free_port)
-  rport=$(free_port)
+  until rport=$(free_port) && [[ $rport != "$port" ]]; do :; done
   corefile "$kind" "$port" "$rport" > "$work/Corefile.$kind"
   server_log=$results/$kind-$phase.log
+  t0=$(date +%s.%N)
   taskset -c 0 "$bin" -conf "$work/Corefile.$kind" > "$server_log" 2>&1 &
   server_pid=$!
   until ready "$kind" "$rport"; do
     kill -0 "$server_pid" 2>/dev/null || { tail -20 "$server_log" >&2; log "$kind exited"; exit 1; }
     ((SECONDS < deadline)) || { log "$kind not ready after 60 s"; exit 1; }
-    sleep 0.1
+    sleep 0.05
   done
+  ready_s=$(awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN {printf "%.1f", t1 - t0}')
 }
 
 ready() {
@@ -110,7 +118,9 @@ stop_server() {
   server_pid=""
 }
 
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status"; }
+# status_kib FIELD: a memory field of the running server's /proc status, in KiB (VmRSS, or
+# RssAnon: VmRSS without the pages of the binary, which vary with the page cache).
+status_kib() { awk -v f="$1:" '$1 == f {print $2}' "/proc/$server_pid/status"; }
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 
@@ -120,7 +130,9 @@ dnsperf_run() {
     -c "$CLIENTS" -q "$OUTSTANDING" -Q "$MAX_QPS" > "$2" 2>&1
 }
 
-# measure_qps KIND: warm-up, then the measured run; sets qps, lost, rcodes, cpu.
+# measure_qps KIND: warm-up, then the measured run; sets qps, lost, rcodes, cpu (the
+# server's CPU use in %) and per_cpu (queries answered per second of server CPU: less
+# sensitive to other processes taking CPU time than qps).
 measure_qps() {
   local out=$results/dnsperf-$1.txt t0 ticks
   dnsperf_run "$WARMUP" /dev/null
@@ -129,15 +141,17 @@ measure_qps() {
   cpu=$(awk -v t0="$t0" -v t1="$(date +%s.%N)" -v a="$ticks" -v b="$(cpu_ticks)" -v hz="$(getconf CLK_TCK)" \
     'BEGIN {printf "%.0f", 100 * (b - a) / hz / (t1 - t0)}')
   qps=$(awk '/Queries per second:/ {printf "%.0f", $4}' "$out")
+  per_cpu=$(awk -v q="$qps" -v c="$cpu" 'BEGIN {if (c > 0) printf "%.0f", q * 100 / c; else print "n/a"}')
   lost=$(awk '/Queries lost:/ {print $3}' "$out")
   rcodes=$(sed -n 's/^ *Response codes: *//p' "$out")
 }
 
-# sample_answers KIND: answers to the first 300 queries, one sorted line per record.
-sample_answers() {
-  head -300 "$work/queries.txt" > "$work/sample.txt"
-  dig -p "$port" @127.0.0.1 +time=2 +tries=1 +noall +answer +additional +nottlid -f "$work/sample.txt" |
-    sort > "$results/answers-$1.txt"
+# save_answers KIND: the whole reply to every distinct query, message ids and SOA serials
+# masked, for comparing the servers.
+save_answers() {
+  sort -u "$work/queries.txt" > "$work/distinct.txt"
+  dig -p "$port" @127.0.0.1 +time=2 +tries=1 +nocmd +nostats +nottlid -f "$work/distinct.txt" |
+    sed -E 's/id: [0-9]+/id: X/; s/(SOA\s+\S+\s+\S+\s+)[0-9]+/\1SERIAL/' > "$results/answers-$1.txt"
 }
 
 empty_phase() {
@@ -145,7 +159,7 @@ empty_phase() {
   for kind in clusterdns kubernetes; do
     start_server "$kind" empty
     sleep "$SETTLE"
-    rss_empty[$kind]=$(rss_kib)
+    rss_empty[$kind]=$(status_kib VmRSS) anon_empty[$kind]=$(status_kib RssAnon)
     stop_server
     log "$kind on the empty API server: RSS ${rss_empty[$kind]} KiB"
   done
@@ -159,23 +173,23 @@ populate() {
 }
 
 full_phase() {
-  local kind lat
+  local kind
   for kind in clusterdns kubernetes; do
     start_server "$kind" full
+    ready_of[$kind]=$ready_s
     sleep "$SETTLE"
-    rss_full[$kind]=$(rss_kib)
-    sample_answers "$kind"
+    rss_full[$kind]=$(status_kib VmRSS) anon_full[$kind]=$(status_kib RssAnon)
+    save_answers "$kind"
     measure_qps "$kind"
-    qps_of[$kind]=$qps lost_of[$kind]=$lost rcodes_of[$kind]=$rcodes cpu_of[$kind]=$cpu
+    qps_of[$kind]=$qps lost_of[$kind]=$lost rcodes_of[$kind]=$rcodes cpu_of[$kind]=$cpu per_cpu_of[$kind]=$per_cpu
     log "$kind: RSS ${rss_full[$kind]} KiB, $qps QPS; measuring update latency"
-    lat=$(taskset -c 1 "$work/latency" -kubeconfig "$kubeconfig" -dns "127.0.0.1:$port" -n "$LAT_N" -ns "latency-$kind")
-    lat_of[$kind]=$lat
+    lat_of[$kind]=$(taskset -c 1 "$work/latency" -kubeconfig "$kubeconfig" -dns "127.0.0.1:$port" -n "$LAT_N" -ns "latency-$kind")
     stop_server
     errors_of[$kind]=$(cat "$results/$kind-empty.log" "$results/$kind-full.log" | { grep -c '\[ERROR\]' || true; })
   done
   start_server whoami full
   measure_qps whoami
-  qps_of[whoami]=$qps lost_of[whoami]=$lost rcodes_of[whoami]=$rcodes cpu_of[whoami]=$cpu
+  qps_of[whoami]=$qps lost_of[whoami]=$lost rcodes_of[whoami]=$rcodes cpu_of[whoami]=$cpu per_cpu_of[whoami]=$per_cpu
   stop_server
 }
 
@@ -185,18 +199,21 @@ verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {ok = (op == ">=") ? v >= 
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 
 summary() {
-  local kind growth_c growth_k q p99_c p99_k
-  echo "clusterdns benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r)"
+  local kind growth_c growth_k q n p99_c p99_k
+  echo "clusterdns benchmark, $(date -u +%Y-%m-%dT%H:%MZ), commit $revision, $(nproc) cores, $(uname -r)"
   echo "data: $SERVICES services ($HEADLESS headless), $ENDPOINTS endpoints each; $(wc -l < "$work/queries.txt") queries;" \
     "dnsperf ${DURATION}s -c $CLIENTS -q $OUTSTANDING; server on core 0, dnsperf on core 1"
+  echo "load average before the runs: $load_before (other processes on the machine add noise)"
   echo
-  printf '%-11s %9s %7s %6s %10s %10s %10s %8s %8s %8s %7s\n' server QPS "cpu%" lost "RSS empty" "RSS full" "RSS grow" "upd p50" "upd p90" "upd p99" errors
+  printf '%-11s %8s %5s %8s %5s %10s %10s %10s %10s %6s %8s %8s %8s %7s\n' server QPS "cpu%" QPS/cpu lost "RSS empty" "RSS full" "RSS grow" "anon grow" \
+    ready "upd p50" "upd p90" "upd p99" errors
   for kind in clusterdns kubernetes; do
-    printf '%-11s %9s %7s %6s %8sMi %8sMi %8sMi %6sms %6sms %6sms %7s\n' "$kind" "${qps_of[$kind]}" "${cpu_of[$kind]}" "${lost_of[$kind]}" \
+    printf '%-11s %8s %5s %8s %5s %8sMi %8sMi %8sMi %8sMi %5ss %6sms %6sms %6sms %7s\n' "$kind" "${qps_of[$kind]}" "${cpu_of[$kind]}" "${per_cpu_of[$kind]}" "${lost_of[$kind]}" \
       "$(mib "${rss_empty[$kind]}")" "$(mib "${rss_full[$kind]}")" "$(mib $((rss_full[$kind] - rss_empty[$kind])))" \
+      "$(mib $((anon_full[$kind] - anon_empty[$kind])))" "${ready_of[$kind]}" \
       "$(field p50_ms "${lat_of[$kind]}")" "$(field p90_ms "${lat_of[$kind]}")" "$(field p99_ms "${lat_of[$kind]}")" "${errors_of[$kind]}"
   done
-  printf '%-11s %9s %7s %6s\n' whoami "${qps_of[whoami]}" "${cpu_of[whoami]}" "${lost_of[whoami]}"
+  printf '%-11s %8s %5s %8s %5s\n' whoami "${qps_of[whoami]}" "${cpu_of[whoami]}" "${per_cpu_of[whoami]}" "${lost_of[whoami]}"
   echo
   for kind in clusterdns kubernetes whoami; do echo "rcodes $kind: ${rcodes_of[$kind]}"; done
   for kind in clusterdns kubernetes; do echo "latency $kind: ${lat_of[$kind]}"; done
@@ -207,23 +224,30 @@ summary() {
   q=$(ratio "${qps_of[clusterdns]}" "${qps_of[kubernetes]}")
   echo "QPS clusterdns/kubernetes:        $q  (target >= 1.5: $(verdict "$q" '>=' 1.5))"
   echo "QPS clusterdns/whoami:            $(ratio "${qps_of[clusterdns]}" "${qps_of[whoami]}")"
+  echo "QPS per server CPU, clusterdns/kubernetes: $(ratio "${per_cpu_of[clusterdns]}" "${per_cpu_of[kubernetes]}")," \
+    "clusterdns/whoami: $(ratio "${per_cpu_of[clusterdns]}" "${per_cpu_of[whoami]}")"
   q=$(ratio "$growth_c" "$growth_k")
   echo "RSS growth clusterdns/kubernetes: $q  (target <= 0.5: $(verdict "$q" '<=' 0.5))"
+  q=$(ratio $((anon_full[clusterdns] - anon_empty[clusterdns])) $((anon_full[kubernetes] - anon_empty[kubernetes])))
+  echo "  (RssAnon growth, clusterdns/kubernetes: $q)"
   echo "update latency p99:               clusterdns ${p99_c} ms, kubernetes ${p99_k} ms  (target clusterdns <= 10 ms: $(verdict "$p99_c" '<=' 10))"
+  echo "  (API watch alone, p99:          $(field watch_p99_ms "${lat_of[clusterdns]}") ms and $(field watch_p99_ms "${lat_of[kubernetes]}") ms in the same runs)"
+  n=$(wc -l < "$work/distinct.txt")
   if diff -q "$results/answers-clusterdns.txt" "$results/answers-kubernetes.txt" > /dev/null; then
-    echo "answers to the first 300 queries: identical"
+    echo "replies to the $n distinct queries: identical"
   else
-    echo "answers to the first 300 queries: DIFFER ($(diff "$results/answers-clusterdns.txt" "$results/answers-kubernetes.txt" | grep -c '^[<>]') lines; see results/answers.diff)"
+    echo "replies to the $n distinct queries: DIFFER ($(grep -c '^[<>]' "$results/answers.diff") lines; see results/answers.diff)"
   fi
 }
 
 main() {
-  declare -gA rss_empty rss_full qps_of lost_of rcodes_of cpu_of lat_of errors_of
+  declare -gA rss_empty rss_full anon_empty anon_full qps_of lost_of rcodes_of cpu_of per_cpu_of lat_of errors_of ready_of
   mkdir -p "$results"
   build
   start_apiserver
   empty_phase
   populate
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
   full_phase
   diff "$results/answers-clusterdns.txt" "$results/answers-kubernetes.txt" > "$results/answers.diff" || true
   summary | tee "$results/summary.txt"
