@@ -65,70 +65,22 @@ func Start(cfg Config) (*Source, error) {
 	s := &Source{store: model.NewStore(), cancel: cancel, done: make(chan struct{})}
 	st := s.store
 
-	informers := []struct {
-		lw       *cache.ListWatch
-		obj      k8sruntime.Object
-		conv     func(any) any
-		onUpsert func(any)
-		onDelete func(model.Key)
-	}{
-		{
-			lw: &cache.ListWatch{
-				ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (k8sruntime.Object, error) {
-					return cs.CoreV1().Services(corev1.NamespaceAll).List(ctx, o)
-				},
-				WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-					return cs.CoreV1().Services(corev1.NamespaceAll).Watch(ctx, o)
-				},
+	informers := []informer{
+		newInformer(&corev1.Service{},
+			func(ctx context.Context, o metav1.ListOptions) (*corev1.ServiceList, error) {
+				return cs.CoreV1().Services(corev1.NamespaceAll).List(ctx, o)
 			},
-			obj: &corev1.Service{},
-			conv: func(o any) any {
-				if s, ok := o.(*corev1.Service); ok {
-					return model.ServiceFromAPI(s)
-				}
-				return o // tombstones and objects already converted
+			cs.CoreV1().Services(corev1.NamespaceAll).Watch,
+			model.ServiceFromAPI, st.UpsertService, st.DeleteService),
+		newInformer(&discoveryv1.EndpointSlice{},
+			func(ctx context.Context, o metav1.ListOptions) (*discoveryv1.EndpointSliceList, error) {
+				return cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).List(ctx, o)
 			},
-			onUpsert: func(o any) { st.UpsertService(o.(*model.Service)) },
-			onDelete: st.DeleteService,
-		},
-		{
-			lw: &cache.ListWatch{
-				ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (k8sruntime.Object, error) {
-					return cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).List(ctx, o)
-				},
-				WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-					return cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).Watch(ctx, o)
-				},
-			},
-			obj: &discoveryv1.EndpointSlice{},
-			conv: func(o any) any {
-				if s, ok := o.(*discoveryv1.EndpointSlice); ok {
-					return model.EndpointSliceFromAPI(s)
-				}
-				return o
-			},
-			onUpsert: func(o any) { st.UpsertSlice(o.(*model.EndpointSlice)) },
-			onDelete: st.DeleteSlice,
-		},
-		{
-			lw: &cache.ListWatch{
-				ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (k8sruntime.Object, error) {
-					return cs.CoreV1().Namespaces().List(ctx, o)
-				},
-				WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-					return cs.CoreV1().Namespaces().Watch(ctx, o)
-				},
-			},
-			obj: &corev1.Namespace{},
-			conv: func(o any) any {
-				if n, ok := o.(*corev1.Namespace); ok {
-					return model.NamespaceFromAPI(n)
-				}
-				return o
-			},
-			onUpsert: func(o any) { st.SetNamespace(o.(*model.Namespace).Name, true) },
-			onDelete: func(k model.Key) { st.SetNamespace(k.Name, false) },
-		},
+			cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).Watch,
+			model.EndpointSliceFromAPI, st.UpsertSlice, st.DeleteSlice),
+		newInformer(&corev1.Namespace{}, cs.CoreV1().Namespaces().List, cs.CoreV1().Namespaces().Watch, model.NamespaceFromAPI,
+			func(n *model.Namespace) { st.SetNamespace(n.Name, true) },
+			func(k model.Key) { st.SetNamespace(k.Name, false) }),
 	}
 
 	var synced []cache.InformerSynced
@@ -177,6 +129,43 @@ func Start(cfg Config) (*Source, error) {
 		close(s.done)
 	}()
 	return s, nil
+}
+
+// informer is what Start needs to run one informer: how to list and watch, the API type,
+// and how converted objects reach the Store.
+type informer struct {
+	lw       *cache.ListWatch
+	obj      k8sruntime.Object
+	conv     func(any) any
+	onUpsert func(any)
+	onDelete func(model.Key)
+}
+
+// newInformer types the pieces of an informer for API type A (a pointer) and model type M.
+func newInformer[A k8sruntime.Object, L k8sruntime.Object, M any](obj A,
+	list func(context.Context, metav1.ListOptions) (L, error),
+	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error),
+	convert func(A) M, upsert func(M), remove func(model.Key),
+) informer {
+	return informer{
+		lw: &cache.ListWatch{
+			ListWithContextFunc:  func(ctx context.Context, o metav1.ListOptions) (k8sruntime.Object, error) { return list(ctx, o) },
+			WatchFuncWithContext: watchFn,
+		},
+		obj: obj,
+		conv: func(o any) any {
+			if a, ok := o.(A); ok {
+				return convert(a)
+			}
+			return o // tombstones and objects already converted
+		},
+		onUpsert: func(o any) {
+			if m, ok := o.(M); ok {
+				upsert(m)
+			}
+		},
+		onDelete: remove,
+	}
 }
 
 func restConfig(cfg Config) (*rest.Config, error) {
