@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -135,13 +136,7 @@ func (s *Source) Reload() {
 	}
 	if changed || len(s.files) == 0 {
 		all := Objects{Namespaces: slices.Clone(builtinNamespaces)}
-		for _, name := range slices.Sorted(func(yield func(string) bool) {
-			for n := range s.files {
-				if !yield(n) {
-					return
-				}
-			}
-		}) {
+		for _, name := range slices.Sorted(maps.Keys(s.files)) {
 			o := s.files[name].objs
 			all.Services = append(all.Services, o.Services...)
 			all.Slices = append(all.Slices, o.Slices...)

@@ -95,7 +95,7 @@ func (st *Store) UpsertService(s *Service) {
 	st.mu.Lock()
 	defer st.done()
 	k := Key{s.Namespace, s.Name}
-	if old := st.services[k]; old != nil && sameVersion(&old.ObjectMeta.ResourceVersion, &s.ResourceVersion, old, s) {
+	if old := st.services[k]; old != nil && sameVersion(old.ResourceVersion, s.ResourceVersion, old, s) {
 		return
 	}
 	st.services[k] = s
@@ -129,7 +129,7 @@ func (st *Store) UpsertSlice(s *EndpointSlice) {
 	defer st.done()
 	k := Key{s.Namespace, s.Name}
 	old := st.slices[k]
-	if old != nil && sameVersion(&old.ResourceVersion, &s.ResourceVersion, old, s) {
+	if old != nil && sameVersion(old.ResourceVersion, s.ResourceVersion, old, s) {
 		return
 	}
 	if old != nil && old.Service != s.Service { // the service-name label moved
@@ -239,9 +239,9 @@ func (st *Store) Replace(services []*Service, slices []*EndpointSlice, namespace
 
 // sameVersion reports whether an update changes nothing: equal resourceVersions from the
 // API server, or (manifest objects have none) equal content.
-func sameVersion(oldRV, newRV *string, old, new any) bool {
-	if *oldRV != "" || *newRV != "" {
-		return *oldRV == *newRV
+func sameVersion(oldRV, newRV string, old, new any) bool {
+	if oldRV != "" || newRV != "" {
+		return oldRV == newRV
 	}
 	return reflect.DeepEqual(old, new)
 }
