@@ -30,8 +30,9 @@ type ClusterDNS struct {
 	TTL      uint32
 	Upstream Upstreamer
 
-	index *index.Index
-	cfg   *config
+	index    *index.Index
+	cfg      *config
+	soaNames map[string]zoneNames // by configured zone, built once
 }
 
 // ServeDNS implements plugin.Handler.

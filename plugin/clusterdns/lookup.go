@@ -174,14 +174,25 @@ func (c *ClusterDNS) chase(ctx context.Context, state request.Request, zone, tar
 }
 
 func (c *ClusterDNS) soa(qzone string, snap *index.Snapshot) dns.RR {
+	names, ok := c.soaNames[qzone]
+	if !ok { // the zone was asked in another case: build its names in that case, as CoreDNS
+		names = soaNames(qzone)
+	}
 	return &dns.SOA{
 		Hdr:     dns.RR_Header{Name: qzone, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: min(c.TTL, 300)},
-		Ns:      dnsutil.Join("ns.dns", qzone),
-		Mbox:    dnsutil.Join("hostmaster", qzone),
+		Ns:      names.ns,
+		Mbox:    names.mbox,
 		Serial:  snap.Serial,
 		Refresh: 7200, Retry: 1800, Expire: 86400,
 		Minttl: c.TTL,
 	}
+}
+
+// zoneNames are the name server and mailbox of a zone's SOA.
+type zoneNames struct{ ns, mbox string }
+
+func soaNames(zone string) zoneNames {
+	return zoneNames{ns: dnsutil.Join("ns.dns", zone), mbox: dnsutil.Join("hostmaster", zone)}
 }
 
 func (c *ClusterDNS) ns(qname, qzone string, snap *index.Snapshot) (answer, extra []dns.RR) {
@@ -211,15 +222,20 @@ func (c *ClusterDNS) synthesize(rel string, snap *index.Snapshot) *index.Node {
 		}
 		return n
 	}
-	labels := strings.Split(rel, ".")
+	labels := strings.Count(rel, ".") + 1
+	first, rest, _ := strings.Cut(rel, ".")
 	switch {
-	case len(labels) == 3 && labels[2] == "pod" && c.cfg.podsInsecure:
-		if snap.Get(labels[1]+".pod") == nil {
+	case labels == 3 && strings.HasSuffix(rel, ".pod") && c.cfg.podsInsecure:
+		if snap.Get(rest) == nil { // rest is NS.pod: the namespace must exist
 			return nil
 		}
-		return podNode(labels[0], rel)
-	case len(labels) == 5 && labels[4] == "svc" && (!strings.HasPrefix(labels[0], "_") || !strings.HasPrefix(labels[1], "_")):
-		return snap.Get("_" + strings.TrimPrefix(labels[0], "_") + "._" + strings.TrimPrefix(labels[1], "_") + "." + strings.Join(labels[2:], "."))
+		return podNode(first, rel)
+	case labels == 5 && strings.HasSuffix(rel, ".svc"):
+		second, base, _ := strings.Cut(rest, ".")
+		if strings.HasPrefix(first, "_") && strings.HasPrefix(second, "_") {
+			return nil // already the stored form
+		}
+		return snap.Get("_" + strings.TrimPrefix(first, "_") + "._" + strings.TrimPrefix(second, "_") + "." + base)
 	}
 	return nil
 }

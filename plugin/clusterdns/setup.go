@@ -43,8 +43,12 @@ func setup(c *caddy.Controller) error {
 
 func newClusterDNS(cfg *config) *ClusterDNS {
 	zone := cfg.zones[0]
+	names := map[string]zoneNames{}
+	for _, z := range cfg.zones {
+		names[z] = soaNames(z)
+	}
 	return &ClusterDNS{
-		Zones: cfg.zones, Fall: cfg.fall, TTL: cfg.ttl, Upstream: upstream.New(), cfg: cfg,
+		Zones: cfg.zones, Fall: cfg.fall, TTL: cfg.ttl, Upstream: upstream.New(), cfg: cfg, soaNames: names,
 		index: index.New(index.Config{
 			PrimaryZone:  cfg.primaryZone,
 			Reverse:      cfg.hasReverse(),
