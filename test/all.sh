@@ -5,6 +5,7 @@
 # Under CI=true a test that cannot get its API server fails instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash test/tools.sh
 bash test/k8s/apiserver.sh build
 go vet ./...
 go test -count=1 -timeout 30m ./...

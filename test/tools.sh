@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the benchmarks (and later the stub-resolver tests) use,
-# when they are missing: dnsperf, dig (dnsutils) and BIND 9 (named).
+# when they are missing: dnsperf, dig (dnsutils) and BIND 9 (named, used by test/bindtest).
 set -euo pipefail
 need=()
 command -v dnsperf >/dev/null || need+=(dnsperf)
