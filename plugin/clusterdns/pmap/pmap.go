@@ -1,7 +1,10 @@
-// Package pmap is a persistent (immutable) hash map from string to V, a hash array mapped
-// trie. A published Map is never modified, so readers need no locks; a Txn derives the next
-// Map by copying only the nodes on the paths it changes, so an update costs O(log n)
-// whatever the size of the map.
+// Package pmap is a persistent (immutable) hash map from string to V, a compressed hash
+// array mapped trie (CHAMP). A published Map is never modified, so readers need no locks;
+// a Txn derives the next Map by copying only the nodes on the paths it changes, so an
+// update costs O(log n) whatever the size of the map.
+//
+// Entries live inline in the node that first distinguishes them, not in leaf nodes of
+// their own: a map of n keys costs about n entries plus n/16 small nodes.
 package pmap
 
 import (
@@ -12,10 +15,15 @@ import (
 const (
 	bitsPerLevel = 5
 	fanout       = 1 << bitsPerLevel
-	maxDepth     = 64 / bitsPerLevel // below this, keys with equal hashes share a collision leaf
+	hashBits     = 64 // at this depth every hash bit is used: keys that remain share a collision node
 )
 
 var seed = maphash.MakeSeed()
+
+// hashMask is all ones; tests narrow it to force hash collisions.
+var hashMask = ^uint64(0)
+
+func hash(key string) uint64 { return maphash.String(seed, key) & hashMask }
 
 // Map is an immutable map. The zero value is an empty map.
 type Map[V any] struct {
@@ -25,20 +33,25 @@ type Map[V any] struct {
 
 type entry[V any] struct {
 	key   string
-	hash  uint64
 	value V
 }
 
-// node is a branch (children set) or a leaf (entries set, several only on a full hash collision).
+// node holds entries (datamap: the hash slots that end here) and children (nodemap: the
+// slots shared by several keys), each in slot order. A collision node (at depth hashBits)
+// holds only entries, searched linearly.
 type node[V any] struct {
-	bitmap   uint32
-	children []*node[V]
-	entries  []entry[V]
-	owner    *txnToken // the Txn that may still mutate this node in place
+	datamap, nodemap uint32
+	entries          []entry[V]
+	children         []*node[V]
+	owner            *txnToken // the Txn that may still mutate this node in place
 }
 
 // txnToken must not be zero-sized: every new(struct{}) may share one address.
 type txnToken struct{ _ byte }
+
+func slot(h uint64, shift uint) uint32 { return uint32(1) << ((h >> shift) & (fanout - 1)) }
+
+func index(bitmap, bit uint32) int { return bits.OnesCount32(bitmap & (bit - 1)) }
 
 // Len returns the number of keys.
 func (m *Map[V]) Len() int {
@@ -53,22 +66,31 @@ func (m *Map[V]) Get(key string) (v V, ok bool) {
 	if m == nil || m.root == nil {
 		return v, false
 	}
-	h := maphash.String(seed, key)
-	n := m.root
+	return m.root.get(key, hash(key))
+}
+
+func (n *node[V]) get(key string, h uint64) (v V, ok bool) {
 	for shift := uint(0); ; shift += bitsPerLevel {
-		if n.children == nil {
+		if shift >= hashBits {
 			for i := range n.entries {
-				if n.entries[i].hash == h && n.entries[i].key == key {
+				if n.entries[i].key == key {
 					return n.entries[i].value, true
 				}
 			}
 			return v, false
 		}
-		bit := uint32(1) << ((h >> shift) & (fanout - 1))
-		if n.bitmap&bit == 0 {
+		bit := slot(h, shift)
+		if n.datamap&bit != 0 {
+			e := &n.entries[index(n.datamap, bit)]
+			if e.key == key {
+				return e.value, true
+			}
 			return v, false
 		}
-		n = n.children[bits.OnesCount32(n.bitmap&(bit-1))]
+		if n.nodemap&bit == 0 {
+			return v, false
+		}
+		n = n.children[index(n.nodemap, bit)]
 	}
 }
 
@@ -121,70 +143,103 @@ func (t *Txn[V]) Commit() *Map[V] {
 // Len returns the number of keys in the map being built.
 func (t *Txn[V]) Len() int { return t.len }
 
+// Get returns the value stored under key in the map being built.
+func (t *Txn[V]) Get(key string) (v V, ok bool) {
+	if t.root == nil {
+		return v, false
+	}
+	return t.root.get(key, hash(key))
+}
+
 func (t *Txn[V]) editable(n *node[V]) *node[V] {
 	if n.owner == t.token {
 		return n
 	}
-	c := &node[V]{bitmap: n.bitmap, owner: t.token}
-	if n.children != nil {
-		c.children = append(make([]*node[V], 0, len(n.children)+1), n.children...)
-	}
-	if n.entries != nil {
-		c.entries = append(make([]entry[V], 0, len(n.entries)), n.entries...)
-	}
-	return c
+	c := *n
+	c.owner = t.token
+	c.entries = append([]entry[V](nil), n.entries...)
+	c.children = append([]*node[V](nil), n.children...)
+	return &c
 }
 
 // Set stores v under key.
 func (t *Txn[V]) Set(key string, v V) {
-	h := maphash.String(seed, key)
 	if t.root == nil {
-		t.root = &node[V]{entries: []entry[V]{{key, h, v}}, owner: t.token}
-		t.len++
-		return
+		t.root = &node[V]{owner: t.token}
 	}
 	var added bool
-	t.root, added = t.set(t.root, 0, entry[V]{key, h, v})
+	t.root, added = t.set(t.root, 0, entry[V]{key, v}, hash(key))
 	if added {
 		t.len++
 	}
 }
 
-func (t *Txn[V]) set(n *node[V], shift uint, e entry[V]) (*node[V], bool) {
-	if n.children == nil { // leaf
+func (t *Txn[V]) set(n *node[V], shift uint, e entry[V], h uint64) (*node[V], bool) {
+	if shift >= hashBits {
 		for i := range n.entries {
-			if n.entries[i].hash == e.hash && n.entries[i].key == e.key {
+			if n.entries[i].key == e.key {
 				n = t.editable(n)
 				n.entries[i] = e
 				return n, false
 			}
 		}
-		if shift >= maxDepth*bitsPerLevel || n.entries[0].hash == e.hash {
-			n = t.editable(n)
-			n.entries = append(n.entries, e)
-			return n, true
-		}
-		// split the leaf into a branch holding the old leaf, then insert into that branch
-		b := &node[V]{owner: t.token}
-		idx := (n.entries[0].hash >> shift) & (fanout - 1)
-		b.bitmap = 1 << idx
-		b.children = []*node[V]{n}
-		// entries of one leaf share their hash here, so they move down together
-		return t.set(b, shift, e)
-	}
-	bit := uint32(1) << ((e.hash >> shift) & (fanout - 1))
-	pos := bits.OnesCount32(n.bitmap & (bit - 1))
-	n = t.editable(n)
-	if n.bitmap&bit == 0 {
-		n.bitmap |= bit
-		n.children = append(n.children, nil)
-		copy(n.children[pos+1:], n.children[pos:])
-		n.children[pos] = &node[V]{entries: []entry[V]{e}, owner: t.token}
+		n = t.editable(n)
+		n.entries = append(n.entries, e)
 		return n, true
 	}
-	child, added := t.set(n.children[pos], shift+bitsPerLevel, e)
-	n.children[pos] = child
-	return n, added
+	bit := slot(h, shift)
+	switch {
+	case n.datamap&bit != 0:
+		i := index(n.datamap, bit)
+		old := n.entries[i]
+		n = t.editable(n)
+		if old.key == e.key {
+			n.entries[i] = e
+			return n, false
+		}
+		// the slot is now shared: both entries move into a new child
+		n.entries = deleteAt(n.entries, i)
+		n.datamap &^= bit
+		child := t.pair(shift+bitsPerLevel, old, hash(old.key), e, h)
+		n.nodemap |= bit
+		n.children = insertAt(n.children, index(n.nodemap, bit), child)
+		return n, true
+	case n.nodemap&bit != 0:
+		i := index(n.nodemap, bit)
+		child, added := t.set(n.children[i], shift+bitsPerLevel, e, h)
+		if child != n.children[i] {
+			n = t.editable(n)
+			n.children[i] = child
+		}
+		return n, added
+	default:
+		n = t.editable(n)
+		n.datamap |= bit
+		n.entries = insertAt(n.entries, index(n.datamap, bit), e)
+		return n, true
+	}
+}
+
+// pair returns a node holding two entries whose hashes agree below shift.
+func (t *Txn[V]) pair(shift uint, a entry[V], ha uint64, b entry[V], hb uint64) *node[V] {
+	n := &node[V]{owner: t.token}
+	if shift >= hashBits {
+		n.entries = []entry[V]{a, b}
+		return n
+	}
+	ba, bb := slot(ha, shift), slot(hb, shift)
+	if ba == bb {
+		n.nodemap = ba
+		n.children = []*node[V]{t.pair(shift+bitsPerLevel, a, ha, b, hb)}
+		return n
+	}
+	n.datamap = ba | bb
+	if ba < bb {
+		n.entries = []entry[V]{a, b}
+	} else {
+		n.entries = []entry[V]{b, a}
+	}
+	return n
 }
 
 // Delete removes key.
@@ -192,49 +247,73 @@ func (t *Txn[V]) Delete(key string) {
 	if t.root == nil {
 		return
 	}
-	h := maphash.String(seed, key)
-	root, removed := t.del(t.root, 0, key, h)
+	root, removed := t.del(t.root, 0, key, hash(key))
 	if removed {
 		t.root = root
 		t.len--
+		if len(root.entries) == 0 && len(root.children) == 0 {
+			t.root = nil
+		}
 	}
 }
 
 func (t *Txn[V]) del(n *node[V], shift uint, key string, h uint64) (*node[V], bool) {
-	if n.children == nil {
+	if shift >= hashBits {
 		for i := range n.entries {
-			if n.entries[i].hash == h && n.entries[i].key == key {
-				if len(n.entries) == 1 {
-					return nil, true
-				}
+			if n.entries[i].key == key {
 				n = t.editable(n)
-				n.entries = append(n.entries[:i], n.entries[i+1:]...)
+				n.entries = deleteAt(n.entries, i)
 				return n, true
 			}
 		}
 		return n, false
 	}
-	bit := uint32(1) << ((h >> shift) & (fanout - 1))
-	if n.bitmap&bit == 0 {
-		return n, false
-	}
-	pos := bits.OnesCount32(n.bitmap & (bit - 1))
-	child, removed := t.del(n.children[pos], shift+bitsPerLevel, key, h)
-	if !removed {
-		return n, false
-	}
-	n = t.editable(n)
-	if child != nil {
-		n.children[pos] = child
-	} else {
-		n.bitmap &^= bit
-		n.children = append(n.children[:pos], n.children[pos+1:]...)
-	}
+	bit := slot(h, shift)
 	switch {
-	case len(n.children) == 0:
-		return nil, true
-	case len(n.children) == 1 && n.children[0].children == nil:
-		return n.children[0], true // a branch over a single leaf collapses into the leaf
+	case n.datamap&bit != 0:
+		i := index(n.datamap, bit)
+		if n.entries[i].key != key {
+			return n, false
+		}
+		n = t.editable(n)
+		n.entries = deleteAt(n.entries, i)
+		n.datamap &^= bit
+		return n, true
+	case n.nodemap&bit != 0:
+		i := index(n.nodemap, bit)
+		child, removed := t.del(n.children[i], shift+bitsPerLevel, key, h)
+		if !removed {
+			return n, false
+		}
+		n = t.editable(n)
+		if len(child.children) == 0 && len(child.entries) <= 1 {
+			// a child left with one entry is folded back, so the trie stays as shallow as
+			// if the removed key had never been there
+			n.children = deleteAt(n.children, i)
+			n.nodemap &^= bit
+			if len(child.entries) == 1 {
+				n.datamap |= bit
+				n.entries = insertAt(n.entries, index(n.datamap, bit), child.entries[0])
+			}
+			return n, true
+		}
+		n.children[i] = child
+		return n, true
 	}
-	return n, true
+	return n, false
+}
+
+func insertAt[T any](s []T, i int, v T) []T {
+	var zero T
+	s = append(s, zero)
+	copy(s[i+1:], s[i:])
+	s[i] = v
+	return s
+}
+
+func deleteAt[T any](s []T, i int) []T {
+	copy(s[i:], s[i+1:])
+	var zero T
+	s[len(s)-1] = zero
+	return s[:len(s)-1]
 }

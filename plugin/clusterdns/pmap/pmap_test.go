@@ -6,7 +6,17 @@ import (
 	"testing"
 )
 
-func TestMapAgainstBuiltin(t *testing.T) {
+func TestMapAgainstBuiltin(t *testing.T) { testAgainstBuiltin(t) }
+
+// With most hash bits masked away, many keys share their hash: paths go down to collision
+// nodes and back up as keys are deleted.
+func TestMapCollisions(t *testing.T) {
+	defer func(m uint64) { hashMask = m }(hashMask)
+	hashMask = 0x3ff
+	testAgainstBuiltin(t)
+}
+
+func testAgainstBuiltin(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	want := map[string]int{}
 	var m *Map[int]
