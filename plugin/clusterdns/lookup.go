@@ -42,10 +42,10 @@ func (c *ClusterDNS) answer(ctx context.Context, state request.Request, zone str
 	}
 	var node *index.Node
 	if isReverse(zone) {
-		node = snap.Get(lname)
+		node = snap.Reverse(lname)
 	} else {
 		rel := lname[:len(lname)-len(zone)-1]
-		node = snap.Get(rel)
+		node = snap.Lookup(rel)
 		if node == nil {
 			node = c.synthesize(rel, snap)
 		}
@@ -157,7 +157,7 @@ func (c *ClusterDNS) chase(ctx context.Context, state request.Request, zone, tar
 			}
 			return append(chain, resp.Answer...), resp.Truncated
 		}
-		next := snap.Get(lt[:len(lt)-len(zone)-1])
+		next := snap.Lookup(lt[:len(lt)-len(zone)-1])
 		if next == nil {
 			return nil, false
 		}
@@ -208,8 +208,7 @@ func (c *ClusterDNS) ns(qname, qzone string, snap *index.Snapshot) (answer, extr
 	return answer, extra
 }
 
-// synthesize answers the names that are not stored: ns.dns, pod names in insecure mode, and
-// _port._proto names written without underscores, which CoreDNS accepts.
+// synthesize answers the names that are not in the index: ns.dns and pod names in insecure mode.
 func (c *ClusterDNS) synthesize(rel string, snap *index.Snapshot) *index.Node {
 	if rel == "ns.dns" {
 		n := &index.Node{}
@@ -222,22 +221,14 @@ func (c *ClusterDNS) synthesize(rel string, snap *index.Snapshot) *index.Node {
 		}
 		return n
 	}
-	labels := strings.Count(rel, ".") + 1
-	first, rest, _ := strings.Cut(rel, ".")
-	switch {
-	case labels == 3 && strings.HasSuffix(rel, ".pod") && c.cfg.podsInsecure:
-		if snap.Get(rest) == nil { // rest is NS.pod: the namespace must exist
-			return nil
-		}
-		return podNode(first, rel)
-	case labels == 5 && strings.HasSuffix(rel, ".svc"):
-		second, base, _ := strings.Cut(rest, ".")
-		if strings.HasPrefix(first, "_") && strings.HasPrefix(second, "_") {
-			return nil // already the stored form
-		}
-		return snap.Get("_" + strings.TrimPrefix(first, "_") + "._" + strings.TrimPrefix(second, "_") + "." + base)
+	if !c.cfg.podsInsecure || !strings.HasSuffix(rel, ".pod") || strings.Count(rel, ".") != 2 {
+		return nil
 	}
-	return nil
+	first, rest, _ := strings.Cut(rel, ".")
+	if snap.Get(rest) == nil { // rest is NS.pod: the namespace must exist
+		return nil
+	}
+	return podNode(first, rel)
 }
 
 // podNode parses a pod name (1-2-3-4, or an IPv6 address with dashes) as CoreDNS does,

@@ -14,6 +14,15 @@ import (
 // DNSSchemaVersion is the version of the Kubernetes DNS specification served at dns-version.ZONE.
 const DNSSchemaVersion = "1.1.0"
 
+// Service answers the names below a Service's name from the (immutable) model objects,
+// when they are asked: keeping a Node per _port._proto and endpoint name would cost more
+// memory than every other part of the index.
+type Service struct {
+	Name   string // relative, without the trailing dot: "web.default.svc"
+	svc    *model.Service
+	slices []*model.EndpointSlice // by name
+}
+
 // record is one (address, port) pair a name resolves to, before deduplication; the SRV
 // weights depend on how many there were, as in CoreDNS's plugin.SRV.
 type record struct {
@@ -22,129 +31,189 @@ type record struct {
 	target string // relative SRV target with trailing dot
 }
 
-// names collects the Nodes of one Service while it is built.
-type names map[string][]record
+var noPort = []model.Port{{Port: -1}}
 
-func (n names) add(name string, r record) { n[name] = append(n[name], r) }
+func portsOr(p []model.Port) []model.Port {
+	if len(p) == 0 {
+		return noPort
+	}
+	return p
+}
 
-// serviceNames computes every name of one Service: the service name, _port._proto names,
-// endpoint names, and the empty non-terminals between them. ptr receives the reverse
-// targets of its addresses; clusterIP tells which addresses are the service's own.
-func serviceNames(svc *model.Service, sl map[string]*model.EndpointSlice, primaryZone string,
-	ptr func(ip netip.Addr, target string, clusterIP bool)) map[string]*Node {
-	base := svc.Name + "." + svc.Namespace + ".svc"
-	out := map[string]*Node{}
+// newService returns the Node of a Service's own name, or nil when the name does not exist
+// (a headless Service without endpoints, an ExternalName that is an IP).
+func newService(svc *model.Service, sl map[string]*model.EndpointSlice) *Node {
+	name := svc.Name + "." + svc.Namespace + ".svc"
 	if svc.ExternalName != "" {
 		target := strings.TrimSuffix(svc.ExternalName, ".")
 		if _, err := netip.ParseAddr(target); err == nil || target == "" {
-			return out // an IP is not a CNAME target; CoreDNS answers NXDOMAIN too
+			return nil // an IP is not a CNAME target; CoreDNS answers NXDOMAIN too
 		}
-		out[base] = &Node{Rare: &Rare{CNAME: dns.Fqdn(svc.ExternalName)}}
-		return out
+		return &Node{Rare: &Rare{CNAME: dns.Fqdn(svc.ExternalName)}}
 	}
-	ports := svc.Ports
-	if len(ports) == 0 {
-		ports = []model.Port{{Port: -1}}
+	s := &Service{Name: name, svc: svc, slices: make([]*model.EndpointSlice, 0, len(sl))}
+	for _, k := range sortedKeys(sl) {
+		s.slices = append(s.slices, sl[k])
 	}
-	recs := names{}
-	baseTarget := base + "."
-	if !svc.Headless {
-		for _, p := range ports {
+	var rs []record
+	if svc.Headless {
+		s.endpoints(func(label string, ip netip.Addr, ports []model.Port) {
+			for _, p := range ports {
+				rs = append(rs, record{ip, p.Port, label + "." + name + "."})
+			}
+		})
+		if len(rs) == 0 {
+			return nil
+		}
+	} else {
+		for _, p := range portsOr(svc.Ports) {
 			for _, ip := range svc.ClusterIPs {
-				r := record{ip: ip, port: p.Port, target: baseTarget}
-				recs.add(base, r)
-				if p.Name != "" {
-					recs.add(portName(p, base), r)
-				}
+				rs = append(rs, record{ip, p.Port, name + "."})
 			}
 		}
-		for _, ip := range svc.ClusterIPs {
-			ptr(ip, baseTarget+primaryZone, true)
-		}
-		if len(svc.ClusterIPs) == 0 {
-			out[base] = Empty // exists with no address, as CoreDNS answers it
-		}
 	}
-	for _, name := range sortedKeys(sl) {
-		s := sl[name]
-		eports := s.Ports
-		if len(eports) == 0 {
-			eports = []model.Port{{Port: -1}}
-		}
-		for _, e := range s.Endpoints {
+	n := nodeOf(rs, true)
+	n.Service = s
+	return n
+}
+
+// endpoints calls fn for every served address with its endpoint label and its slice's ports.
+func (s *Service) endpoints(fn func(label string, ip netip.Addr, ports []model.Port)) {
+	var buf [64]byte
+	for _, sl := range s.slices {
+		ports := portsOr(sl.Ports)
+		for _, e := range sl.Endpoints {
 			for _, ip := range e.Addresses {
-				target := endpointHostname(e.Hostname, ip) + "." + base + "."
-				ename := target[:len(target)-1] // the key shares the target's bytes
-				ptr(ip, target+primaryZone, false)
-				for _, p := range eports {
-					r := record{ip: ip, port: p.Port, target: target}
-					recs.add(ename, r)
-					if svc.Headless {
-						recs.add(base, r)
-						if p.Name != "" {
-							recs.add(portName(p, base), r)
-						}
-					}
+				label := e.Hostname
+				if label == "" {
+					label = string(appendLabel(buf[:0], ip))
+				}
+				fn(label, ip, ports)
+			}
+		}
+	}
+}
+
+// below answers the name one label below the Service: an endpoint, or _proto, which is an
+// empty non-terminal (NODATA, RFC 8020) when a named port has that protocol.
+func (s *Service) below(label string) *Node {
+	if strings.HasPrefix(label, "_") {
+		if s.hasProtocol(label[1:]) {
+			return Empty
+		}
+		return nil
+	}
+	var rs []record
+	var buf [64]byte
+	target := ""
+	for _, sl := range s.slices {
+		for _, e := range sl.Endpoints {
+			for _, ip := range e.Addresses {
+				if e.Hostname != label && (e.Hostname != "" || string(appendLabel(buf[:0], ip)) != label) {
+					continue
+				}
+				if target == "" {
+					target = label + "." + s.Name + "."
+				}
+				for _, p := range portsOr(sl.Ports) {
+					rs = append(rs, record{ip, p.Port, target})
 				}
 			}
 		}
 	}
-	for name, rs := range recs {
-		out[name] = nodeOf(rs) // the key of a name is its SRV target without the dot, or base
-		if strings.HasPrefix(name, "_") {
-			// _proto.base is an empty non-terminal: it exists, so it answers NODATA (RFC 8020)
-			ent := name[strings.IndexByte(name, '.')+1:]
-			if out[ent] == nil {
-				out[ent] = Empty
+	if len(rs) == 0 {
+		return nil
+	}
+	return nodeOf(rs, false)
+}
+
+// port answers _name._proto below the Service: its ClusterIPs with that port, or for a
+// headless Service every endpoint of a slice with that port.
+func (s *Service) port(name, proto string) *Node {
+	if name == "" {
+		return nil
+	}
+	var rs []record
+	if s.svc.Headless {
+		s.endpoints(func(label string, ip netip.Addr, ports []model.Port) {
+			for _, p := range ports {
+				if p.Name != "" && strings.EqualFold(p.Name, name) && strings.EqualFold(p.Protocol, proto) {
+					rs = append(rs, record{ip, p.Port, label + "." + s.Name + "."})
+				}
+			}
+		})
+	} else {
+		for _, p := range s.svc.Ports {
+			if strings.EqualFold(p.Name, name) && strings.EqualFold(p.Protocol, proto) {
+				for _, ip := range s.svc.ClusterIPs {
+					rs = append(rs, record{ip, p.Port, s.Name + "."})
+				}
 			}
 		}
 	}
-	return out
+	if len(rs) == 0 {
+		return nil
+	}
+	return nodeOf(rs, false)
 }
 
-// portName is the _port._proto name of a port under base, lowercased.
-func portName(p model.Port, base string) string {
-	return "_" + strings.ToLower(p.Name) + "._" + strings.ToLower(p.Protocol) + "." + base
+func (s *Service) hasProtocol(proto string) bool {
+	named := func(ports []model.Port) bool {
+		return slices.ContainsFunc(ports, func(p model.Port) bool {
+			return p.Name != "" && strings.EqualFold(p.Protocol, proto)
+		})
+	}
+	if !s.svc.Headless {
+		return len(s.svc.ClusterIPs) > 0 && named(s.svc.Ports)
+	}
+	for _, sl := range s.slices {
+		if len(sl.Endpoints) > 0 && named(sl.Ports) {
+			return true
+		}
+	}
+	return false
 }
 
-// endpointHostname names an endpoint as CoreDNS does: its hostname, else its IP with dashes.
-func endpointHostname(hostname string, ip netip.Addr) string {
-	if hostname != "" {
-		return hostname
+// addresses calls fn for every address the Service claims: its ClusterIPs (label "") and
+// its endpoints' addresses with their labels.
+func (s *Service) addresses(fn func(ip netip.Addr, label string)) {
+	for _, ip := range s.svc.ClusterIPs {
+		fn(ip, "")
 	}
-	if ip.Is4() {
-		return strings.ReplaceAll(ip.String(), ".", "-")
-	}
-	h := strings.ReplaceAll(ip.String(), ":", "-")
-	if strings.HasSuffix(h, "-") {
-		h += "0"
-	}
-	return h
+	s.endpoints(func(label string, ip netip.Addr, _ []model.Port) { fn(ip, label) })
 }
 
-// nodeOf turns the records of a name into a Node, with CoreDNS's deduplication and SRV weights.
-func nodeOf(rs []record) *Node {
+// appendLabel appends an endpoint's label made from its address, as CoreDNS's
+// endpointHostname: dots or colons become dashes, and a trailing dash gets a 0.
+func appendLabel(dst []byte, ip netip.Addr) []byte {
+	start := len(dst)
+	dst = ip.AppendTo(dst)
+	for i := start; i < len(dst); i++ {
+		if dst[i] == '.' || dst[i] == ':' {
+			dst[i] = '-'
+		}
+	}
+	if dst[len(dst)-1] == '-' {
+		dst = append(dst, '0')
+	}
+	return dst
+}
+
+// nodeOf turns the records of a name into a Node, with CoreDNS's deduplication and SRV
+// weights. Stored Nodes get exact-size slices: they live until their Service changes.
+func nodeOf(rs []record, stored bool) *Node {
 	n := &Node{}
 	weight := uint16(100 / len(rs))
 	if weight == 0 {
 		weight = 1
 	}
-	type srvKey struct {
-		target string
-		port   int32
+	var d *dedup
+	if len(rs) > smallNode {
+		d = newDedup(len(rs))
 	}
-	seenIP := map[netip.Addr]net.IP{} // one net.IP per address, shared by A/AAAA and Extra
-	seenSRV := map[srvKey]bool{}
-	type extraKey struct {
-		target string
-		ip     netip.Addr
-	}
-	seenExtra := map[extraKey]bool{}
 	for _, r := range rs {
-		ip := seenIP[r.ip]
-		if ip == nil {
-			ip = IP(r.ip)
-			seenIP[r.ip] = ip
+		ip, first := n.ip(d, r.ip)
+		if first {
 			if r.ip.Is4() {
 				n.A = append(n.A, ip)
 			} else {
@@ -154,18 +223,91 @@ func nodeOf(rs []record) *Node {
 		if r.port < 0 {
 			continue
 		}
-		if k := (srvKey{r.target, r.port}); !seenSRV[k] {
-			seenSRV[k] = true
+		if n.newSRV(d, r.target, r.port) {
 			n.SRV = append(n.SRV, SRV{Port: uint16(r.port), Weight: weight, Target: r.target})
 		}
-		if k := (extraKey{r.target, r.ip}); !seenExtra[k] {
-			seenExtra[k] = true
+		if n.newExtra(d, r.target, ip) {
 			n.Extra = append(n.Extra, Addr{r.target, ip})
 		}
 	}
-	// exact sizes: a node lives until its service changes
-	n.A, n.AAAA, n.SRV, n.Extra = clone(n.A), clone(n.AAAA), clone(n.SRV), clone(n.Extra)
+	if stored {
+		n.A, n.AAAA, n.SRV, n.Extra = clone(n.A), clone(n.AAAA), clone(n.SRV), clone(n.Extra)
+	}
 	return n
+}
+
+// smallNode is the number of records up to which nodeOf deduplicates by scanning what it
+// built so far, which is faster than maps and allocates nothing.
+const smallNode = 16
+
+// dedup remembers what a large Node already holds.
+type dedup struct {
+	ips    map[netip.Addr]net.IP
+	srvs   map[srvKey]bool
+	extras map[extraKey]bool
+}
+
+type srvKey struct {
+	target string
+	port   int32
+}
+
+type extraKey struct {
+	target string
+	ip     string // net.IP bytes
+}
+
+func newDedup(n int) *dedup {
+	return &dedup{ips: make(map[netip.Addr]net.IP, n), srvs: make(map[srvKey]bool, n), extras: make(map[extraKey]bool, n)}
+}
+
+// ip returns the one net.IP of an address in n (shared by A/AAAA and Extra), and whether
+// it is new.
+func (n *Node) ip(d *dedup, a netip.Addr) (net.IP, bool) {
+	if d != nil {
+		if ip := d.ips[a]; ip != nil {
+			return ip, false
+		}
+		ip := IP(a)
+		d.ips[a] = ip
+		return ip, true
+	}
+	ip := IP(a)
+	for _, have := range n.A {
+		if have.Equal(ip) {
+			return have, false
+		}
+	}
+	for _, have := range n.AAAA {
+		if have.Equal(ip) {
+			return have, false
+		}
+	}
+	return ip, true
+}
+
+func (n *Node) newSRV(d *dedup, target string, port int32) bool {
+	if d != nil {
+		k := srvKey{target, port}
+		if d.srvs[k] {
+			return false
+		}
+		d.srvs[k] = true
+		return true
+	}
+	return !slices.ContainsFunc(n.SRV, func(s SRV) bool { return s.Target == target && int32(s.Port) == port })
+}
+
+func (n *Node) newExtra(d *dedup, target string, ip net.IP) bool {
+	if d != nil {
+		k := extraKey{target, string(ip)}
+		if d.extras[k] {
+			return false
+		}
+		d.extras[k] = true
+		return true
+	}
+	return !slices.ContainsFunc(n.Extra, func(a Addr) bool { return a.Target == target && a.IP.Equal(ip) })
 }
 
 func clone[T any](s []T) []T {

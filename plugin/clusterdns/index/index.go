@@ -10,8 +10,6 @@ import (
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/pmap"
-
-	"github.com/miekg/dns"
 )
 
 // Config is what one clusterdns block serves.
@@ -41,23 +39,9 @@ type Index struct {
 
 	// owned by the run goroutine
 	names   *pmap.Map[*Node]
-	owned   map[model.Key]*owned
-	ptrs    map[netip.Addr][]ptrClaim // a slice, not a map: nearly every address has one claim
+	owners  *pmap.Map[[]Owner]
 	localNS []Addr
 	freed   bool // the garbage of the initial build was returned to the OS
-}
-
-// owned is what one Service contributed to the Snapshot, so a rebuild can remove it.
-type owned struct {
-	names []string
-	ips   []netip.Addr
-}
-
-// ptrClaim is one Service's reverse targets for an address.
-type ptrClaim struct {
-	svc       model.Key
-	clusterIP bool
-	targets   []string
 }
 
 // New returns an Index for cfg. Until Start, its Snapshot is empty and not synced.
@@ -66,9 +50,8 @@ func New(cfg Config) *Index {
 		cfg:      cfg,
 		dirtySvc: map[model.Key]struct{}{}, dirtyNS: map[string]struct{}{},
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
-		owned: map[model.Key]*owned{}, ptrs: map[netip.Addr][]ptrClaim{},
 	}
-	ix.snap.Store(&Snapshot{Names: new(pmap.Map[*Node])})
+	ix.snap.Store(&Snapshot{Names: new(pmap.Map[*Node]), Owners: new(pmap.Map[[]Owner])})
 	return ix
 }
 
@@ -86,7 +69,7 @@ func (ix *Index) Start(store *model.Store, localIPs []netip.Addr) {
 		v.Namespaces(func(n string) { ix.dirtyNS[n] = struct{}{} })
 		ix.mu.Unlock()
 	})
-	ix.names = ix.staticNames()
+	ix.names, ix.owners = ix.staticNames(), new(pmap.Map[[]Owner])
 	ix.poke()
 	go ix.run()
 }
@@ -143,33 +126,27 @@ func (ix *Index) run() {
 
 // apply rebuilds what changed and publishes the result.
 func (ix *Index) apply(v model.View, svcs map[model.Key]struct{}, nss map[string]struct{}) {
-	tx := ix.names.Txn()
+	b := &batch{names: ix.names.Txn(), owners: ix.owners.Txn()}
 	for ns := range nss {
-		ix.namespaceNodes(v, tx, ns)
+		ix.namespaceNodes(v, b.names, ns)
 		for name := range v.ServiceNames(ns) {
 			svcs[model.Key{Namespace: ns, Name: name}] = struct{}{}
 		}
 	}
-	dirtyIPs := map[netip.Addr]struct{}{}
 	for k := range svcs {
-		ix.rebuild(v, tx, k, dirtyIPs)
+		ix.rebuild(v, b, k)
 	}
-	localChanged := false
-	for ip := range dirtyIPs {
-		ix.ptrNode(tx, ip)
-		if slices.Contains(ix.cfg.LocalIPs, ip) {
-			localChanged = true
-		}
+	ix.names, ix.owners = b.names.Commit(), b.owners.Commit()
+	if b.localChanged || ix.localNS == nil {
+		ix.localNS = ix.nsAddrs()
 	}
-	if localChanged || ix.localNS == nil {
-		ix.localNS = ix.nsAddrs(v)
-	}
-	ix.names = tx.Commit()
 	ix.snap.Store(&Snapshot{
-		Names:  ix.names,
-		NS:     ix.localNS,
-		Serial: uint32(v.Modified().Unix()), // #nosec G115 -- Unix time as SOA serial, as CoreDNS
-		Synced: v.Synced(),
+		Names:   ix.names,
+		Owners:  ix.owners,
+		PTRZone: ix.cfg.PrimaryZone,
+		NS:      ix.localNS,
+		Serial:  uint32(v.Modified().Unix()), // #nosec G115 -- Unix time as SOA serial, as CoreDNS
+		Synced:  v.Synced(),
 	})
 	if v.Synced() && !ix.freed {
 		// The initial list and build leave much garbage; give it back now rather than when
@@ -181,80 +158,75 @@ func (ix *Index) apply(v model.View, svcs map[model.Key]struct{}, nss map[string
 	}
 }
 
+// batch is the state of one apply.
+type batch struct {
+	names        *pmap.Txn[*Node]
+	owners       *pmap.Txn[[]Owner]
+	localChanged bool // an address the server listens on changed owners
+}
+
 func (ix *Index) exposed(ns string) bool {
 	return len(ix.cfg.Namespaces) == 0 || ix.cfg.Namespaces[ns]
 }
 
-// rebuild replaces the names of one Service.
-func (ix *Index) rebuild(v model.View, tx *pmap.Txn[*Node], k model.Key, dirtyIPs map[netip.Addr]struct{}) {
-	if old := ix.owned[k]; old != nil {
-		for _, n := range old.names {
-			tx.Delete(n)
+// rebuild replaces the name of one Service and its claims on addresses.
+func (ix *Index) rebuild(v model.View, b *batch, k model.Key) {
+	name := k.Name + "." + k.Namespace + ".svc"
+	if old, _ := b.names.Get(name); old != nil {
+		b.names.Delete(name)
+		if old.Service != nil {
+			old.Service.addresses(func(ip netip.Addr, _ string) { ix.disown(b, ip, name) })
 		}
-		for _, ip := range old.ips {
-			ix.ptrs[ip] = slices.DeleteFunc(ix.ptrs[ip], func(c ptrClaim) bool { return c.svc == k })
-			dirtyIPs[ip] = struct{}{}
-		}
-		delete(ix.owned, k)
 	}
 	svc := v.Service(k)
 	if svc == nil || !ix.exposed(k.Namespace) || !v.NamespaceExists(k.Namespace) {
 		return
 	}
-	claims := map[netip.Addr]ptrClaim{}
-	nodes := serviceNames(svc, v.Slices(k), ix.cfg.PrimaryZone, func(ip netip.Addr, target string, clusterIP bool) {
-		if !ix.cfg.Reverse && !slices.Contains(ix.cfg.LocalIPs, ip) {
-			return // only reverse zones and NS records need to know who owns an address
-		}
-		c := claims[ip]
-		c.svc, c.clusterIP = k, c.clusterIP || clusterIP
-		if !slices.Contains(c.targets, target) {
-			c.targets = append(c.targets, target)
-		}
-		claims[ip] = c
-	})
-	own := &owned{names: make([]string, 0, len(nodes)), ips: make([]netip.Addr, 0, len(claims))}
-	for name, n := range nodes {
-		tx.Set(name, n)
-		own.names = append(own.names, name)
-	}
-	for ip, c := range claims {
-		ix.ptrs[ip] = append(ix.ptrs[ip], c)
-		own.ips = append(own.ips, ip)
-		dirtyIPs[ip] = struct{}{}
-	}
-	ix.owned[k] = own
-}
-
-// ptrNode recomputes the reverse name of ip: the Service whose ClusterIP it is, else every
-// endpoint name with that address, as CoreDNS's serviceRecordForIP.
-func (ix *Index) ptrNode(tx *pmap.Txn[*Node], ip netip.Addr) {
-	claims := ix.ptrs[ip]
-	if len(claims) == 0 {
-		delete(ix.ptrs, ip)
-	}
-	if !ix.cfg.Reverse {
+	n := newService(svc, v.Slices(k))
+	if n == nil {
 		return
 	}
-	rev, _ := dns.ReverseAddr(ip.String())
-	var svcTarget string
-	var targets []string // fully qualified: built in the primary zone
-	for _, c := range claims {
-		if c.clusterIP && (svcTarget == "" || c.targets[0] < svcTarget) {
-			svcTarget = c.targets[0]
-		}
-		if !c.clusterIP {
-			targets = append(targets, c.targets...)
+	b.names.Set(name, n)
+	if n.Service != nil {
+		n.Service.addresses(func(ip netip.Addr, label string) { ix.own(b, ip, Owner{n.Service, label}) })
+	}
+}
+
+// claimed reports whether the owners of ip are kept: for reverse zones, and for the
+// addresses the server listens on (NS records).
+func (ix *Index) claimed(b *batch, ip netip.Addr) bool {
+	local := slices.Contains(ix.cfg.LocalIPs, ip)
+	b.localChanged = b.localChanged || local
+	return ix.cfg.Reverse || local
+}
+
+func (ix *Index) own(b *batch, ip netip.Addr, o Owner) {
+	if !ix.claimed(b, ip) {
+		return
+	}
+	key := addrKey(ip)
+	old, _ := b.owners.Get(key)
+	for _, have := range old {
+		if have == o {
+			return // one endpoint listed twice
 		}
 	}
+	b.owners.Set(key, append(slices.Clip(old), o))
+}
+
+func (ix *Index) disown(b *batch, ip netip.Addr, service string) {
+	if !ix.claimed(b, ip) {
+		return
+	}
+	key := addrKey(ip)
+	old, _ := b.owners.Get(key)
+	kept := slices.DeleteFunc(slices.Clone(old), func(o Owner) bool { return o.Service.Name == service })
 	switch {
-	case svcTarget != "":
-		tx.Set(rev, &Node{PTR: []string{svcTarget}})
-	case len(targets) > 0:
-		slices.Sort(targets)
-		tx.Set(rev, &Node{PTR: slices.Compact(targets)})
+	case len(kept) == len(old):
+	case len(kept) == 0:
+		b.owners.Delete(key)
 	default:
-		tx.Delete(rev)
+		b.owners.Set(key, slices.Clip(kept))
 	}
 }
 
@@ -283,20 +255,16 @@ func (ix *Index) staticNames() *pmap.Map[*Node] {
 // nsAddrs finds the name server addresses as CoreDNS's nsAddrs does: a ClusterIP Service
 // with an endpoint on a local address (the cluster DNS Service), else the local addresses
 // under ns.dns.
-func (ix *Index) nsAddrs(v model.View) []Addr {
+func (ix *Index) nsAddrs() []Addr {
 	var out []Addr
 	for _, ip := range ix.cfg.LocalIPs {
-		for _, c := range ix.ptrs[ip] {
-			if c.clusterIP {
+		owners, _ := ix.owners.Get(addrKey(ip))
+		for _, o := range owners {
+			if o.Label == "" || o.Service.svc.Headless {
 				continue
 			}
-			k := c.svc
-			svc := v.Service(k)
-			if svc == nil || svc.Headless || svc.ExternalName != "" {
-				continue
-			}
-			for _, cip := range svc.ClusterIPs {
-				out = append(out, Addr{Target: k.Name + "." + k.Namespace + ".svc.", IP: IP(cip)})
+			for _, cip := range o.Service.svc.ClusterIPs {
+				out = append(out, Addr{Target: o.Service.Name + ".", IP: IP(cip)})
 			}
 		}
 	}

@@ -5,6 +5,8 @@ package index
 
 import (
 	"net"
+	"net/netip"
+	"slices"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/pmap"
 )
@@ -17,6 +19,9 @@ type Node struct {
 	Extra   []Addr   // addresses of SRV targets, for the additional section
 	PTR     []string // fully qualified targets
 	*Rare            // nil for all but a few names: keeps the common Node small
+	// Service is set on the name of a Service: the names below it (_port._proto and
+	// endpoint names) are answered from it when asked, not stored one by one.
+	Service *Service
 }
 
 // Rare holds what few names have.
@@ -60,16 +65,125 @@ type Addr struct {
 // Snapshot is one published state. It is never modified.
 type Snapshot struct {
 	// Names holds forward names relative to the zone without a trailing dot
-	// ("web.default.svc"), and reverse names fully qualified ("1.0.96.10.in-addr.arpa.").
+	// ("web.default.svc"): Services, namespaces and the fixed names of the zone.
 	Names *pmap.Map[*Node]
+	// Owners holds who claims each address (keyed by its 4 or 16 bytes), for PTR records
+	// and NS addresses.
+	Owners *pmap.Map[[]Owner]
+	// PTRZone completes PTR targets (the block's first forward zone).
+	PTRZone string
 	// NS holds the addresses of the name servers of the zone (relative owner names).
 	NS     []Addr
 	Serial uint32
 	Synced bool
 }
 
-// Get returns the Node of a name, or nil.
+// Owner is a Service's claim on an address: its ClusterIP, or one of its endpoints.
+type Owner struct {
+	Service *Service
+	Label   string // the endpoint's label; "" for a ClusterIP
+}
+
+// Get returns the stored Node of a name, or nil.
 func (s *Snapshot) Get(name string) *Node {
 	n, _ := s.Names.Get(name)
 	return n
+}
+
+// Lookup returns the Node of a name relative to the zone, or nil: a stored name, or a
+// name one label (endpoint, _proto) or two labels (_port._proto) below a Service.
+func (s *Snapshot) Lookup(rel string) *Node {
+	if n, ok := s.Names.Get(rel); ok {
+		return n
+	}
+	first, rest, ok := cut(rel)
+	if !ok {
+		return nil
+	}
+	if svc := s.service(rest); svc != nil {
+		return svc.below(first)
+	}
+	second, base, ok := cut(rest)
+	if !ok {
+		return nil
+	}
+	if svc := s.service(base); svc != nil {
+		return svc.port(trimUnderscore(first), trimUnderscore(second))
+	}
+	return nil
+}
+
+func (s *Snapshot) service(name string) *Service {
+	if n, _ := s.Names.Get(name); n != nil {
+		return n.Service
+	}
+	return nil
+}
+
+// Reverse returns the Node of a reverse name (lowercase, fully qualified), or nil. A
+// ClusterIP answers with its Service's name only; an endpoint address with every
+// endpoint name it has, as CoreDNS's serviceRecordForIP.
+func (s *Snapshot) Reverse(name string) *Node {
+	ip, ok := addrFromReverse(name)
+	if !ok || s.Owners == nil {
+		return nil
+	}
+	owners := s.ownersOf(ip)
+	if len(owners) == 0 {
+		return nil
+	}
+	var service string
+	var targets []string
+	for _, o := range owners {
+		if o.Label == "" {
+			if t := o.Service.Name + "."; service == "" || t < service {
+				service = t
+			}
+			continue
+		}
+		targets = append(targets, o.Label+"."+o.Service.Name+"."+s.PTRZone)
+	}
+	if service != "" {
+		return &Node{PTR: []string{service + s.PTRZone}}
+	}
+	slices.Sort(targets)
+	return &Node{PTR: slices.Compact(targets)}
+}
+
+func (s *Snapshot) ownersOf(ip netip.Addr) []Owner {
+	var buf [16]byte
+	o, _ := s.Owners.Get(string(buf[:addrBytes(&buf, ip)])) // converted on the stack
+	return o
+}
+
+// addrBytes writes the key of an address in Owners, its 4 or 16 bytes, into buf and
+// returns its length.
+func addrBytes(buf *[16]byte, ip netip.Addr) int {
+	if ip.Is4() {
+		b := ip.As4()
+		return copy(buf[:], b[:])
+	}
+	*buf = ip.As16()
+	return 16
+}
+
+func addrKey(ip netip.Addr) string {
+	var buf [16]byte
+	return string(buf[:addrBytes(&buf, ip)])
+}
+
+func cut(name string) (first, rest string, ok bool) {
+	for i := 0; i < len(name); i++ {
+		if name[i] == '.' {
+			return name[:i], name[i+1:], true
+		}
+	}
+	return "", "", false
+}
+
+func trimUnderscore(label string) string {
+	if len(label) > 0 && label[0] == '_' {
+		return label[1:]
+	}
+	return label
 }
