@@ -86,6 +86,9 @@ func (ix *Index) Stop() {
 
 // Notify implements model.Subscriber.
 func (ix *Index) Notify(c model.Change) {
+	if c.Private && c.Service.Name == "" && c.Namespace == "" {
+		return // Ingresses and VirtualServices are not in the cluster zone
+	}
 	ix.mu.Lock()
 	if c.Service.Name != "" {
 		ix.dirtySvc[c.Service] = struct{}{}

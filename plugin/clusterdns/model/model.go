@@ -9,7 +9,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -27,13 +26,13 @@ type Port struct {
 }
 
 // Service is what DNS needs of a core/v1 Service.
-// ObjectMeta carries only name, namespace and resourceVersion (and, later, DNS annotations).
 type Service struct {
-	metav1.ObjectMeta
+	Meta
 	Headless     bool
 	ClusterIPs   []netip.Addr // empty when headless or for ExternalName
 	ExternalName string       // set for type ExternalName
 	Ports        []Port
+	Exposure     *Exposure // nil unless reachable from outside the cluster network
 }
 
 // Endpoint is one served endpoint: ready, and not terminating.
@@ -44,7 +43,7 @@ type Endpoint struct {
 
 // EndpointSlice is what DNS needs of a discovery/v1 EndpointSlice.
 type EndpointSlice struct {
-	metav1.ObjectMeta
+	Meta
 	Service   string // the kubernetes.io/service-name label
 	Ports     []Port
 	Endpoints []Endpoint
@@ -52,7 +51,7 @@ type EndpointSlice struct {
 
 // Namespace records that a namespace exists.
 type Namespace struct {
-	metav1.ObjectMeta
+	Meta
 }
 
 // ServiceKey returns the Key of the Service the slice belongs to.
@@ -60,7 +59,7 @@ func (s *EndpointSlice) ServiceKey() Key { return Key{s.Namespace, s.Service} }
 
 // ServiceFromAPI converts a Service. IPs that do not parse are dropped.
 func ServiceFromAPI(s *corev1.Service) *Service {
-	out := &Service{ObjectMeta: trimMeta(&s.ObjectMeta)}
+	out := &Service{Meta: trimMeta(&s.ObjectMeta)}
 	switch {
 	case s.Spec.Type == corev1.ServiceTypeExternalName:
 		out.ExternalName = s.Spec.ExternalName
@@ -80,6 +79,7 @@ func ServiceFromAPI(s *corev1.Service) *Service {
 	for _, p := range s.Spec.Ports {
 		out.Ports = append(out.Ports, Port{Name: p.Name, Protocol: string(p.Protocol), Port: p.Port})
 	}
+	out.Exposure = exposureOf(s)
 	return out
 }
 
@@ -88,7 +88,7 @@ func ServiceFromAPI(s *corev1.Service) *Service {
 // publishNotReadyAddresses needs no code here: the EndpointSlice controller then reports
 // such endpoints as ready.
 func EndpointSliceFromAPI(s *discoveryv1.EndpointSlice) *EndpointSlice {
-	out := &EndpointSlice{ObjectMeta: trimMeta(&s.ObjectMeta), Service: s.Labels[discoveryv1.LabelServiceName]}
+	out := &EndpointSlice{Meta: trimMeta(&s.ObjectMeta), Service: s.Labels[discoveryv1.LabelServiceName]}
 	for _, p := range s.Ports {
 		port := Port{Port: -1}
 		if p.Name != nil {
@@ -124,11 +124,7 @@ func EndpointSliceFromAPI(s *discoveryv1.EndpointSlice) *EndpointSlice {
 
 // NamespaceFromAPI converts a Namespace.
 func NamespaceFromAPI(n *corev1.Namespace) *Namespace {
-	return &Namespace{ObjectMeta: trimMeta(&n.ObjectMeta)}
-}
-
-func trimMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, ResourceVersion: m.ResourceVersion}
+	return &Namespace{Meta: trimMeta(&n.ObjectMeta)}
 }
 
 // The model types are stored directly in informer caches (converted by the informer's

@@ -11,6 +11,7 @@ import (
 type Change struct {
 	Service   Key    // set when one Service's names may have changed
 	Namespace string // set when a namespace was added or deleted
+	Private   bool   // set when what private zones serve may have changed
 }
 
 // Subscriber is told of changes. Notify is called with the Store's lock held, so it must
@@ -28,8 +29,12 @@ type Store struct {
 	bySvc      map[Key]map[string]*EndpointSlice // by service key, then slice name
 	namespaces map[string]bool
 	nsServices map[string]map[string]struct{} // service names by namespace
+	exposed    map[Key]*Service               // Services reachable from outside (private zones)
+	ingresses  map[Key]*Ingress
+	vservices  map[Key]*VirtualService
 	subs       map[Subscriber]struct{}
 	synced     bool
+	syncedKind map[Kind]bool // optional kinds (Ingress, VirtualService) whose initial list is in
 	modified   time.Time
 	onChange   func() // observes object counts (metrics)
 }
@@ -42,6 +47,10 @@ func NewStore() *Store {
 		bySvc:      map[Key]map[string]*EndpointSlice{},
 		namespaces: map[string]bool{},
 		nsServices: map[string]map[string]struct{}{},
+		exposed:    map[Key]*Service{},
+		ingresses:  map[Key]*Ingress{},
+		vservices:  map[Key]*VirtualService{},
+		syncedKind: map[Kind]bool{},
 		subs:       map[Subscriber]struct{}{},
 		modified:   time.Now(),
 	}
@@ -98,12 +107,18 @@ func (st *Store) UpsertService(s *Service) {
 	if old := st.services[k]; old != nil && sameVersion(old.ResourceVersion, s.ResourceVersion, old, s) {
 		return
 	}
+	private := st.exposed[k] != nil || s.Exposure != nil
 	st.services[k] = s
+	if s.Exposure != nil {
+		st.exposed[k] = s
+	} else {
+		delete(st.exposed, k)
+	}
 	if st.nsServices[k.Namespace] == nil {
 		st.nsServices[k.Namespace] = map[string]struct{}{}
 	}
 	st.nsServices[k.Namespace][k.Name] = struct{}{}
-	st.notify(Change{Service: k})
+	st.notify(Change{Service: k, Private: private})
 }
 
 // DeleteService removes a Service.
@@ -114,13 +129,15 @@ func (st *Store) DeleteService(k Key) {
 		return
 	}
 	delete(st.services, k)
+	_, private := st.exposed[k]
+	delete(st.exposed, k)
 	if m := st.nsServices[k.Namespace]; m != nil {
 		delete(m, k.Name)
 		if len(m) == 0 {
 			delete(st.nsServices, k.Namespace)
 		}
 	}
-	st.notify(Change{Service: k})
+	st.notify(Change{Service: k, Private: private})
 }
 
 // UpsertSlice adds or replaces an EndpointSlice.
