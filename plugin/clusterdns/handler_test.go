@@ -28,7 +28,8 @@ func newTestHandler(t testing.TB, block, manifestYAML string) *ClusterDNS {
 		t.Fatal(err)
 	}
 	st := model.NewStore()
-	st.Replace(objs.Services, objs.Slices, append(objs.Namespaces, "default", "empty"))
+	objs.Namespaces = append(objs.Namespaces, "default", "empty")
+	st.Replace(objs)
 	st.SetSynced()
 	h := newClusterDNS(cfg)
 	h.index.Start(st, nil)

@@ -11,6 +11,7 @@ import (
 // source feeds a model.Store: informers on an API server, or manifest files.
 type source interface {
 	Store() *model.Store
+	Enable(model.Kind) error // start reading an optional kind
 	Stop()
 }
 

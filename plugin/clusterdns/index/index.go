@@ -152,11 +152,12 @@ func (ix *Index) apply(v model.View, svcs map[model.Key]struct{}, nss map[string
 		Synced:  v.Synced(),
 	})
 	if v.Synced() && !ix.freed {
-		// The initial list and build leave much garbage; give it back now rather than when
-		// the scavenger gets to it, so a pod's memory settles right after start.
+		// The initial list and build leave much garbage; give it back soon rather than when
+		// the scavenger gets to it, so a pod's memory settles right after start. The delay
+		// lets the informers drop the lists they were still holding.
 		ix.freed = true
 		if len(svcs) > 1000 {
-			go debug.FreeOSMemory()
+			time.AfterFunc(time.Second, debug.FreeOSMemory)
 		}
 	}
 }

@@ -10,13 +10,17 @@ import (
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 
+	"sync"
+
 	"github.com/coredns/coredns/coremain"
 	clog "github.com/coredns/coredns/plugin/pkg/log"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
@@ -35,8 +39,15 @@ type Config struct {
 // Source is a running set of informers for one API server.
 type Source struct {
 	store  *model.Store
+	host   string
+	cs     kubernetes.Interface
+	dyn    dynamic.Interface
+	ctx    context.Context
 	cancel context.CancelFunc
-	done   chan struct{}
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	enabled map[model.Kind]bool
 }
 
 // Store returns the Store the informers write.
@@ -45,27 +56,33 @@ func (s *Source) Store() *model.Store { return s.store }
 // Stop stops the informers and waits for them.
 func (s *Source) Stop() {
 	s.cancel()
-	<-s.done
+	s.wg.Wait()
 }
 
-// Start creates the informers and starts them; the Store is marked synced once every
-// handler has seen the initial list.
+// Start creates the informers of the cluster zone (Services, EndpointSlices, Namespaces)
+// and starts them; the Store is marked synced once every handler has seen the initial list.
 func Start(cfg Config) (*Source, error) {
 	rc, err := restConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	rc.ContentType = "application/vnd.kubernetes.protobuf"
 	rc.UserAgent = fmt.Sprintf("clusterdns (CoreDNS %s; %s/%s)", coremain.CoreVersion, runtime.GOOS, runtime.GOARCH)
+	dyn, err := dynamic.NewForConfig(rc) // JSON: custom resources have no protobuf
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	rc.ContentType = "application/vnd.kubernetes.protobuf"
 	cs, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Source{store: model.NewStore(), cancel: cancel, done: make(chan struct{})}
+	s := &Source{store: model.NewStore(), host: rc.Host, cs: cs, dyn: dyn, ctx: ctx, cancel: cancel, enabled: map[model.Kind]bool{}}
 	st := s.store
-
-	informers := []informer{
+	err = s.run(func() {
+		st.SetSynced()
+		log.Infof("indexed the initial state of %s", rc.Host)
+	},
 		newInformer(&corev1.Service{},
 			func(ctx context.Context, o metav1.ListOptions) (*corev1.ServiceList, error) {
 				return cs.CoreV1().Services(corev1.NamespaceAll).List(ctx, o)
@@ -81,16 +98,50 @@ func Start(cfg Config) (*Source, error) {
 		newInformer(&corev1.Namespace{}, cs.CoreV1().Namespaces().List, cs.CoreV1().Namespaces().Watch, model.NamespaceFromAPI,
 			func(n *model.Namespace) { st.SetNamespace(n.Name, true) },
 			func(k model.Key) { st.SetNamespace(k.Name, false) }),
+	)
+	if err != nil {
+		cancel()
+		return nil, err
 	}
+	return s, nil
+}
 
-	var synced []cache.InformerSynced
+// Enable starts the informer of an optional kind, once: Ingresses and VirtualServices are
+// read (and need RBAC) only when a private zone serves them.
+func (s *Source) Enable(kind model.Kind) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.enabled[kind] {
+		return nil
+	}
+	st := s.store
+	synced := func() { st.SetKindSynced(kind) }
+	var err error
+	switch kind {
+	case model.KindIngress:
+		ing := s.cs.NetworkingV1().Ingresses(corev1.NamespaceAll)
+		err = s.run(synced, newInformer(&networkingv1.Ingress{}, ing.List, ing.Watch,
+			model.IngressFromAPI, st.UpsertIngress, st.DeleteIngress))
+	case model.KindVirtualService:
+		go s.watchVirtualServices(synced)
+	default:
+		err = fmt.Errorf("unknown kind %q", kind)
+	}
+	if err == nil {
+		s.enabled[kind] = true
+	}
+	return err
+}
+
+// run starts informers and calls synced once all of them have listed.
+func (s *Source) run(synced func(), informers ...informer) error {
+	var hasSynced []cache.InformerSynced
 	var started []func()
 	for _, in := range informers {
 		inf := cache.NewSharedIndexInformerWithOptions(in.lw, in.obj, cache.SharedIndexInformerOptions{})
 		conv := in.conv
 		if err := inf.SetTransform(func(o any) (any, error) { return conv(o), nil }); err != nil {
-			cancel()
-			return nil, err
+			return err
 		}
 		onUpsert, onDelete := in.onUpsert, in.onDelete
 		reg, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -106,29 +157,21 @@ func Start(cfg Config) (*Source, error) {
 			},
 		})
 		if err != nil {
-			cancel()
-			return nil, err
+			return err
 		}
-		synced = append(synced, reg.HasSynced)
-		started = append(started, func() { inf.RunWithContext(ctx) })
+		hasSynced = append(hasSynced, reg.HasSynced)
+		started = append(started, func() { inf.RunWithContext(s.ctx) })
 	}
-	running := make(chan struct{}, len(started))
 	for _, run := range started {
-		go func() { run(); running <- struct{}{} }()
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); run() }()
 	}
 	go func() {
-		if cache.WaitForCacheSync(ctx.Done(), synced...) {
-			st.SetSynced()
-			log.Infof("indexed the initial state of %s", rc.Host)
+		if cache.WaitForCacheSync(s.ctx.Done(), hasSynced...) {
+			synced()
 		}
 	}()
-	go func() {
-		for range started {
-			<-running
-		}
-		close(s.done)
-	}()
-	return s, nil
+	return nil
 }
 
 // informer is what Start needs to run one informer: how to list and watch, the API type,

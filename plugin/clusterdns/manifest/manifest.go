@@ -26,7 +26,9 @@ import (
 	clog "github.com/coredns/coredns/plugin/pkg/log"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
@@ -37,11 +39,7 @@ var log = clog.NewWithPlugin("clusterdns")
 var builtinNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
 
 // Objects is what a set of manifests declares.
-type Objects struct {
-	Services   []*model.Service
-	Slices     []*model.EndpointSlice
-	Namespaces []string
-}
+type Objects = model.State
 
 // Source watches manifest files.
 type Source struct {
@@ -60,6 +58,12 @@ type file struct {
 
 // Store returns the Store the manifests are written to.
 func (s *Source) Store() *model.Store { return s.store }
+
+// Enable marks an optional kind as read: manifests always hold every kind they declare.
+func (s *Source) Enable(kind model.Kind) error {
+	s.store.SetKindSynced(kind)
+	return nil
+}
 
 // Stop stops watching.
 func (s *Source) Stop() {
@@ -141,9 +145,12 @@ func (s *Source) Reload() {
 			all.Services = append(all.Services, o.Services...)
 			all.Slices = append(all.Slices, o.Slices...)
 			all.Namespaces = append(all.Namespaces, o.Namespaces...)
+			all.Ingresses = append(all.Ingresses, o.Ingresses...)
+			all.VirtualServices = append(all.VirtualServices, o.VirtualServices...)
 		}
 		slices.Sort(all.Namespaces)
-		s.store.Replace(all.Services, all.Slices, slices.Compact(all.Namespaces))
+		all.Namespaces = slices.Compact(all.Namespaces)
+		s.store.Replace(all)
 	}
 }
 
@@ -204,14 +211,14 @@ func Parse(name string, data []byte) (Objects, error) {
 		if err != nil {
 			return Objects{}, fmt.Errorf("%s: document %d: %w", name, doc, err)
 		}
-		if err := objs.add(js); err != nil {
+		if err := add(&objs, js); err != nil {
 			return Objects{}, fmt.Errorf("%s: document %d: %w", name, doc, err)
 		}
 	}
 	return objs, nil
 }
 
-func (o *Objects) add(js []byte) error {
+func add(o *Objects, js []byte) error {
 	if string(bytes.TrimSpace(js)) == "null" {
 		return nil // a document holding only comments
 	}
@@ -237,6 +244,26 @@ func (o *Objects) add(js []byte) error {
 		}
 		o.Slices = append(o.Slices, model.EndpointSliceFromAPI(&s))
 		o.Namespaces = append(o.Namespaces, s.Namespace)
+	case tm.Kind == "Ingress" && strings.HasPrefix(tm.APIVersion, "networking.k8s.io/"):
+		var in networkingv1.Ingress
+		if err := decode(js, &in, &in.ObjectMeta); err != nil {
+			return err
+		}
+		o.Ingresses = append(o.Ingresses, model.IngressFromAPI(&in))
+		o.Namespaces = append(o.Namespaces, in.Namespace)
+	case tm.Kind == "VirtualService" && strings.HasPrefix(tm.APIVersion, model.VirtualServiceGroup.Group+"/"):
+		var u unstructured.Unstructured
+		if err := u.UnmarshalJSON(js); err != nil {
+			return err
+		}
+		if u.GetName() == "" {
+			return errors.New("object without metadata.name")
+		}
+		if u.GetNamespace() == "" {
+			u.SetNamespace(corev1.NamespaceDefault)
+		}
+		o.VirtualServices = append(o.VirtualServices, model.VirtualServiceFromUnstructured(&u))
+		o.Namespaces = append(o.Namespaces, u.GetNamespace())
 	case tm.Kind == "Namespace":
 		var n corev1.Namespace
 		if err := json.Unmarshal(js, &n); err != nil {
@@ -252,7 +279,7 @@ func (o *Objects) add(js []byte) error {
 			return err
 		}
 		for i, item := range l.Items {
-			if err := o.add(item); err != nil {
+			if err := add(o, item); err != nil {
 				return fmt.Errorf("item %d: %w", i, err)
 			}
 		}

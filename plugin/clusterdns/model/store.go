@@ -2,6 +2,7 @@ package model
 
 import (
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 )
@@ -200,48 +201,50 @@ func (st *Store) SetNamespace(name string, exists bool) {
 	st.notify(Change{Namespace: name})
 }
 
-// Replace makes the Store hold exactly the given objects (manifest mode), telling
+// State is a complete set of objects, as a set of manifest files declares it.
+type State struct {
+	Services        []*Service
+	Slices          []*EndpointSlice
+	Namespaces      []string
+	Ingresses       []*Ingress
+	VirtualServices []*VirtualService
+}
+
+// Replace makes the Store hold exactly the objects of s (manifest mode), telling
 // subscribers only about what differs.
-func (st *Store) Replace(services []*Service, slices []*EndpointSlice, namespaces []string) {
-	wantSvc := map[Key]*Service{}
-	for _, s := range services {
-		wantSvc[Key{s.Namespace, s.Name}] = s
-	}
-	wantSl := map[Key]*EndpointSlice{}
-	for _, s := range slices {
-		wantSl[Key{s.Namespace, s.Name}] = s
-	}
-	wantNs := map[string]bool{}
-	for _, n := range namespaces {
-		wantNs[n] = true
-	}
+func (st *Store) Replace(s State) {
 	st.mu.RLock()
-	var delSvc, delSl []Key
+	delSvc := missing(st.services, s.Services)
+	delSl := missing(st.slices, s.Slices)
+	delIng := missing(st.ingresses, s.Ingresses)
+	delVS := missing(st.vservices, s.VirtualServices)
 	var delNs []string
-	for k := range st.services {
-		if wantSvc[k] == nil {
-			delSvc = append(delSvc, k)
-		}
-	}
-	for k := range st.slices {
-		if wantSl[k] == nil {
-			delSl = append(delSl, k)
-		}
-	}
 	for n := range st.namespaces {
-		if !wantNs[n] {
+		if !slices.Contains(s.Namespaces, n) {
 			delNs = append(delNs, n)
 		}
 	}
 	st.mu.RUnlock()
-	for n := range wantNs {
+	for _, n := range s.Namespaces {
 		st.SetNamespace(n, true)
 	}
-	for _, s := range services {
-		st.UpsertService(s)
+	for _, o := range s.Services {
+		st.UpsertService(o)
 	}
-	for _, s := range slices {
-		st.UpsertSlice(s)
+	for _, o := range s.Slices {
+		st.UpsertSlice(o)
+	}
+	for _, o := range s.Ingresses {
+		st.UpsertIngress(o)
+	}
+	for _, o := range s.VirtualServices {
+		st.UpsertVirtualService(o)
+	}
+	for _, k := range delVS {
+		st.DeleteVirtualService(k)
+	}
+	for _, k := range delIng {
+		st.DeleteIngress(k)
 	}
 	for _, k := range delSl {
 		st.DeleteSlice(k)
@@ -252,6 +255,27 @@ func (st *Store) Replace(services []*Service, slices []*EndpointSlice, namespace
 	for _, n := range delNs {
 		st.SetNamespace(n, false)
 	}
+}
+
+// keyed is a model object with a namespaced name.
+type keyed interface {
+	GetNamespace() string
+	GetName() string
+}
+
+// missing returns the keys of have that are not in want.
+func missing[T keyed](have map[Key]T, want []T) []Key {
+	keep := make(map[Key]bool, len(want))
+	for _, o := range want {
+		keep[Key{o.GetNamespace(), o.GetName()}] = true
+	}
+	var out []Key
+	for k := range have {
+		if !keep[k] {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // sameVersion reports whether an update changes nothing: equal resourceVersions from the

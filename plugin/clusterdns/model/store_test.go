@@ -48,13 +48,13 @@ func TestStoreNotifies(t *testing.T) {
 
 func TestStoreReplace(t *testing.T) {
 	st := NewStore()
-	st.Replace([]*Service{svc("x", "a", ""), svc("x", "b", "")}, []*EndpointSlice{sl("x", "s", "a", "")}, []string{"x"})
+	st.Replace(State{Services: []*Service{svc("x", "a", ""), svc("x", "b", "")}, Slices: []*EndpointSlice{sl("x", "s", "a", "")}, Namespaces: []string{"x"}})
 	var got changes
 	st.Subscribe(&got)
 	// b is unchanged (equal content, no resourceVersion), a changes, the slice goes, c comes
 	changed := svc("x", "a", "")
 	changed.Headless = true
-	st.Replace([]*Service{changed, svc("x", "b", ""), svc("x", "c", "")}, nil, []string{"x"})
+	st.Replace(State{Services: []*Service{changed, svc("x", "b", ""), svc("x", "c", "")}, Namespaces: []string{"x"}})
 	want := changes{{Service: Key{"x", "a"}}, {Service: Key{"x", "c"}}, {Service: Key{"x", "a"}}}
 	if !slices.Equal(got, want) {
 		t.Fatalf("notifications\n got %v\nwant %v", got, want)

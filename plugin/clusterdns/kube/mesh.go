@@ -1,0 +1,65 @@
+package kube
+
+import (
+	"context"
+	"time"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+)
+
+// crdPoll is how often the API server is asked whether Istio's VirtualService exists yet.
+var crdPoll = 10 * time.Second
+
+// watchVirtualServices waits until the API server serves networking.istio.io (Istio may be
+// installed after us), then runs an informer on its preferred version. Until then there
+// are no VirtualServices, which is complete knowledge: synced is called at once.
+func (s *Source) watchVirtualServices(synced func()) {
+	logged := false
+	for {
+		version, err := s.preferredVersion(model.VirtualServiceGroup.Group)
+		if err == nil && version != "" {
+			gvr := schema.GroupVersionResource{Group: model.VirtualServiceGroup.Group, Version: version, Resource: model.VirtualServiceGroup.Resource}
+			res := s.dyn.Resource(gvr)
+			st := s.store
+			err = s.run(synced, newInformer(&unstructured.Unstructured{},
+				func(ctx context.Context, o metav1.ListOptions) (*unstructured.UnstructuredList, error) {
+					return res.List(ctx, o)
+				},
+				func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return res.Watch(ctx, o) },
+				model.VirtualServiceFromUnstructured, st.UpsertVirtualService, st.DeleteVirtualService))
+			if err == nil {
+				log.Infof("watching %s/%s virtualservices on %s", gvr.Group, version, s.host)
+				return
+			}
+		}
+		if !logged {
+			logged = true
+			synced()
+			log.Infof("%s is not served by %s (%v): no mesh hosts until it is", model.VirtualServiceGroup.Group, s.host, err)
+		}
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-time.After(crdPoll):
+		}
+	}
+}
+
+func (s *Source) preferredVersion(group string) (string, error) {
+	groups, err := s.cs.Discovery().ServerGroups()
+	if err != nil {
+		return "", err
+	}
+	for _, g := range groups.Groups {
+		if g.Name == group {
+			return g.PreferredVersion.Version, nil
+		}
+	}
+	return "", nil
+}
+
