@@ -7,6 +7,7 @@ import (
 	"context"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/index"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/fall"
@@ -30,7 +31,8 @@ type ClusterDNS struct {
 	TTL      uint32
 	Upstream Upstreamer
 
-	index    *index.Index
+	index    *index.Index // nil when the block serves no cluster zone
+	privates map[string]*private.Zone
 	cfg      *config
 	soaNames map[string]zoneNames // by configured zone, built once
 }
@@ -40,7 +42,15 @@ func (c *ClusterDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 	state := request.Request{W: w, Req: r}
 	zone := matchZone(c.Zones, state.Name())
 	if zone == "" {
+		if c.index == nil && !c.Fall.Through(state.Name()) {
+			// a block of private zones only is the peered clients' view: it answers for its
+			// zones and nothing else, so it is never an open resolver
+			return dns.RcodeRefused, nil
+		}
 		return plugin.NextOrFailure(c.Name(), c.Next, ctx, w, r)
+	}
+	if p := c.privates[zone]; p != nil {
+		return c.servePrivate(ctx, state, p)
 	}
 	if t := state.QType(); t == dns.TypeAXFR || t == dns.TypeIXFR {
 		return dns.RcodeRefused, nil

@@ -2,13 +2,20 @@ package clusterdns
 
 import (
 	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/dnsutil"
 	"github.com/coredns/coredns/plugin/pkg/fall"
+	"github.com/miekg/dns"
 )
 
 const defaultTTL = 30
@@ -25,6 +32,7 @@ type config struct {
 	podsInsecure bool
 	ttl          uint32
 	fall         fall.F
+	privates     []*private.Config
 }
 
 // hasReverse reports whether a reverse zone is served.
@@ -106,12 +114,18 @@ func parse(c *caddy.Controller) (*config, error) {
 			}
 		case "fallthrough":
 			cfg.fall.SetZonesFromArgs(c.RemainingArgs())
+		case "private":
+			p, err := parsePrivate(c)
+			if err != nil {
+				return nil, err
+			}
+			cfg.privates = append(cfg.privates, p)
 		default:
 			return nil, c.Errf("unknown property %q", c.Val())
 		}
 	}
-	if len(cfg.zones) == 0 {
-		return nil, c.Err("no zones: name the cluster zones, e.g. clusterdns cluster.local in-addr.arpa ip6.arpa")
+	if len(cfg.zones) == 0 && len(cfg.privates) == 0 {
+		return nil, c.Err("no zones: name the cluster zones (clusterdns cluster.local in-addr.arpa ip6.arpa), or give private zones")
 	}
 	for _, z := range cfg.zones {
 		if !isReverse(z) {
@@ -119,8 +133,20 @@ func parse(c *caddy.Controller) (*config, error) {
 			break
 		}
 	}
-	if cfg.primaryZone == "" {
+	if len(cfg.zones) > 0 && cfg.primaryZone == "" {
 		return nil, c.Err("no forward zone: reverse zones need one to name PTR targets")
+	}
+	if err := cfg.checkZones(); err != nil {
+		return nil, c.Err(err.Error())
+	}
+	for _, p := range cfg.privates {
+		if p.Reverse() {
+			for _, f := range cfg.privates {
+				if !f.Reverse() {
+					p.Forward = append(p.Forward, &f.Sources)
+				}
+			}
+		}
 	}
 	if len(cfg.manifests) > 0 && (cfg.kubeconfig != "" || cfg.endpoint != "") {
 		return nil, c.Err("manifests serve objects from files: do not combine them with kubeconfig or endpoint")
@@ -129,6 +155,139 @@ func parse(c *caddy.Controller) (*config, error) {
 		return nil, errors.New("only one clusterdns block per server block")
 	}
 	return cfg, nil
+}
+
+// parsePrivate reads one private block: private ZONE { ... }.
+func parsePrivate(c *caddy.Controller) (*private.Config, error) {
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return nil, c.Errf("private: want one zone, got %d", len(args))
+	}
+	zones := plugin.Host(args[0]).NormalizeExact()
+	if len(zones) != 1 {
+		return nil, c.Errf("private: invalid zone %q", args[0])
+	}
+	p := &private.Config{Sources: private.Sources{Zone: strings.ToLower(zones[0]), TTL: defaultTTL}}
+	for c.NextBlock() {
+		switch c.Val() {
+		case "file":
+			if !c.NextArg() {
+				return nil, c.ArgErr()
+			}
+			p.File = c.Val()
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+		case "services":
+			p.Services = private.ExportAnnotated
+			if c.NextArg() {
+				switch c.Val() {
+				case "annotated":
+				case "all":
+					p.Services = private.ExportAll
+				default:
+					return nil, c.Errf("services %q: want annotated or all", c.Val())
+				}
+			}
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+		case "ingresses":
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+			p.Ingresses = true
+		case "mesh":
+			p.Mesh = true
+			if c.NextArg() {
+				ns, svc, ok := strings.Cut(c.Val(), "/")
+				if !ok || ns == "" || svc == "" {
+					return nil, c.Errf("mesh %q: want the gateway Service as NAMESPACE/NAME", c.Val())
+				}
+				p.Gateway = model.Key{Namespace: ns, Name: svc}
+			}
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+		case "ttl":
+			var err error
+			if p.TTL, err = parseTTL(c); err != nil {
+				return nil, err
+			}
+		case "transfer":
+			args := c.RemainingArgs()
+			if len(args) < 2 || args[0] != "to" {
+				return nil, c.Err("transfer: want transfer to ADDRESS...")
+			}
+			for _, a := range args[1:] {
+				addr, err := transferAddress(a)
+				if err != nil {
+					return nil, c.Errf("transfer to %q: %v", a, err)
+				}
+				p.TransferTo = append(p.TransferTo, addr)
+			}
+		default:
+			return nil, c.Errf("private %s: unknown property %q", p.Zone, c.Val())
+		}
+	}
+	if p.Reverse() && (p.Mesh || p.Services != private.ExportNone || p.Ingresses) {
+		return nil, c.Errf("private %s: a reverse zone takes its PTR records from the block's forward private zones; give it only file, ttl and transfer", p.Zone)
+	}
+	return p, nil
+}
+
+// transferAddress checks a transfer peer: "*" (anyone may transfer, nobody is notified), an
+// IP, or IP:PORT (notified on that port; 53 when none is given).
+func transferAddress(a string) (string, error) {
+	if a == "*" {
+		return a, nil
+	}
+	if ip, err := netip.ParseAddr(a); err == nil {
+		return netip.AddrPortFrom(ip.Unmap(), 53).String(), nil
+	}
+	ap, err := netip.ParseAddrPort(a)
+	if err != nil {
+		return "", errors.New("want *, an IP address or IP:PORT")
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String(), nil
+}
+
+// checkZones rejects zones served twice in one block: a private zone equal to a cluster
+// zone, or private zones that are equal or nested (which one would answer is a trap).
+func (c *config) checkZones() error {
+	for i, p := range c.privates {
+		if slices.Contains(c.zones, p.Zone) {
+			return fmt.Errorf("zone %s is both a cluster zone and a private zone", p.Zone)
+		}
+		for _, q := range c.privates[:i] {
+			if dns.IsSubDomain(p.Zone, q.Zone) || dns.IsSubDomain(q.Zone, p.Zone) {
+				return fmt.Errorf("private zones %s and %s overlap", q.Zone, p.Zone)
+			}
+		}
+	}
+	return nil
+}
+
+// allZones returns every zone the block answers: cluster, then private.
+func (c *config) allZones() []string {
+	zones := slices.Clone(c.zones)
+	for _, p := range c.privates {
+		zones = append(zones, p.Zone)
+	}
+	return zones
+}
+
+// needsCluster reports whether the block reads an API server or manifests.
+func (c *config) needsCluster() bool {
+	if len(c.zones) > 0 {
+		return true
+	}
+	for _, p := range c.privates {
+		if p.ReadsCluster() {
+			return true
+		}
+	}
+	return false
 }
 
 // isReverse reports whether zone is in the reverse tree. (dnsutil.IsReverse needs a label

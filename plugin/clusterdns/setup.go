@@ -3,9 +3,12 @@ package clusterdns
 import (
 	"net"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/index"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
@@ -23,6 +26,9 @@ var startupTimeout = 5 * time.Second
 
 // manifestPoll is how often manifest files are checked for changes.
 var manifestPoll = 2 * time.Second
+
+// filePoll is how often zone files are checked for changes.
+var filePoll = 2 * time.Second
 
 func init() { plugin.Register(name, setup) }
 
@@ -42,14 +48,26 @@ func setup(c *caddy.Controller) error {
 }
 
 func newClusterDNS(cfg *config) *ClusterDNS {
-	zone := cfg.zones[0]
+	zones := cfg.allZones()
 	names := map[string]zoneNames{}
 	for _, z := range cfg.zones {
 		names[z] = soaNames(z)
 	}
-	return &ClusterDNS{
-		Zones: cfg.zones, Fall: cfg.fall, TTL: cfg.ttl, Upstream: upstream.New(), cfg: cfg, soaNames: names,
-		index: index.New(index.Config{
+	c := &ClusterDNS{
+		Zones: zones, Fall: cfg.fall, TTL: cfg.ttl, Upstream: upstream.New(), cfg: cfg, soaNames: names,
+		privates: map[string]*private.Zone{},
+	}
+	for _, p := range cfg.privates {
+		z := private.New(p, log.Warningf)
+		if len(p.TransferTo) > 0 {
+			zone, to := p.Zone, p.TransferTo
+			z.Changed = func(uint32) { notify(zone, to) }
+		}
+		c.privates[p.Zone] = z
+	}
+	if len(cfg.zones) > 0 {
+		zone := cfg.zones[0]
+		c.index = index.New(index.Config{
 			PrimaryZone:  cfg.primaryZone,
 			Reverse:      cfg.hasReverse(),
 			Namespaces:   cfg.namespaces,
@@ -58,22 +76,41 @@ func newClusterDNS(cfg *config) *ClusterDNS {
 				publications.WithLabelValues(zone).Inc()
 				publishDuration.WithLabelValues(zone).Observe(d.Seconds())
 			},
-		}),
+		})
 	}
+	return c
 }
 
-// start connects the block to its (shared) source and waits, bounded, for the first
-// complete snapshot.
+// start connects the block to its (shared) source, starts its private zones and waits,
+// bounded, for everything to be complete.
 func (c *ClusterDNS) start(localIPs []netip.Addr) error {
-	store, err := acquire(c.cfg)
-	if err != nil {
-		return plugin.Error(name, err)
+	var store *model.Store
+	if c.cfg.needsCluster() {
+		src, err := acquire(c.cfg)
+		if err != nil {
+			return plugin.Error(name, err)
+		}
+		store = src.Store()
+		for _, p := range c.cfg.privates {
+			for _, k := range p.Kinds() {
+				if err := src.Enable(k); err != nil {
+					return plugin.Error(name, err)
+				}
+			}
+		}
 	}
-	c.index.Start(store, localIPs)
+	if c.index != nil {
+		c.index.Start(store, localIPs)
+	}
+	for _, p := range c.privates {
+		if err := p.Start(store, filePoll); err != nil {
+			return plugin.Error(name, err)
+		}
+	}
 	deadline := time.Now().Add(startupTimeout)
 	for !c.Ready() {
 		if time.Now().After(deadline) {
-			log.Warningf("starting with an incomplete index of %s: cluster names answer SERVFAIL until it completes", c.cfg.zones[0])
+			log.Warningf("starting before %s is complete: its names answer SERVFAIL until it is", strings.Join(c.Zones, " "))
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -82,8 +119,15 @@ func (c *ClusterDNS) start(localIPs []netip.Addr) error {
 }
 
 func (c *ClusterDNS) stop() {
-	c.index.Stop()
-	release(c.cfg)
+	for _, p := range c.privates {
+		p.Stop()
+	}
+	if c.index != nil {
+		c.index.Stop()
+	}
+	if c.cfg.needsCluster() {
+		release(c.cfg)
+	}
 }
 
 // boundIPs returns the non-loopback addresses the server listens on, as the kubernetes

@@ -28,13 +28,13 @@ type sharedSource struct {
 	refs int
 }
 
-func acquire(cfg *config) (*model.Store, error) {
+func acquire(cfg *config) (source, error) {
 	key := cfg.sourceKey()
 	sources.Lock()
 	defer sources.Unlock()
 	if s := sources.m[key]; s != nil {
 		s.refs++
-		return s.src.Store(), nil
+		return s.src, nil
 	}
 	var src source
 	var err error
@@ -48,7 +48,7 @@ func acquire(cfg *config) (*model.Store, error) {
 	}
 	observe(key, src.Store())
 	sources.m[key] = &sharedSource{src: src, refs: 1}
-	return src.Store(), nil
+	return src, nil
 }
 
 func release(cfg *config) {

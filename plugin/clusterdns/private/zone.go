@@ -1,0 +1,254 @@
+package private
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/zone"
+
+	"github.com/miekg/dns"
+)
+
+// Config is one private block.
+type Config struct {
+	Sources
+	File       string
+	TransferTo []string   // addresses allowed to transfer the zone and told of changes; "*" is anyone
+	Forward    []*Sources // for a reverse zone: the forward private zones whose addresses it maps
+}
+
+// Reverse reports whether the zone is in the reverse tree (it then holds PTRs).
+func (c *Config) Reverse() bool {
+	return dns.IsSubDomain("in-addr.arpa.", c.Zone) || dns.IsSubDomain("ip6.arpa.", c.Zone)
+}
+
+// ReadsCluster reports whether the zone reads Kubernetes objects (also through the
+// forward zones it maps).
+func (c *Config) ReadsCluster() bool {
+	if c.Sources.Needs() {
+		return true
+	}
+	for _, f := range c.Forward {
+		if f.Needs() {
+			return true
+		}
+	}
+	return false
+}
+
+// Kinds returns the optional kinds the zone reads.
+func (c *Config) Kinds() []model.Kind {
+	var kinds []model.Kind
+	for _, s := range append([]*Sources{&c.Sources}, c.Forward...) {
+		if s.Ingresses {
+			kinds = append(kinds, model.KindIngress)
+		}
+		if s.Mesh {
+			kinds = append(kinds, model.KindVirtualService)
+		}
+	}
+	return kinds
+}
+
+// Zone serves one private zone: its file and what the cluster contributes, merged and
+// rebuilt on every change of either, published as an immutable zone.Zone.
+type Zone struct {
+	cfg     *Config
+	current atomic.Pointer[zone.Zone]
+	ready   atomic.Bool
+	logf    func(format string, args ...any)
+	// Changed is called after every publication that changed the serial (NOTIFY).
+	Changed func(serial uint32)
+
+	mu        sync.Mutex // held by rebuilds
+	file      []dns.RR
+	store     *model.Store
+	serial    uint32
+	wake      chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	stopWatch func()
+	problems  map[string]bool // logged already
+	content   []dns.RR        // the file's and the cluster's records last published
+}
+
+// New returns a Zone for cfg; logf receives problems (conflicting claims, bad file edits).
+func New(cfg *Config, logf func(format string, args ...any)) *Zone {
+	return &Zone{cfg: cfg, logf: logf, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Origin returns the zone's name.
+func (z *Zone) Origin() string { return z.cfg.Zone }
+
+// Config returns what the zone was configured with.
+func (z *Zone) Config() *Config { return z.cfg }
+
+// Current returns the zone being served, nil before Start.
+func (z *Zone) Current() *zone.Zone { return z.current.Load() }
+
+// Ready reports whether the zone is complete: its cluster sources have listed everything.
+func (z *Zone) Ready() bool { return z.ready.Load() }
+
+// Start loads the file (an error here fails the server start), builds the zone and keeps
+// it current. store may be nil when the zone reads nothing from the cluster.
+func (z *Zone) Start(store *model.Store, poll time.Duration) error {
+	if z.cfg.File != "" {
+		stop, err := zone.Watch(z.cfg.File, z.cfg.Zone, poll, func(rrs []dns.RR) {
+			z.mu.Lock()
+			z.file = rrs
+			z.mu.Unlock()
+			z.poke()
+		}, z.logf)
+		if err != nil {
+			return err
+		}
+		z.stopWatch = stop
+	}
+	if z.cfg.ReadsCluster() {
+		z.store = store
+		store.Subscribe(z)
+	}
+	if err := z.rebuild(); err != nil {
+		z.Stop()
+		return err
+	}
+	go z.run()
+	return nil
+}
+
+// Stop stops following changes; the last zone stays readable.
+func (z *Zone) Stop() {
+	if z.stopWatch != nil {
+		z.stopWatch()
+		z.stopWatch = nil
+	}
+	if z.store != nil {
+		z.store.Unsubscribe(z)
+	}
+	select {
+	case <-z.stop:
+	default:
+		close(z.stop)
+	}
+}
+
+// Notify implements model.Subscriber.
+func (z *Zone) Notify(c model.Change) {
+	if c.Private || (c.Service.Name == "" && c.Namespace == "") {
+		z.poke()
+	}
+}
+
+func (z *Zone) poke() {
+	select {
+	case z.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (z *Zone) run() {
+	for {
+		select {
+		case <-z.stop:
+			return
+		case <-z.wake:
+			if err := z.rebuild(); err != nil {
+				z.logf("%v; still serving serial %d", err, z.Current().Serial())
+			}
+		}
+	}
+}
+
+// rebuild merges the file with the cluster's records and publishes the result.
+func (z *Zone) rebuild() error {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	var generated []dns.RR
+	ready := true
+	if z.store != nil {
+		z.store.Read(func(v model.View) {
+			ready = v.Synced()
+			for _, k := range z.cfg.Kinds() {
+				ready = ready && v.KindSynced(k)
+			}
+			generated = z.generate(v)
+		})
+	}
+	content := append(slices.Clip(z.file), generated...)
+	if z.current.Load() != nil && sameRecords(content, z.content) {
+		z.ready.Store(ready)
+		return nil // nothing changed: same serial, no NOTIFY
+	}
+	serial := z.serial + 1
+	rrs := make([]dns.RR, 0, len(content))
+	for _, rr := range content {
+		if soa, ok := rr.(*dns.SOA); ok {
+			serial = max(serial, soa.Serial)
+			continue // added below with the zone's serial
+		}
+		rrs = append(rrs, rr)
+	}
+	serial = max(serial, uint32(time.Now().Unix())) // #nosec G115 -- Unix time as serial until 2106
+	if soa := z.fileSOA(); soa != nil {
+		soa = dns.Copy(soa).(*dns.SOA)
+		soa.Serial = serial
+		rrs = append(rrs, soa)
+	}
+	built, err := zone.New(z.cfg.Zone, rrs, zone.Options{TTL: z.cfg.TTL, Serial: serial})
+	if err != nil {
+		return fmt.Errorf("private zone %s: %w", z.cfg.Zone, err)
+	}
+	z.serial, z.content = serial, content
+	z.current.Store(built)
+	z.ready.Store(ready)
+	if z.Changed != nil {
+		z.Changed(serial)
+	}
+	return nil
+}
+
+// sameRecords reports whether two record lists are equal, TTLs included.
+func sameRecords(a, b []dns.RR) bool {
+	return slices.EqualFunc(a, b, func(x, y dns.RR) bool {
+		return dns.IsDuplicate(x, y) && x.Header().Ttl == y.Header().Ttl
+	})
+}
+
+func (z *Zone) fileSOA() *dns.SOA {
+	for _, rr := range z.file {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return soa
+		}
+	}
+	return nil
+}
+
+// generate computes the cluster's records. Problems are logged when they first appear,
+// not again on every rebuild.
+func (z *Zone) generate(v model.View) []dns.RR {
+	var rrs []dns.RR
+	var problems []string
+	if z.cfg.Reverse() {
+		for _, f := range z.cfg.Forward {
+			noMesh := *f
+			noMesh.Mesh = false // mesh hosts share the gateway's address: no PTR for each
+			fwd, _ := Records(&noMesh, v, nil) // the forward zone reports its own problems
+			rrs = append(rrs, PTRs(z.cfg.Zone, z.cfg.TTL, fwd)...)
+		}
+	} else {
+		rrs, problems = Records(&z.cfg.Sources, v, z.file)
+	}
+	seen := make(map[string]bool, len(problems))
+	for _, p := range problems {
+		if !z.problems[p] {
+			z.logf("%s", p)
+		}
+		seen[p] = true
+	}
+	z.problems = seen
+	return rrs
+}

@@ -1,0 +1,115 @@
+package clusterdns
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
+
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/request"
+
+	"github.com/miekg/dns"
+)
+
+// servePrivate answers a query in a private zone.
+func (c *ClusterDNS) servePrivate(ctx context.Context, state request.Request, p *private.Zone) (int, error) {
+	z := p.Current()
+	if qt := state.QType(); qt == dns.TypeAXFR || qt == dns.TypeIXFR {
+		if !transferAllowed(p.Config().TransferTo, state.W.RemoteAddr()) || !p.Ready() {
+			return dns.RcodeRefused, nil
+		}
+		if state.Proto() != "tcp" {
+			if qt == dns.TypeAXFR {
+				return dns.RcodeRefused, nil
+			}
+			// IXFR over UDP: the SOA alone tells the client to come back over TCP (RFC 1995 §2)
+			m := new(dns.Msg)
+			m.SetReply(state.Req)
+			m.Authoritative = true
+			m.Answer = z.Records()[:1]
+			state.W.WriteMsg(m)
+			return dns.RcodeSuccess, nil
+		}
+		return c.transfer(state, z.Records())
+	}
+	m := new(dns.Msg)
+	m.SetReply(state.Req)
+	if !p.Ready() {
+		m.Rcode = dns.RcodeServerFailure
+		state.W.WriteMsg(m)
+		return dns.RcodeSuccess, nil
+	}
+	res := z.Lookup(state.QName(), state.QType())
+	if res.Rcode == dns.RcodeNameError && c.Fall.Through(state.Name()) {
+		return plugin.NextOrFailure(c.Name(), c.Next, ctx, state.W, state.Req)
+	}
+	m.Rcode, m.Authoritative = res.Rcode, res.Authoritative
+	m.Answer, m.Ns, m.Extra = res.Answer, res.Ns, res.Extra
+	state.W.WriteMsg(m)
+	return dns.RcodeSuccess, nil
+}
+
+// transfer writes a whole zone (AXFR; IXFR is answered the same way, RFC 1995 §4).
+// records starts with the SOA, which also ends the transfer.
+func (c *ClusterDNS) transfer(state request.Request, records []dns.RR) (int, error) {
+	ch := make(chan *dns.Envelope)
+	tr := new(dns.Transfer)
+	errc := make(chan error, 1)
+	go func() { errc <- tr.Out(state.W, state.Req, ch) }()
+	const batch = 500
+	all := append(slices.Clone(records), records[0])
+	for len(all) > 0 {
+		n := min(batch, len(all))
+		ch <- &dns.Envelope{RR: all[:n]}
+		all = all[n:]
+	}
+	close(ch)
+	if err := <-errc; err != nil {
+		return dns.RcodeServerFailure, err
+	}
+	state.W.Hijack()
+	return dns.RcodeSuccess, nil
+}
+
+// transferAllowed reports whether a peer may transfer a zone: listed by address, or "*".
+func transferAllowed(to []string, remote net.Addr) bool {
+	var ip netip.Addr
+	switch a := remote.(type) {
+	case *net.TCPAddr:
+		ip, _ = netip.AddrFromSlice(a.IP)
+	case *net.UDPAddr:
+		ip, _ = netip.AddrFromSlice(a.IP)
+	}
+	ip = ip.Unmap()
+	for _, t := range to {
+		if t == "*" {
+			return true
+		}
+		if ap, err := netip.ParseAddrPort(t); err == nil && ap.Addr() == ip {
+			return true
+		}
+	}
+	return false
+}
+
+// notify tells the transfer peers of a private zone that it changed (RFC 1996). It does
+// not wait: a peer that misses it picks the change up at its next SOA refresh.
+func notify(zone string, to []string) {
+	for _, t := range to {
+		if t == "*" {
+			continue
+		}
+		go func() {
+			m := new(dns.Msg)
+			m.SetNotify(zone)
+			c := &dns.Client{Timeout: 2 * time.Second}
+			if _, _, err := c.Exchange(m, t); err != nil {
+				log.Warningf("NOTIFY %s to %s: %v", zone, t, err)
+			}
+		}()
+	}
+}

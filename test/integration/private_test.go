@@ -1,0 +1,270 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clusterdns/clusterdns/test/k8senv"
+
+	"github.com/miekg/dns"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+var (
+	crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	vsGVR  = schema.GroupVersionResource{Group: "networking.istio.io", Version: "v1", Resource: "virtualservices"}
+)
+
+// installVirtualServiceCRD installs a minimal VirtualService CRD (Istio's group and names,
+// no schema beyond preserving fields) and waits until it is served.
+func installVirtualServiceCRD(t *testing.T, dyn dynamic.Interface) {
+	t.Helper()
+	ctx := context.Background()
+	crd := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apiextensions.k8s.io/v1",
+		"kind":       "CustomResourceDefinition",
+		"metadata":   map[string]any{"name": "virtualservices.networking.istio.io"},
+		"spec": map[string]any{
+			"group": "networking.istio.io",
+			"names": map[string]any{"kind": "VirtualService", "listKind": "VirtualServiceList", "plural": "virtualservices", "singular": "virtualservice"},
+			"scope": "Namespaced",
+			"versions": []any{map[string]any{
+				"name": "v1", "served": true, "storage": true,
+				"schema": map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
+			}},
+		},
+	}}
+	if _, err := dyn.Resource(crdGVR).Create(ctx, crd, metav1.CreateOptions{}); err != nil && !strings.Contains(err.Error(), "already exists") {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := dyn.Resource(vsGVR).Namespace("default").List(ctx, metav1.ListOptions{}); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("VirtualService CRD not served after 30s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func virtualService(ns, name string, hosts []string, gateways ...string) *unstructured.Unstructured {
+	var h, g []any
+	for _, s := range hosts {
+		h = append(h, s)
+	}
+	for _, s := range gateways {
+		g = append(g, s)
+	}
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "networking.istio.io/v1",
+		"kind":       "VirtualService",
+		"metadata":   map[string]any{"name": name, "namespace": ns},
+		"spec":       map[string]any{"hosts": h, "gateways": g},
+	}}
+}
+
+// setLoadBalancer writes a Service's status the way a cloud controller does.
+func setLoadBalancer(t *testing.T, e *k8senv.Env, ns, name string, ingress ...corev1.LoadBalancerIngress) {
+	t.Helper()
+	s := getService(t, e, ns, name)
+	s.Status.LoadBalancer.Ingress = ingress
+	if _, err := e.Client.CoreV1().Services(ns).UpdateStatus(context.Background(), s, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPrivateZonesFollowTheAPI runs the two views the shipped Corefile has: the pods' view
+// (cluster zone plus private zones) and the peered clients' view (private zones only).
+func TestPrivateZonesFollowTheAPI(t *testing.T) {
+	e := k8senv.Get(t)
+	rc, err := clientcmd.BuildConfigFromFlags("", e.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn := dynamic.NewForConfigOrDie(rc)
+	installVirtualServiceCRD(t, dyn)
+	ns := e.Namespace(t, "private")
+	ctx := context.Background()
+
+	notifications := make(chan string, 100)
+	notifyAddr := listenNotify(t, notifications)
+	pods, peered := freePort(t), freePort(t)
+	zones := fmt.Sprintf(`
+        private mycompany.internal {
+            services
+            ingresses
+            transfer to 127.0.0.1 %s
+        }
+        private mesh.private {
+            mesh %s/mesh-gateway
+        }`, notifyAddr, ns)
+	startServer(t, fmt.Sprintf(`.:%d {
+    bind 127.0.0.1
+    clusterdns cluster.local in-addr.arpa ip6.arpa {
+        kubeconfig %s%s
+    }
+}
+.:%d {
+    bind 127.0.0.1
+    clusterdns {
+        kubeconfig %s%s
+        private 10.in-addr.arpa
+    }
+}
+`, pods, e.Kubeconfig, zones, peered, e.Kubeconfig, zones))
+	podAddr, peerAddr := fmt.Sprintf("127.0.0.1:%d", pods), fmt.Sprintf("127.0.0.1:%d", peered)
+	both := func(name string, qtype uint16, want string) {
+		t.Helper()
+		expectAnswer(t, podAddr, name, qtype, want)
+		expectAnswer(t, peerAddr, name, qtype, want)
+	}
+
+	// an internal load balancer, annotated with a hostname
+	api := service(ns, "api", "", svcPort{"https", corev1.ProtocolTCP, 443})
+	api.Spec.Type = corev1.ServiceTypeLoadBalancer
+	api.Annotations = map[string]string{
+		"networking.gke.io/load-balancer-type": "Internal",
+		"clusterdns.io/hostname":               "api.mycompany.internal, api.elsewhere.example",
+	}
+	create(t, e, api)
+	both("api.mycompany.internal.", dns.TypeA, "NXDOMAIN: ") // no address yet
+	setLoadBalancer(t, e, ns, "api", corev1.LoadBalancerIngress{IP: "10.128.5.1"})
+	both("api.mycompany.internal.", dns.TypeA, "NOERROR: A 10.128.5.1")
+	both("api."+ns+".mycompany.internal.", dns.TypeA, "NOERROR: A 10.128.5.1")
+	both("_https._tcp.api.mycompany.internal.", dns.TypeSRV, "NOERROR: SRV 0 100 443 api.mycompany.internal.")
+	expectAnswer(t, peerAddr, "1.5.128.10.in-addr.arpa.", dns.TypePTR, "NOERROR: PTR api.mycompany.internal., PTR api."+ns+".mycompany.internal.")
+	select {
+	case z := <-notifications:
+		if z != "mycompany.internal." {
+			t.Fatalf("NOTIFY for %s", z)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no NOTIFY after the zone changed")
+	}
+
+	// the peered view answers its zones only: no cluster names, no recursion
+	expectAnswer(t, peerAddr, "api."+ns+".svc.cluster.local.", dns.TypeA, "REFUSED: ")
+	expectAnswer(t, peerAddr, "kubernetes.default.svc.cluster.local.", dns.TypeA, "REFUSED: ")
+	expectAnswer(t, peerAddr, "example.com.", dns.TypeA, "REFUSED: ")
+	expectAnswer(t, peerAddr, "api.elsewhere.example.", dns.TypeA, "REFUSED: ")
+	expectAnswer(t, podAddr, "api."+ns+".svc.cluster.local.", dns.TypeA, "NOERROR: A "+getService(t, e, ns, "api").Spec.ClusterIP)
+
+	// the same name claimed twice serves both addresses
+	twin := service(ns, "twin", "", svcPort{"http", corev1.ProtocolTCP, 80})
+	twin.Spec.Type = corev1.ServiceTypeLoadBalancer
+	twin.Annotations = map[string]string{"external-dns.alpha.kubernetes.io/hostname": "api.mycompany.internal"}
+	create(t, e, twin)
+	setLoadBalancer(t, e, ns, "twin", corev1.LoadBalancerIngress{IP: "10.128.5.2"})
+	both("api.mycompany.internal.", dns.TypeA, "NOERROR: A 10.128.5.1, A 10.128.5.2")
+
+	// a load balancer with a hostname (AWS) is a CNAME
+	setLoadBalancer(t, e, ns, "twin", corev1.LoadBalancerIngress{Hostname: "internal-twin.elb.example.com"})
+	both("twin."+ns+".mycompany.internal.", dns.TypeCNAME, "NOERROR: CNAME internal-twin.elb.example.com.")
+	both("api.mycompany.internal.", dns.TypeA, "NOERROR: A 10.128.5.1") // addresses win over a CNAME
+
+	// not exported any more: gone
+	api = getService(t, e, ns, "api")
+	api.Annotations = nil
+	if _, err := e.Client.CoreV1().Services(ns).Update(ctx, api, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	both("api."+ns+".mycompany.internal.", dns.TypeA, "NXDOMAIN: ")
+	if err := e.Client.CoreV1().Services(ns).Delete(ctx, "twin", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	both("api.mycompany.internal.", dns.TypeA, "NXDOMAIN: ")
+
+	// Ingress hosts, wildcards included
+	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns}}
+	ing.Spec.Rules = []networkingv1.IngressRule{{Host: "shop.mycompany.internal"}, {Host: "*.apps.mycompany.internal"}, {Host: "shop.example.com"}}
+	ing, err = e.Client.NetworkingV1().Ingresses(ns).Create(ctx, ing, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{IP: "10.128.6.1"}}
+	if _, err := e.Client.NetworkingV1().Ingresses(ns).UpdateStatus(ctx, ing, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	both("shop.mycompany.internal.", dns.TypeA, "NOERROR: A 10.128.6.1")
+	both("Anything.APPS.mycompany.internal.", dns.TypeA, "NOERROR: A 10.128.6.1")
+	both("shop.mycompany.internal.", dns.TypeAAAA, "NOERROR: ")
+
+	// mesh hosts: VirtualServices bound to external-mesh get the gateway's address
+	gw := service(ns, "mesh-gateway", "", svcPort{"https", corev1.ProtocolTCP, 443})
+	gw.Spec.Type = corev1.ServiceTypeLoadBalancer
+	create(t, e, gw)
+	setLoadBalancer(t, e, ns, "mesh-gateway", corev1.LoadBalancerIngress{IP: "10.128.7.1"})
+	vs := dyn.Resource(vsGVR).Namespace(ns)
+	if _, err := vs.Create(ctx, virtualService(ns, "ads", []string{"ads.mesh.private"}, "istio-system/external-mesh"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vs.Create(ctx, virtualService(ns, "internal", []string{"internal.mesh.private"}, "mesh"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	both("ads.mesh.private.", dns.TypeA, "NOERROR: A 10.128.7.1")
+	both("internal.mesh.private.", dns.TypeA, "NXDOMAIN: ") // not bound to external-mesh
+	both("adz.mesh.private.", dns.TypeA, "NXDOMAIN: ")      // a typo fails fast
+	patch := []byte(`[{"op":"replace","path":"/spec/hosts","value":["ads2.mesh.private"]}]`)
+	if _, err := vs.Patch(ctx, "ads", types.JSONPatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	both("ads2.mesh.private.", dns.TypeA, "NOERROR: A 10.128.7.1")
+	both("ads.mesh.private.", dns.TypeA, "NXDOMAIN: ")
+
+	// zone transfer to the listed address, over TCP
+	tr := &dns.Transfer{}
+	m := new(dns.Msg)
+	m.SetAxfr("mycompany.internal.")
+	env, err := tr.In(m, podAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for e := range env {
+		if e.Error != nil {
+			t.Fatal(e.Error)
+		}
+		for _, rr := range e.RR {
+			names = append(names, rr.Header().Name+" "+dns.TypeToString[rr.Header().Rrtype])
+		}
+	}
+	if len(names) < 3 || names[0] != "mycompany.internal. SOA" || names[len(names)-1] != "mycompany.internal. SOA" || !strings.Contains(strings.Join(names, ","), "shop.mycompany.internal. A") {
+		t.Fatalf("AXFR gave %v", names)
+	}
+}
+
+// listenNotify receives NOTIFY messages on a loopback UDP port and sends their zones to ch.
+func listenNotify(t *testing.T, ch chan<- string) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+		if r.Opcode == dns.OpcodeNotify && len(r.Question) == 1 {
+			select {
+			case ch <- r.Question[0].Name:
+			default:
+			}
+		}
+		m := new(dns.Msg)
+		m.SetReply(r)
+		w.WriteMsg(m)
+	})}
+	go srv.ActivateAndServe()
+	t.Cleanup(func() { srv.Shutdown() })
+	return pc.LocalAddr().String()
+}
