@@ -35,8 +35,17 @@ func localize(t *testing.T, path, plugin, kubeconfig string) (corefile string, d
 	s = strings.Replace(s, "forward . /etc/resolv.conf", fmt.Sprintf("forward . 127.0.0.1:%d", freePort(t)), 1)
 	s = strings.Replace(s, plugin+" cluster.local in-addr.arpa ip6.arpa {",
 		plugin+" cluster.local in-addr.arpa ip6.arpa {\n       kubeconfig "+kubeconfig, 1)
+	// the peered view: its own port, the same API server, zone files from zones/
+	peeredPort := freePort(t)
+	s = strings.Replace(s, ".:5353 {", fmt.Sprintf(".:%d {\n    bind 127.0.0.1", peeredPort), 1)
+	s = strings.Replace(s, "clusterdns {", "clusterdns {\n       kubeconfig "+kubeconfig, 1)
+	s = strings.ReplaceAll(s, "/etc/coredns/", filepath.Join(filepath.Dir(file), "..", "..", "zones")+"/")
+	peered[s] = peeredPort
 	return s, dnsPort
 }
+
+// peered remembers the port of the peered view of each localized Corefile.
+var peered = map[string]int{}
 
 // Existing CoreDNS Corefiles run unchanged: kubeadm's default, and ours that swaps the
 // kubernetes plugin for clusterdns.
@@ -55,6 +64,15 @@ func TestShippedCorefilesRun(t *testing.T) {
 			addr := fmt.Sprintf("127.0.0.1:%d", port)
 			expectAnswer(t, addr, "api."+ns+".svc.cluster.local.", dns.TypeA, want)
 			expectAnswer(t, addr, "dns-version.cluster.local.", dns.TypeTXT, `NOERROR: TXT "1.1.0"`)
+			if p, ok := peered[corefile]; ok && strings.Contains(corefile, "private mycompany.internal") {
+				peer := fmt.Sprintf("127.0.0.1:%d", p)
+				for _, a := range []string{addr, peer} {
+					expectAnswer(t, a, "web.mycompany.internal.", dns.TypeA, "NOERROR: A 10.20.0.80")
+					expectAnswer(t, a, "ads.mesh.private.", dns.TypeA, "NOERROR: A 10.0.0.1")
+				}
+				expectAnswer(t, peer, "api."+ns+".svc.cluster.local.", dns.TypeA, "REFUSED: ")
+				expectAnswer(t, peer, "example.com.", dns.TypeA, "REFUSED: ")
+			}
 		})
 	}
 }
