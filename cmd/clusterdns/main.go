@@ -7,6 +7,7 @@ import (
 	"runtime"
 
 	_ "github.com/clusterdns/clusterdns/core"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/kubedns"
 
 	"github.com/coredns/coredns/coremain"
 )
@@ -15,11 +16,29 @@ import (
 var version = "0.1.0-dev"
 
 func main() {
-	for _, a := range os.Args[1:] {
-		if a == "-version" || a == "--version" {
+	for i, a := range os.Args[1:] {
+		switch a {
+		case "-version", "--version":
 			fmt.Printf("clusterdns %s\nCoreDNS-%s\n%s/%s, %s\n", version, coremain.CoreVersion, runtime.GOOS, runtime.GOARCH, runtime.Version())
 			return
+		case "-kubedns-to-corefile", "--kubedns-to-corefile":
+			os.Exit(kubednsToCorefile(os.Args[i+2:]))
 		}
 	}
 	coremain.Run()
+}
+
+// kubednsToCorefile prints the Corefile lines equivalent to a kube-dns ConfigMap.
+func kubednsToCorefile(args []string) int {
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: clusterdns -kubedns-to-corefile PATH (a ConfigMap manifest, or the directory it is mounted on)")
+		return 2
+	}
+	cfg, err := kubedns.Load(args[0])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Print(cfg.Corefile())
+	return 0
 }

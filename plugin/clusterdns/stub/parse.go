@@ -1,6 +1,7 @@
 package stub
 
 import (
+	"errors"
 	"strconv"
 	"time"
 
@@ -53,51 +54,59 @@ func parseOptions(c *caddy.Controller, cfg *Config) error {
 		if option == "}" {
 			return nil
 		}
-		if seen[option] {
+		set, ok := options[option]
+		switch args := c.RemainingArgs(); {
+		case !ok:
+			return c.Errf("stub %s: unknown option %q", cfg.Zone, option)
+		case seen[option]:
 			return c.Errf("stub %s: %s given twice", cfg.Zone, option)
+		case len(args) != 1:
+			return c.Errf("stub %s: %s takes one argument", cfg.Zone, option)
+		default:
+			if err := set(cfg, args[0]); err != nil {
+				return c.Errf("stub %s: %s %q: %v", cfg.Zone, option, args[0], err)
+			}
 		}
 		seen[option] = true
-		args := c.RemainingArgs()
-		if len(args) != 1 {
-			return c.Errf("stub %s: %s takes one argument", cfg.Zone, option)
-		}
-		if err := setOption(c, cfg, option, args[0]); err != nil {
-			return err
-		}
 	}
 }
 
-func setOption(c *caddy.Controller, cfg *Config, option, arg string) error {
-	switch option {
-	case "policy":
+// options sets each option of a stub block from its argument.
+var options = map[string]func(cfg *Config, arg string) error{
+	"policy": func(cfg *Config, arg string) error {
 		switch p := Policy(arg); p {
 		case Sequential, RoundRobin, Random:
 			cfg.Policy = p
-		default:
-			return c.Errf("stub %s: policy %q: want sequential, round_robin or random", cfg.Zone, arg)
+			return nil
 		}
-	case "health_check":
-		d, err := time.ParseDuration(arg)
-		if err != nil || d <= 0 {
-			return c.Errf("stub %s: health_check %q: want a positive duration such as 2s", cfg.Zone, arg)
-		}
-		cfg.HealthCheck = d
-	case "tls":
+		return errors.New("want sequential, round_robin or random")
+	},
+	"health_check": func(cfg *Config, arg string) (err error) {
+		cfg.HealthCheck, err = positiveDuration(arg)
+		return err
+	},
+	"tls": func(cfg *Config, arg string) error {
 		cfg.TLSServerName = arg
-	case "serve_stale":
-		d, err := time.ParseDuration(arg)
-		if err != nil || d <= 0 {
-			return c.Errf("stub %s: serve_stale %q: want a positive duration such as 1h", cfg.Zone, arg)
-		}
-		cfg.ServeStale = d
-	case "max_concurrent":
+		return nil
+	},
+	"serve_stale": func(cfg *Config, arg string) (err error) {
+		cfg.ServeStale, err = positiveDuration(arg)
+		return err
+	},
+	"max_concurrent": func(cfg *Config, arg string) error {
 		n, err := strconv.ParseInt(arg, 10, 64)
 		if err != nil || n <= 0 {
-			return c.Errf("stub %s: max_concurrent %q: want a positive number", cfg.Zone, arg)
+			return errors.New("want a positive number")
 		}
 		cfg.MaxConcurrent = n
-	default:
-		return c.Errf("stub %s: unknown option %q", cfg.Zone, option)
+		return nil
+	},
+}
+
+func positiveDuration(arg string) (time.Duration, error) {
+	d, err := time.ParseDuration(arg)
+	if err != nil || d <= 0 {
+		return 0, errors.New("want a positive duration such as 2s or 1h")
 	}
-	return nil
+	return d, nil
 }
