@@ -1,0 +1,38 @@
+package clusterdns
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/zone"
+
+	"github.com/coredns/caddy"
+)
+
+// Validate checks one clusterdns block without starting anything: it parses the block as
+// setup does and loads every zone file it names. Errors carry the Corefile's file:line, or
+// the zone file's. Operators run it (clusterdns -validate) before they apply a ConfigMap.
+func Validate(c *caddy.Controller) error {
+	cfg, err := parse(c)
+	if err != nil {
+		return err
+	}
+	for _, p := range cfg.privates {
+		if p.File == "" {
+			continue
+		}
+		f, err := os.Open(p.File)
+		if err != nil {
+			return fmt.Errorf("private %s: %w", p.Zone, err)
+		}
+		rrs, err := zone.Parse(f, p.Zone, p.File)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		if _, err := zone.New(p.Zone, rrs, zone.Options{TTL: p.TTL}); err != nil {
+			return fmt.Errorf("%s: %w", p.File, err)
+		}
+	}
+	return nil
+}
