@@ -5,6 +5,7 @@ package clusterdns
 
 import (
 	"context"
+	"sync"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/index"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
@@ -33,18 +34,23 @@ type ClusterDNS struct {
 
 	index    *index.Index // nil when the block serves no cluster zone
 	privates map[string]*private.Zone
+	stubs    stubs
 	cfg      *config
 	soaNames map[string]zoneNames // by configured zone, built once
+	stopOnce sync.Once
 }
 
 // ServeDNS implements plugin.Handler.
 func (c *ClusterDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	state := request.Request{W: w, Req: r}
 	zone := matchZone(c.Zones, state.Name())
+	if s, sz := c.stubs.match(state.Name()); s != nil && len(sz) >= len(zone) {
+		return s.ServeDNS(ctx, w, r)
+	}
 	if zone == "" {
 		if c.index == nil && !c.Fall.Through(state.Name()) {
-			// a block of private zones only is the peered clients' view: it answers for its
-			// zones and nothing else, so it is never an open resolver
+			// a block without cluster zones is the peered clients' view: it answers for its
+			// own zones and nothing else, so it is never an open resolver
 			return dns.RcodeRefused, nil
 		}
 		return plugin.NextOrFailure(c.Name(), c.Next, ctx, w, r)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/stub"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin"
@@ -33,6 +34,8 @@ type config struct {
 	ttl          uint32
 	fall         fall.F
 	privates     []*private.Config
+	stubs        []*stub.Config
+	stubdomains  string // a kube-dns ConfigMap whose stubDomains become stub zones
 }
 
 // hasReverse reports whether a reverse zone is served.
@@ -114,6 +117,18 @@ func parse(c *caddy.Controller) (*config, error) {
 			}
 		case "fallthrough":
 			cfg.fall.SetZonesFromArgs(c.RemainingArgs())
+		case "stub":
+			sc, err := stub.ParseBlock(c)
+			if err != nil {
+				return nil, err
+			}
+			cfg.stubs = append(cfg.stubs, sc)
+		case "stubdomains":
+			args := c.RemainingArgs()
+			if len(args) != 1 {
+				return nil, c.ArgErr()
+			}
+			cfg.stubdomains = args[0]
 		case "private":
 			p, err := parsePrivate(c)
 			if err != nil {
@@ -124,8 +139,8 @@ func parse(c *caddy.Controller) (*config, error) {
 			return nil, c.Errf("unknown property %q", c.Val())
 		}
 	}
-	if len(cfg.zones) == 0 && len(cfg.privates) == 0 {
-		return nil, c.Err("no zones: name the cluster zones (clusterdns cluster.local in-addr.arpa ip6.arpa), or give private zones")
+	if len(cfg.zones) == 0 && len(cfg.privates) == 0 && len(cfg.stubs) == 0 && cfg.stubdomains == "" {
+		return nil, c.Err("no zones: name the cluster zones (clusterdns cluster.local in-addr.arpa ip6.arpa), or give private or stub zones")
 	}
 	for _, z := range cfg.zones {
 		if !isReverse(z) {
@@ -168,7 +183,12 @@ func parsePrivate(c *caddy.Controller) (*private.Config, error) {
 		return nil, c.Errf("private: invalid zone %q", args[0])
 	}
 	p := &private.Config{Sources: private.Sources{Zone: strings.ToLower(zones[0]), TTL: defaultTTL}}
-	for c.NextBlock() {
+	// The options are walked by hand: inside the enclosing block, c.NextBlock() would take
+	// the next line's directive for an option when this private zone has no block.
+	if !c.NextArg() { // RemainingArgs stopped before a "{" on this line, or at its end
+		return p, nil
+	}
+	for c.Next() && c.Val() != "}" {
 		switch c.Val() {
 		case "file":
 			if !c.NextArg() {
@@ -230,6 +250,9 @@ func parsePrivate(c *caddy.Controller) (*private.Config, error) {
 			return nil, c.Errf("private %s: unknown property %q", p.Zone, c.Val())
 		}
 	}
+	if c.Val() != "}" {
+		return nil, c.Errf("private %s: missing }", p.Zone)
+	}
 	if p.Reverse() && (p.Mesh || p.Services != private.ExportNone || p.Ingresses) {
 		return nil, c.Errf("private %s: a reverse zone takes its PTR records from the block's forward private zones; give it only file, ttl and transfer", p.Zone)
 	}
@@ -252,16 +275,26 @@ func transferAddress(a string) (string, error) {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String(), nil
 }
 
-// checkZones rejects zones served twice in one block: a private zone equal to a cluster
-// zone, or private zones that are equal or nested (which one would answer is a trap).
+// checkZones rejects zones served twice in one block: a private or stub zone equal to a
+// cluster zone, or private and stub zones that are equal or nested (which one would answer
+// is a trap). A private or stub zone inside a cluster zone is allowed: it answers for its
+// part of the cluster zone.
 func (c *config) checkZones() error {
-	for i, p := range c.privates {
-		if slices.Contains(c.zones, p.Zone) {
-			return fmt.Errorf("zone %s is both a cluster zone and a private zone", p.Zone)
+	type named struct{ kind, zone string }
+	var own []named
+	for _, p := range c.privates {
+		own = append(own, named{"private", p.Zone})
+	}
+	for _, s := range c.stubs {
+		own = append(own, named{"stub", s.Zone})
+	}
+	for i, a := range own {
+		if slices.Contains(c.zones, a.zone) {
+			return fmt.Errorf("zone %s is both a cluster zone and a %s zone", a.zone, a.kind)
 		}
-		for _, q := range c.privates[:i] {
-			if dns.IsSubDomain(p.Zone, q.Zone) || dns.IsSubDomain(q.Zone, p.Zone) {
-				return fmt.Errorf("private zones %s and %s overlap", q.Zone, p.Zone)
+		for _, b := range own[:i] {
+			if dns.IsSubDomain(a.zone, b.zone) || dns.IsSubDomain(b.zone, a.zone) {
+				return fmt.Errorf("%s zone %s and %s zone %s overlap", b.kind, b.zone, a.kind, a.zone)
 			}
 		}
 	}
@@ -273,6 +306,9 @@ func (c *config) allZones() []string {
 	zones := slices.Clone(c.zones)
 	for _, p := range c.privates {
 		zones = append(zones, p.Zone)
+	}
+	for _, s := range c.stubs {
+		zones = append(zones, s.Zone)
 	}
 	return zones
 }

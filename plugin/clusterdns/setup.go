@@ -56,6 +56,7 @@ func newClusterDNS(cfg *config) *ClusterDNS {
 	c := &ClusterDNS{
 		Zones: zones, Fall: cfg.fall, TTL: cfg.ttl, Upstream: upstream.New(), cfg: cfg, soaNames: names,
 		privates: map[string]*private.Zone{},
+		stubs:    stubs{static: cfg.stubs, path: cfg.stubdomains},
 	}
 	for _, p := range cfg.privates {
 		z := private.New(p, log.Warningf)
@@ -99,6 +100,9 @@ func (c *ClusterDNS) start(localIPs []netip.Addr) error {
 			}
 		}
 	}
+	if err := c.stubs.start(); err != nil {
+		return plugin.Error(name, err)
+	}
 	if c.index != nil {
 		c.index.Start(store, localIPs)
 	}
@@ -118,7 +122,12 @@ func (c *ClusterDNS) start(localIPs []netip.Addr) error {
 	return nil
 }
 
-func (c *ClusterDNS) stop() {
+// stop releases what start took. It runs once, however often caddy calls the shutdown hooks
+// (a test harness may call them again after a reload did).
+func (c *ClusterDNS) stop() { c.stopOnce.Do(c.shutdown) }
+
+func (c *ClusterDNS) shutdown() {
+	c.stubs.stop()
 	for _, p := range c.privates {
 		p.Stop()
 	}

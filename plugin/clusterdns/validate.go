@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/kubedns"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/zone"
 
 	"github.com/coredns/caddy"
@@ -11,7 +12,7 @@ import (
 
 // Validate checks one clusterdns block without starting anything: it parses the block as
 // setup does and loads every zone file it names. Errors carry the Corefile's file:line, or
-// the zone file's. Operators run it (clusterdns -validate) before they apply a ConfigMap.
+// the zone file's; a kube-dns ConfigMap given to stubdomains must load. Operators run it (clusterdns -validate) before they apply a ConfigMap.
 func Validate(c *caddy.Controller) error {
 	cfg, err := parse(c)
 	if err != nil {
@@ -32,6 +33,11 @@ func Validate(c *caddy.Controller) error {
 		}
 		if _, err := zone.New(p.Zone, rrs, zone.Options{TTL: p.TTL}); err != nil {
 			return fmt.Errorf("%s: %w", p.File, err)
+		}
+	}
+	if cfg.stubdomains != "" {
+		if _, err := kubedns.Load(cfg.stubdomains); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -24,10 +24,19 @@ type Zone struct {
 	File   string // path of an RFC 1035 zone file
 }
 
+// Config is how named answers.
+type Config struct {
+	// MinimalResponses sets `minimal-responses yes;`: no authority NS and no additional
+	// data in positive answers except for NS queries, glue only in referrals. The
+	// reference for plugin/clusterdns/zone. Off by default, like named's own default.
+	MinimalResponses bool
+}
+
 // Server is a running named.
 type Server struct {
 	Addr  string // "127.0.0.1:PORT", UDP and TCP
 	t     testing.TB
+	cfg   Config
 	dir   string
 	cmd   *exec.Cmd
 	zones []Zone
@@ -49,6 +58,12 @@ func Binary() string {
 // recursion), and stops it when the test ends.
 func Start(t testing.TB, zones ...Zone) *Server {
 	t.Helper()
+	return StartConfig(t, Config{}, zones...)
+}
+
+// StartConfig is Start with cfg.
+func StartConfig(t testing.TB, cfg Config, zones ...Zone) *Server {
+	t.Helper()
 	bin := Binary()
 	if bin == "" {
 		if os.Getenv("CI") == "true" {
@@ -56,7 +71,7 @@ func Start(t testing.TB, zones ...Zone) *Server {
 		}
 		t.Skip("named not found: run test/tools.sh")
 	}
-	s := &Server{t: t, dir: t.TempDir(), zones: zones, port: freePort(t)}
+	s := &Server{t: t, cfg: cfg, dir: t.TempDir(), zones: zones, port: freePort(t)}
 	s.Addr = fmt.Sprintf("127.0.0.1:%d", s.port)
 	s.Start()
 	t.Cleanup(s.Stop)
@@ -153,10 +168,10 @@ func (s *Server) config() string {
 	recursion no;
 	dnssec-validation no;
 	notify no;
-	minimal-responses no;
+	minimal-responses %s;
 };
 controls { };
-`, s.dir, filepath.Join(s.dir, "named.pid"), filepath.Join(s.dir, "session.key"), s.dir, s.port)
+`, s.dir, filepath.Join(s.dir, "named.pid"), filepath.Join(s.dir, "session.key"), s.dir, s.port, yesNo(s.cfg.MinimalResponses))
 	for _, z := range s.zones {
 		file, err := filepath.Abs(z.File)
 		if err != nil {
@@ -165,6 +180,13 @@ controls { };
 		fmt.Fprintf(&b, "zone %q { type primary; file %q; };\n", dns.Fqdn(z.Origin), file)
 	}
 	return b.String()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 // freePort finds a port free for both UDP and TCP on 127.0.0.1.

@@ -23,3 +23,19 @@ func TestStart(t *testing.T) {
 		t.Fatalf("after restart: %v %v", r, err)
 	}
 }
+
+func TestMinimalResponses(t *testing.T) {
+	for _, minimal := range []bool{false, true} {
+		s := StartConfig(t, Config{MinimalResponses: minimal}, Zone{Origin: "mesh.private.", File: "../../zones/db.mesh.private"})
+		m := new(dns.Msg)
+		m.SetQuestion("ads.mesh.private.", dns.TypeA)
+		r, err := s.Exchange(m, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Without minimal responses named adds the zone's NS RRset and its addresses.
+		if got := len(r.Ns) == 0 && len(r.Extra) == 0; got != minimal {
+			t.Errorf("minimal-responses %v: authority %v, additional %v", minimal, r.Ns, r.Extra)
+		}
+	}
+}

@@ -225,7 +225,7 @@ func TestReloadKeepsInformers(t *testing.T) {
 		}
 		inst = next
 	}
-	t.Cleanup(func() { inst.Stop() })
+	t.Cleanup(func() { inst.Stop(); inst.ShutdownCallbacks() })
 	time.Sleep(300 * time.Millisecond)
 	stop.Store(true)
 	wg.Wait()

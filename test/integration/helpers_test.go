@@ -50,7 +50,10 @@ func startServer(t testing.TB, corefile string) *caddy.Instance {
 	if err != nil {
 		t.Fatalf("starting server: %v\n%s", err, corefile)
 	}
-	t.Cleanup(func() { i.Stop() })
+	t.Cleanup(func() {
+		i.Stop()
+		i.ShutdownCallbacks() // Stop alone leaves OnShutdown hooks (informers, watchers) running
+	})
 	return i
 }
 

@@ -20,7 +20,7 @@ var crdPoll = 10 * time.Second
 // are no VirtualServices, which is complete knowledge: synced is called at once.
 func (s *Source) watchVirtualServices(synced func()) {
 	logged := false
-	for {
+	for s.ctx.Err() == nil {
 		version, err := s.preferredVersion(model.VirtualServiceGroup.Group)
 		if err == nil && version != "" {
 			gvr := schema.GroupVersionResource{Group: model.VirtualServiceGroup.Group, Version: version, Resource: model.VirtualServiceGroup.Resource}
@@ -44,7 +44,6 @@ func (s *Source) watchVirtualServices(synced func()) {
 		}
 		select {
 		case <-s.ctx.Done():
-			return
 		case <-time.After(crdPoll):
 		}
 	}

@@ -18,8 +18,11 @@ import (
 var bindZones = []bindtest.Zone{
 	{Origin: "mesh.private.", File: "../../../zones/db.mesh.private"},
 	{Origin: "mycompany.internal.", File: "../../../zones/db.mycompany.internal"},
-	{Origin: "diff.test.", File: "testdata/db.diff.test"},
+	{Origin: "diff.example.", File: "testdata/db.diff.example"},
 }
+
+// bindNames are asked besides the names queryNames derives from each zone.
+var bindNames = []string{"ADS.Mesh.PRIVATE.", "a.b.mesh.private.", "*.b.mesh.private.", "Shop.APPS.mycompany.internal."}
 
 // bindTypes are asked for every name.
 var bindTypes = []uint16{
@@ -35,14 +38,21 @@ var bindMetaTypes = []uint16{dns.TypeAXFR, dns.TypeIXFR, dns.TypeMAILA, dns.Type
 // rcode, AA flag, and each section as a set of records, owner spelling and TTLs included.
 // The questions are every name of the zones and every name above them in the zone (empty
 // non-terminals), a name that does not exist below each, wildcards asked literally, each
-// also spelled in mixed case, times bindTypes; and each zone's transfer against Records.
+// also spelled in mixed case, and the bindNames in the zone, times bindTypes; and each
+// zone's transfer against Records.
 func TestBIND(t *testing.T) {
 	s := bindtest.StartConfig(t, bindtest.Config{MinimalResponses: true}, bindZones...)
 	queries := 0
 	for _, bz := range bindZones {
 		z := loadZone(t, bz)
 		compareTransfer(t, s, z)
-		for _, name := range queryNames(z) {
+		names := queryNames(z)
+		for _, name := range bindNames {
+			if dns.IsSubDomain(z.Origin(), strings.ToLower(name)) {
+				names = append(names, name)
+			}
+		}
+		for _, name := range names {
 			for _, qtype := range bindTypes {
 				compareQuery(t, s, z, name, qtype)
 				queries++

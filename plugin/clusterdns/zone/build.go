@@ -114,7 +114,7 @@ func (b *builder) normalize(rr dns.RR) (dns.RR, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: invalid record: %v", h.Name, dns.Type(h.Rrtype), err)
 	}
-	b.wire = wire
+	b.wire = wire[:cap(wire)]
 	copied, _, err := dns.UnpackRR(wire, 12) // after the message header
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: invalid record: %v", h.Name, dns.Type(h.Rrtype), err)
@@ -145,7 +145,7 @@ func (b *builder) check(n *node, rr dns.RR) error {
 		return fmt.Errorf("SOA below the zone apex")
 	case t == dns.TypeCNAME && n.name == b.z.origin:
 		return fmt.Errorf("CNAME at the zone apex")
-	case t == dns.TypeNS && strings.HasPrefix(n.name, "*."):
+	case t == dns.TypeNS && strings.HasPrefix(n.name, "*.") && n.name != b.z.origin:
 		return fmt.Errorf("NS at a wildcard")
 	}
 	// A CNAME is alone at its name (RFC 1034 §3.6.2, RFC 2181 §10.1); a zone has one SOA.
@@ -208,7 +208,7 @@ func (b *builder) finish() {
 	for _, n := range z.nodes {
 		slices.SortFunc(n.rrsets, func(a, b *rrset) int { return cmp.Compare(a.rrtype, b.rrtype) })
 		n.cut = n != z.apex && n.rrset(dns.TypeNS) != nil
-		if strings.HasPrefix(n.name, "*.") {
+		if n != z.apex && strings.HasPrefix(n.name, "*.") {
 			z.nodes[parent(n.name)].wild = n
 			for _, s := range n.rrsets {
 				s.spelling = newOwnerCase(s.rrs[0].Header().Name)

@@ -70,8 +70,9 @@ func (z *Zone) answer(r *Result, name, lname string, qtype uint16, first bool) (
 	m := z.find(name, lname, qtype)
 	switch {
 	case m.cut != nil:
-		// AA stays on when a CNAME of this zone led here.
-		r.Authoritative = r.Authoritative && !first
+		if first { // else a CNAME of this zone led here, and AA stays on
+			r.Authoritative = false
+		}
 		r.Ns = append(r.Ns, m.cut.rrset(dns.TypeNS).rrs...)
 		r.Extra = append(r.Extra, m.cut.glue...)
 		return ""

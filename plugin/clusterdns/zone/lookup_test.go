@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/zone"
@@ -215,6 +216,23 @@ func TestLookupSharesNothingMutable(t *testing.T) {
 	if again := z.Lookup("sub.example.test.", dns.TypeA); again.Ns[0] == nil || again.Extra[0] == nil {
 		t.Fatal("a Result's slices are the zone's")
 	}
+}
+
+// TestLookupConcurrent is for the race detector: queries share the zone without locks.
+func TestLookupConcurrent(t *testing.T) {
+	z := mustZone(t, "example.test.", exampleZone)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for _, name := range []string{"foo.wild.example.test.", "loop1.example.test.", "sub.example.test.", "example.test."} {
+				for _, qtype := range []uint16{dns.TypeA, dns.TypeNS, dns.TypeANY} {
+					z.Lookup(name, qtype)
+				}
+			}
+			z.Records()
+		})
+	}
+	wg.Wait()
 }
 
 // compare returns how r differs from tc: rcode, AA and each section as a set of records

@@ -13,7 +13,8 @@ import (
 // Parse reads an RFC 1035 zone file for origin. $ORIGIN and $TTL work; $INCLUDE is refused,
 // and so is $GENERATE, whose records miekg/dns gives TTL 3600 where BIND gives the $TTL.
 // The records must make a zone New accepts on their own. Errors read `FILE:LINE: message`,
-// FILE being filename and LINE where the offending record or directive begins.
+// FILE being filename and LINE that of a syntax error, or the first line of a record New
+// refuses.
 func Parse(r io.Reader, origin, filename string) ([]dns.RR, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {

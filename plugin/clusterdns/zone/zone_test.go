@@ -55,6 +55,9 @@ func TestNewErrors(t *testing.T) {
 	if _, err := zone.New("bad..name", nil, zone.Options{}); err == nil {
 		t.Error("an invalid origin was accepted")
 	}
+	if _, err := zone.New("*.example.test.", []dns.RR{rr("*.example.test. 60 IN A 10.0.0.1")}, zone.Options{}); err != nil {
+		t.Errorf("a zone named like a wildcard: %v", err)
+	}
 }
 
 func TestNewSynthesizes(t *testing.T) {
