@@ -61,4 +61,3 @@ func (s *Source) preferredVersion(group string) (string, error) {
 	}
 	return "", nil
 }
-

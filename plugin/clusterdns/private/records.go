@@ -69,7 +69,9 @@ func Records(src *Sources, v model.View, file []dns.RR) (rrs []dns.RR, problems 
 		}
 	}
 	byName := map[string][]claim{}
-	add := func(owner string, rr dns.RR) { byName[rr.Header().Name] = append(byName[rr.Header().Name], claim{rr, owner}) }
+	add := func(owner string, rr dns.RR) {
+		byName[rr.Header().Name] = append(byName[rr.Header().Name], claim{rr, owner})
+	}
 	if src.Services != ExportNone {
 		v.ExposedServices(func(s *model.Service) {
 			if src.Services == ExportAnnotated && !s.Exposure.Annotated {

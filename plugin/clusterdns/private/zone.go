@@ -235,7 +235,7 @@ func (z *Zone) generate(v model.View) []dns.RR {
 	if z.cfg.Reverse() {
 		for _, f := range z.cfg.Forward {
 			noMesh := *f
-			noMesh.Mesh = false // mesh hosts share the gateway's address: no PTR for each
+			noMesh.Mesh = false                // mesh hosts share the gateway's address: no PTR for each
 			fwd, _ := Records(&noMesh, v, nil) // the forward zone reports its own problems
 			rrs = append(rrs, PTRs(z.cfg.Zone, z.cfg.TTL, fwd)...)
 		}
