@@ -42,7 +42,7 @@ func portsOr(p []model.Port) []model.Port {
 
 // newService returns the Node of a Service's own name, or nil when the name does not exist
 // (a headless Service without endpoints, an ExternalName that is an IP).
-func newService(svc *model.Service, sl map[string]*model.EndpointSlice) *Node {
+func newService(svc *model.Service, sl []*model.EndpointSlice) *Node {
 	name := svc.Name + "." + svc.Namespace + ".svc"
 	if svc.ExternalName != "" {
 		target := strings.TrimSuffix(svc.ExternalName, ".")
@@ -51,10 +51,7 @@ func newService(svc *model.Service, sl map[string]*model.EndpointSlice) *Node {
 		}
 		return &Node{Rare: &Rare{CNAME: dns.Fqdn(svc.ExternalName)}}
 	}
-	s := &Service{Name: name, svc: svc, slices: make([]*model.EndpointSlice, 0, len(sl))}
-	for _, k := range sortedKeys(sl) {
-		s.slices = append(s.slices, sl[k])
-	}
+	s := &Service{Name: name, svc: svc, slices: slices.Clone(sl)}
 	var rs []record
 	if svc.Headless {
 		s.endpoints(func(label string, ip netip.Addr, ports []model.Port) {
@@ -325,13 +322,4 @@ func IP(a netip.Addr) net.IP {
 	}
 	b := a.As16()
 	return net.IP(b[:])
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -3,6 +3,7 @@ package model
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -27,7 +28,7 @@ type Store struct {
 	mu         sync.RWMutex
 	services   map[Key]*Service
 	slices     map[Key]*EndpointSlice            // by slice key
-	bySvc      map[Key]map[string]*EndpointSlice // by service key, then slice name
+	bySvc      map[Key][]*EndpointSlice // by service key, sorted by name: nearly always one
 	namespaces map[string]bool
 	nsServices map[string]map[string]struct{} // service names by namespace
 	exposed    map[Key]*Service               // Services reachable from outside (private zones)
@@ -45,7 +46,7 @@ func NewStore() *Store {
 	return &Store{
 		services:   map[Key]*Service{},
 		slices:     map[Key]*EndpointSlice{},
-		bySvc:      map[Key]map[string]*EndpointSlice{},
+		bySvc:      map[Key][]*EndpointSlice{},
 		namespaces: map[string]bool{},
 		nsServices: map[string]map[string]struct{}{},
 		exposed:    map[Key]*Service{},
@@ -156,10 +157,12 @@ func (st *Store) UpsertSlice(s *EndpointSlice) {
 	}
 	st.slices[k] = s
 	sk := s.ServiceKey()
-	if st.bySvc[sk] == nil {
-		st.bySvc[sk] = map[string]*EndpointSlice{}
+	list := st.bySvc[sk]
+	if i, found := slices.BinarySearchFunc(list, s.Name, byName); found {
+		list[i] = s
+	} else {
+		st.bySvc[sk] = slices.Insert(list, i, s)
 	}
-	st.bySvc[sk][s.Name] = s
 	st.notify(Change{Service: sk})
 }
 
@@ -178,10 +181,12 @@ func (st *Store) DeleteSlice(k Key) {
 func (st *Store) removeSlice(s *EndpointSlice) {
 	delete(st.slices, Key{s.Namespace, s.Name})
 	sk := s.ServiceKey()
-	if m := st.bySvc[sk]; m != nil {
-		delete(m, s.Name)
-		if len(m) == 0 {
+	list := st.bySvc[sk]
+	if i, found := slices.BinarySearchFunc(list, s.Name, byName); found {
+		if list = slices.Delete(list, i, i+1); len(list) == 0 {
 			delete(st.bySvc, sk)
+		} else {
+			st.bySvc[sk] = list
 		}
 	}
 }
@@ -300,8 +305,11 @@ func (st *Store) Read(fn func(View)) {
 // Service returns the Service k, or nil.
 func (v View) Service(k Key) *Service { return v.st.services[k] }
 
-// Slices returns the EndpointSlices of Service k. The map must not be modified.
-func (v View) Slices(k Key) map[string]*EndpointSlice { return v.st.bySvc[k] }
+// Slices returns the EndpointSlices of Service k, sorted by name. The slice must not be
+// modified or kept after Read returns.
+func (v View) Slices(k Key) []*EndpointSlice { return v.st.bySvc[k] }
+
+func byName(s *EndpointSlice, name string) int { return strings.Compare(s.Name, name) }
 
 // NamespaceExists reports whether the namespace exists.
 func (v View) NamespaceExists(ns string) bool { return v.st.namespaces[ns] }
