@@ -120,6 +120,16 @@ apiVersion: v1
 kind: Service
 metadata: {name: extip, namespace: default}
 spec: {type: ExternalName, externalName: 1.2.3.4}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: loop-a, namespace: default}
+spec: {type: ExternalName, externalName: loop-b.default.svc.cluster.local}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: loop-b, namespace: default}
+spec: {type: ExternalName, externalName: loop-a.default.svc.cluster.local}
 `
 
 func soa(zone string) dns.RR {
@@ -201,6 +211,8 @@ func TestExternalNameAndSpecialNames(t *testing.T) {
 		}},
 		{Qname: "ext.default.svc.cluster.local.", Qtype: dns.TypeSRV, Ns: []dns.RR{soa("cluster.local.")}},
 		{Qname: "extip.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
+		// a CNAME loop ends after a bounded number of steps, with no addresses
+		{Qname: "loop-a.default.svc.cluster.local.", Qtype: dns.TypeA, Ns: []dns.RR{soa("cluster.local.")}},
 		{Qname: "dns-version.cluster.local.", Qtype: dns.TypeTXT,
 			Answer: []dns.RR{test.TXT(`dns-version.cluster.local.	28800	IN	TXT	"1.1.0"`)}},
 		{Qname: "cluster.local.", Qtype: dns.TypeSOA, Answer: []dns.RR{soa("cluster.local.")}},

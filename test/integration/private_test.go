@@ -201,6 +201,13 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
 	both("shop.mycompany.internal.", dns.TypeA, "NOERROR: A 10.128.6.1")
 	both("Anything.APPS.mycompany.internal.", dns.TypeA, "NOERROR: A 10.128.6.1")
 	both("shop.mycompany.internal.", dns.TypeAAAA, "NOERROR: ")
+	// four private zones in two blocks share one watch per kind (only we watch these two)
+	for _, resource := range []string{"ingresses", "virtualservices"} {
+		eventuallyWithin(t, 5*time.Second, "one watch on "+resource, func() (bool, string) {
+			n := watches(t, e, resource)
+			return n == 1, fmt.Sprint(n, " watches")
+		})
+	}
 
 	// mesh hosts: VirtualServices bound to external-mesh get the gateway's address
 	gw := service(ns, "mesh-gateway", "", svcPort{"https", corev1.ProtocolTCP, 443})
