@@ -21,6 +21,7 @@ type Service struct {
 	Name   string // relative, without the trailing dot: "web.default.svc"
 	svc    *model.Service
 	slices []*model.EndpointSlice // by name
+	node   *Node                  // the Node of Name
 }
 
 // record is one (address, port) pair a name resolves to, before deduplication; the SRV
@@ -70,7 +71,7 @@ func newService(svc *model.Service, sl []*model.EndpointSlice) *Node {
 		}
 	}
 	n := nodeOf(rs, true)
-	n.Service = s
+	n.Service, s.node = s, n
 	return n
 }
 
@@ -140,18 +141,42 @@ func (s *Service) port(name, proto string) *Node {
 			}
 		})
 	} else {
-		for _, p := range s.svc.Ports {
-			if strings.EqualFold(p.Name, name) && strings.EqualFold(p.Protocol, proto) {
-				for _, ip := range s.svc.ClusterIPs {
-					rs = append(rs, record{ip, p.Port, s.Name + "."})
-				}
-			}
-		}
+		return s.clusterIPPort(name, proto)
 	}
 	if len(rs) == 0 {
 		return nil
 	}
 	return nodeOf(rs, false)
+}
+
+// clusterIPPort answers _name._proto below a ClusterIP Service from its own Node: the same
+// addresses and additional records, an SRV record for each port of that name.
+func (s *Service) clusterIPPort(name, proto string) *Node {
+	base := s.node
+	ips := len(base.A) + len(base.AAAA)
+	if ips == 0 || len(base.SRV) == 0 {
+		return nil
+	}
+	target := base.SRV[0].Target // the Service's own name: every SRV target of a ClusterIP Service
+	var srv []SRV
+	matches := 0
+	for _, p := range s.svc.Ports {
+		if p.Port < 0 || !strings.EqualFold(p.Name, name) || !strings.EqualFold(p.Protocol, proto) {
+			continue
+		}
+		matches++
+		if !slices.ContainsFunc(srv, func(r SRV) bool { return int32(r.Port) == p.Port }) {
+			srv = append(srv, SRV{Port: uint16(p.Port), Target: target})
+		}
+	}
+	if len(srv) == 0 {
+		return nil
+	}
+	weight := uint16(max(1, 100/(matches*ips))) // as nodeOf: 100 over the records before deduplication
+	for i := range srv {
+		srv[i].Weight = weight
+	}
+	return &Node{A: base.A, AAAA: base.AAAA, SRV: srv, Extra: base.Extra}
 }
 
 func (s *Service) hasProtocol(proto string) bool {
