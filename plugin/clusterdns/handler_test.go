@@ -2,6 +2,9 @@ package clusterdns
 
 import (
 	"context"
+	"fmt"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -274,4 +277,79 @@ func TestMatchZone(t *testing.T) {
 	if got := matchZone([]string{"."}, "a.b."); got != "." {
 		t.Errorf("root zone: got %q", got)
 	}
+}
+
+// A Service that is neither headless nor has a ClusterIP (a manifest without spec.clusterIP)
+// exists without addresses; its endpoint names still answer.
+func TestServiceWithoutClusterIP(t *testing.T) {
+	h := newTestHandler(t, testBlock, `
+apiVersion: v1
+kind: Service
+metadata: {name: lbonly, namespace: default}
+spec: {type: LoadBalancer, ports: [{name: http, port: 80, protocol: TCP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: lbonly-1, namespace: default, labels: {kubernetes.io/service-name: lbonly}}
+addressType: IPv4
+ports: [{name: http, port: 8080, protocol: TCP}]
+endpoints:
+- addresses: [10.244.0.20]
+`)
+	run(t, h, []test.Case{
+		{Qname: "lbonly.default.svc.cluster.local.", Qtype: dns.TypeA, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "_http._tcp.lbonly.default.svc.cluster.local.", Qtype: dns.TypeSRV, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "10-244-0-20.lbonly.default.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("10-244-0-20.lbonly.default.svc.cluster.local.	30	IN	A	10.244.0.20")}},
+	})
+}
+
+// A large headless Service (a StatefulSet of 100) answers its port and endpoint names from
+// indexes built with it, with the same records as a small one.
+func TestLargeHeadlessService(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`apiVersion: v1
+kind: Service
+metadata: {name: kafka, namespace: default}
+spec: {clusterIP: None, ports: [{name: client, port: 9092, protocol: TCP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: kafka-1, namespace: default, labels: {kubernetes.io/service-name: kafka}}
+addressType: IPv4
+ports: [{name: client, port: 9092, protocol: TCP}, {name: metrics, port: 9404, protocol: TCP}]
+endpoints:
+`)
+	for i := range 100 {
+		fmt.Fprintf(&b, "- {addresses: [10.244.1.%d], hostname: kafka-%d}\n", i, i)
+	}
+	h := newTestHandler(t, testBlock, b.String())
+	srv := func(name string) []dns.RR {
+		var rrs []dns.RR
+		for i := range 100 {
+			rrs = append(rrs, test.SRV(fmt.Sprintf("%s	30	IN	SRV	0 1 9092 kafka-%d.kafka.default.svc.cluster.local.", name, i)))
+		}
+		sort.Sort(test.RRSet(rrs)) // as SortAndCheck orders the reply
+		return rrs
+	}
+	extra := func() []dns.RR {
+		var rrs []dns.RR
+		for i := range 100 {
+			rrs = append(rrs, test.A(fmt.Sprintf("kafka-%d.kafka.default.svc.cluster.local.	30	IN	A	10.244.1.%d", i, i)))
+		}
+		sort.Sort(test.RRSet(rrs))
+		return rrs
+	}
+	run(t, h, []test.Case{
+		{Qname: "_client._tcp.kafka.default.svc.cluster.local.", Qtype: dns.TypeSRV, Answer: srv("_client._tcp.kafka.default.svc.cluster.local."), Extra: extra()},
+		{Qname: "_CLIENT._TCP.kafka.default.svc.cluster.local.", Qtype: dns.TypeSRV, Answer: srv("_CLIENT._TCP.kafka.default.svc.cluster.local."), Extra: extra()},
+		{Qname: "_none._tcp.kafka.default.svc.cluster.local.", Qtype: dns.TypeSRV, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "kafka-42.kafka.default.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("kafka-42.kafka.default.svc.cluster.local.	30	IN	A	10.244.1.42")}},
+		{Qname: "kafka-42.kafka.default.svc.cluster.local.", Qtype: dns.TypeSRV, Answer: []dns.RR{
+			test.SRV("kafka-42.kafka.default.svc.cluster.local.	30	IN	SRV	0 50 9092 kafka-42.kafka.default.svc.cluster.local."),
+			test.SRV("kafka-42.kafka.default.svc.cluster.local.	30	IN	SRV	0 50 9404 kafka-42.kafka.default.svc.cluster.local."),
+		}, Extra: []dns.RR{test.A("kafka-42.kafka.default.svc.cluster.local.	30	IN	A	10.244.1.42")}},
+		{Qname: "kafka-100.kafka.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
+	})
 }

@@ -22,7 +22,16 @@ type Service struct {
 	svc    *model.Service
 	slices []*model.EndpointSlice // by name
 	node   *Node                  // the Node of Name
+	// ports holds the _name._proto Nodes of a headless Service, by "name.proto" in lowercase:
+	// asked often (SRV) and costly to compute for a large StatefulSet.
+	ports map[string]*Node
+	// labels holds the records of each endpoint name of a Service with many endpoints, so a
+	// query does not scan them all.
+	labels map[string][]record
 }
+
+// manyEndpoints is the number of addresses above which a Service indexes its endpoint names.
+const manyEndpoints = 32
 
 // record is one (address, port) pair a name resolves to, before deduplication; the SRV
 // weights depend on how many there were, as in CoreDNS's plugin.SRV.
@@ -54,25 +63,68 @@ func newService(svc *model.Service, sl []*model.EndpointSlice) *Node {
 	}
 	s := &Service{Name: name, svc: svc, slices: slices.Clone(sl)}
 	var rs []record
-	if svc.Headless {
-		s.endpoints(func(label string, ip netip.Addr, ports []model.Port) {
+	addrs := 0
+	s.endpoints(func(label string, ip netip.Addr, ports []model.Port) {
+		addrs++
+		if svc.Headless {
 			for _, p := range ports {
 				rs = append(rs, record{ip, p.Port, label + "." + name + "."})
 			}
-		})
-		if len(rs) == 0 {
-			return nil
 		}
-	} else {
+	})
+	if svc.Headless && len(rs) == 0 {
+		return nil
+	}
+	if !svc.Headless {
 		for _, p := range portsOr(svc.Ports) {
 			for _, ip := range svc.ClusterIPs {
 				rs = append(rs, record{ip, p.Port, name + "."})
 			}
 		}
 	}
-	n := nodeOf(rs, true)
+	n := nodeOf(rs, true) // no records: the name exists without addresses, as CoreDNS answers it
 	n.Service, s.node = s, n
+	if svc.Headless {
+		s.indexPorts(rs)
+	}
+	if addrs > manyEndpoints {
+		s.indexLabels()
+	}
 	return n
+}
+
+// indexPorts builds the _name._proto Nodes of a headless Service. The records of a port
+// name are those of the Service name when every port has that name, the usual case: the
+// Node is then shared.
+func (s *Service) indexPorts(all []record) {
+	groups := map[string][]record{}
+	s.endpoints(func(label string, ip netip.Addr, ports []model.Port) {
+		for _, p := range ports {
+			if p.Name != "" {
+				k := strings.ToLower(p.Name) + "." + strings.ToLower(p.Protocol)
+				groups[k] = append(groups[k], record{ip, p.Port, label + "." + s.Name + "."})
+			}
+		}
+	})
+	s.ports = make(map[string]*Node, len(groups))
+	for k, rs := range groups {
+		if len(rs) == len(all) {
+			s.ports[k] = s.node
+		} else {
+			s.ports[k] = nodeOf(rs, true)
+		}
+	}
+}
+
+// indexLabels groups the endpoint records of a large Service by endpoint name.
+func (s *Service) indexLabels() {
+	s.labels = map[string][]record{}
+	s.endpoints(func(label string, ip netip.Addr, ports []model.Port) {
+		target := label + "." + s.Name + "."
+		for _, p := range ports {
+			s.labels[label] = append(s.labels[label], record{ip, p.Port, target})
+		}
+	})
 }
 
 // endpoints calls fn for every served address with its endpoint label and its slice's ports.
@@ -98,6 +150,12 @@ func (s *Service) below(label string) *Node {
 	if strings.HasPrefix(label, "_") {
 		if s.hasProtocol(label[1:]) {
 			return Empty
+		}
+		return nil
+	}
+	if s.labels != nil {
+		if rs := s.labels[label]; len(rs) > 0 {
+			return nodeOf(rs, false)
 		}
 		return nil
 	}
@@ -131,22 +189,17 @@ func (s *Service) port(name, proto string) *Node {
 	if name == "" {
 		return nil
 	}
-	var rs []record
-	if s.svc.Headless {
-		s.endpoints(func(label string, ip netip.Addr, ports []model.Port) {
-			for _, p := range ports {
-				if p.Name != "" && strings.EqualFold(p.Name, name) && strings.EqualFold(p.Protocol, proto) {
-					rs = append(rs, record{ip, p.Port, label + "." + s.Name + "."})
-				}
-			}
-		})
-	} else {
+	if !s.svc.Headless {
 		return s.clusterIPPort(name, proto)
 	}
-	if len(rs) == 0 {
-		return nil
+	var buf [128]byte
+	key := append(append(append(buf[:0], name...), '.'), proto...)
+	for i, c := range key {
+		if 'A' <= c && c <= 'Z' {
+			key[i] = c + 'a' - 'A'
+		}
 	}
-	return nodeOf(rs, false)
+	return s.ports[string(key)] // no allocation: a map index converts on the stack
 }
 
 // clusterIPPort answers _name._proto below a ClusterIP Service from its own Node: the same
@@ -225,6 +278,9 @@ func appendLabel(dst []byte, ip netip.Addr) []byte {
 // weights. Stored Nodes get exact-size slices: they live until their Service changes.
 func nodeOf(rs []record, stored bool) *Node {
 	n := &Node{}
+	if len(rs) == 0 {
+		return n
+	}
 	weight := uint16(100 / len(rs))
 	if weight == 0 {
 		weight = 1
