@@ -38,6 +38,7 @@ type ClusterDNS struct {
 	cfg      *config
 	soaNames map[string]zoneNames // by configured zone, built once
 	stopOnce sync.Once
+	acquired bool // holds a reference to a shared source
 }
 
 // ServeDNS implements plugin.Handler.
@@ -57,6 +58,9 @@ func (c *ClusterDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 	}
 	if p := c.privates[zone]; p != nil {
 		return c.servePrivate(ctx, state, p)
+	}
+	if c.index == nil {
+		return dns.RcodeRefused, nil // not reached: a block without an index has no cluster zone
 	}
 	if t := state.QType(); t == dns.TypeAXFR || t == dns.TypeIXFR {
 		return dns.RcodeRefused, nil

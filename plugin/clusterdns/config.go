@@ -301,17 +301,17 @@ func (c *config) checkZones() error {
 	return nil
 }
 
-// allZones returns every zone the block answers: cluster, then private.
+// allZones returns the zones the block answers from its own data, cluster then private.
+// Stub zones are matched separately (they change at run time).
 func (c *config) allZones() []string {
 	zones := slices.Clone(c.zones)
 	for _, p := range c.privates {
 		zones = append(zones, p.Zone)
 	}
-	for _, s := range c.stubs {
-		zones = append(zones, s.Zone)
-	}
 	return zones
 }
+
+func (c *config) privateZones() []string { return c.allZones()[len(c.zones):] }
 
 // needsCluster reports whether the block reads an API server or manifests.
 func (c *config) needsCluster() bool {

@@ -22,6 +22,9 @@ func (c *ClusterDNS) servePrivate(ctx context.Context, state request.Request, p 
 		if !transferAllowed(p.Config().TransferTo, state.W.RemoteAddr()) || !p.Ready() {
 			return dns.RcodeRefused, nil
 		}
+		if state.Name() != p.Origin() {
+			return dns.RcodeNotAuth, nil // a transfer is of a whole zone, asked by its name (RFC 5936 §2.2.1)
+		}
 		if state.Proto() != "tcp" {
 			if qt == dns.TypeAXFR {
 				return dns.RcodeRefused, nil
@@ -60,20 +63,43 @@ func (c *ClusterDNS) transfer(state request.Request, records []dns.RR) (int, err
 	tr := new(dns.Transfer)
 	errc := make(chan error, 1)
 	go func() { errc <- tr.Out(state.W, state.Req, ch) }()
-	const batch = 500
-	all := append(slices.Clone(records), records[0])
-	for len(all) > 0 {
-		n := min(batch, len(all))
-		ch <- &dns.Envelope{RR: all[:n]}
-		all = all[n:]
+	send := func(rrs []dns.RR) error {
+		select {
+		case ch <- &dns.Envelope{RR: rrs}:
+			return nil
+		case err := <-errc: // the peer went away: stop producing
+			return err
+		}
 	}
+	var batch []dns.RR
+	size := 0
+	for _, rr := range append(slices.Clone(records), records[0]) {
+		// a message must stay under 64 KiB; the presentation form is longer than the wire form
+		n := len(rr.String())
+		if size+n > transferBatch && len(batch) > 0 {
+			if err := send(batch); err != nil {
+				close(ch)
+				return dns.RcodeServerFailure, err
+			}
+			batch, size = nil, 0
+		}
+		batch = append(batch, rr)
+		size += n
+	}
+	err := send(batch)
 	close(ch)
-	if err := <-errc; err != nil {
+	if err == nil {
+		err = <-errc
+	}
+	if err != nil {
 		return dns.RcodeServerFailure, err
 	}
 	state.W.Hijack()
 	return dns.RcodeSuccess, nil
 }
+
+// transferBatch bounds the records of one transfer message, in characters of their text form.
+const transferBatch = 16 << 10
 
 // transferAllowed reports whether a peer may transfer a zone: listed by address, or "*".
 func transferAllowed(to []string, remote net.Addr) bool {

@@ -56,7 +56,7 @@ func newClusterDNS(cfg *config) *ClusterDNS {
 	c := &ClusterDNS{
 		Zones: zones, Fall: cfg.fall, TTL: cfg.ttl, Upstream: upstream.New(), cfg: cfg, soaNames: names,
 		privates: map[string]*private.Zone{},
-		stubs:    stubs{static: cfg.stubs, path: cfg.stubdomains},
+		stubs:    stubs{static: cfg.stubs, path: cfg.stubdomains, cluster: cfg.zones, private: cfg.privateZones()},
 	}
 	for _, p := range cfg.privates {
 		z := private.New(p, log.Warningf)
@@ -85,31 +85,9 @@ func newClusterDNS(cfg *config) *ClusterDNS {
 // start connects the block to its (shared) source, starts its private zones and waits,
 // bounded, for everything to be complete.
 func (c *ClusterDNS) start(localIPs []netip.Addr) error {
-	var store *model.Store
-	if c.cfg.needsCluster() {
-		src, err := acquire(c.cfg)
-		if err != nil {
-			return plugin.Error(name, err)
-		}
-		store = src.Store()
-		for _, p := range c.cfg.privates {
-			for _, k := range p.Kinds() {
-				if err := src.Enable(k); err != nil {
-					return plugin.Error(name, err)
-				}
-			}
-		}
-	}
-	if err := c.stubs.start(); err != nil {
+	if err := c.startParts(localIPs); err != nil {
+		c.stop() // caddy drops a failed instance without its shutdown hooks
 		return plugin.Error(name, err)
-	}
-	if c.index != nil {
-		c.index.Start(store, localIPs)
-	}
-	for _, p := range c.privates {
-		if err := p.Start(store, filePoll); err != nil {
-			return plugin.Error(name, err)
-		}
 	}
 	deadline := time.Now().Add(startupTimeout)
 	for !c.Ready() {
@@ -118,6 +96,39 @@ func (c *ClusterDNS) start(localIPs []netip.Addr) error {
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+// startParts starts the source, the stub zones, the index and the private zones, in the
+// order they depend on each other.
+func (c *ClusterDNS) startParts(localIPs []netip.Addr) error {
+	var store *model.Store
+	if c.cfg.needsCluster() {
+		src, err := acquire(c.cfg)
+		if err != nil {
+			return err
+		}
+		c.acquired = true
+		store = src.Store()
+		for _, p := range c.cfg.privates {
+			for _, k := range p.Kinds() {
+				if err := src.Enable(k); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := c.stubs.start(); err != nil {
+		return err
+	}
+	if c.index != nil {
+		c.index.Start(store, localIPs)
+	}
+	for _, p := range c.privates {
+		if err := p.Start(store, filePoll); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -134,7 +145,7 @@ func (c *ClusterDNS) shutdown() {
 	if c.index != nil {
 		c.index.Stop()
 	}
-	if c.cfg.needsCluster() {
+	if c.acquired {
 		release(c.cfg)
 	}
 }

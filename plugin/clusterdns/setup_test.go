@@ -35,10 +35,10 @@ func TestParse(t *testing.T) {
 				c.ttl == 5 && len(c.privates[1].Forward) == 1 && c.needsCluster() // ttl after a private zone without a block is the block's
 		}},
 		{input: "clusterdns {\n private mesh.private {\n  file db.mesh\n }\n}", check: func(c *config) bool {
-			return c.privates[0].Services == private.ExportNone && !c.needsCluster() && len(c.allZones()) == 1
+			return c.privates[0].Services == private.ExportNone && !c.needsCluster() && len(c.privateZones()) == 1
 		}},
 		{input: "clusterdns cluster.local {\n stub myco.com 10.0.0.53\n stubdomains /etc/kube-dns\n}", check: func(c *config) bool {
-			return len(c.stubs) == 1 && c.stubs[0].Zone == "myco.com." && c.stubdomains == "/etc/kube-dns" && len(c.allZones()) == 2
+			return len(c.stubs) == 1 && c.stubs[0].Zone == "myco.com." && c.stubdomains == "/etc/kube-dns" && len(c.allZones()) == 1
 		}},
 		{input: "clusterdns {\n stub myco.com 10.0.0.53\n}", check: func(c *config) bool { return len(c.zones) == 0 && !c.needsCluster() }},
 		{input: "clusterdns", wantErr: "no zones"},

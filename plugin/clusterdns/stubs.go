@@ -8,6 +8,8 @@ import (
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/kubedns"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/stub"
+
+	"github.com/miekg/dns"
 )
 
 // stubdomainsPoll is how often a kube-dns ConfigMap is checked for changes.
@@ -17,7 +19,9 @@ var stubdomainsPoll = 2 * time.Second
 // ConfigMap, which change while the server runs. Queries read the current set without locks.
 type stubs struct {
 	static  []*stub.Config
-	path    string // the kube-dns ConfigMap, or ""
+	path    string   // the kube-dns ConfigMap, or ""
+	cluster []string // the block's cluster zones, which ConfigMap stubs may not take over
+	private []string // the block's private zones, which ConfigMap stubs may not overlap
 	current atomic.Pointer[stubSet]
 
 	mu      sync.Mutex // serializes updates
@@ -72,6 +76,10 @@ func (st *stubs) update(dynamic []*stub.Config) error {
 			log.Warningf("stubdomains %s: %s is a stub zone of the Corefile already; the Corefile's wins", st.path, d.Zone)
 			continue
 		}
+		if z := st.overlap(d.Zone); z != "" {
+			log.Warningf("stubdomains %s: %s overlaps the block's zone %s; ignoring it", st.path, d.Zone, z)
+			continue
+		}
 		want = append(want, d)
 	}
 	var started []*stub.Stub
@@ -97,6 +105,22 @@ func (st *stubs) update(dynamic []*stub.Config) error {
 		}
 	}
 	return nil
+}
+
+// overlap returns a zone of the block a ConfigMap's stub zone would take over or split, or
+// "": the rules of checkZones, for stub zones that arrive at run time.
+func (st *stubs) overlap(zone string) string {
+	for _, z := range st.cluster {
+		if z == zone {
+			return z
+		}
+	}
+	for _, z := range st.private {
+		if dns.IsSubDomain(zone, z) || dns.IsSubDomain(z, zone) {
+			return z
+		}
+	}
+	return ""
 }
 
 func (set *stubSet) has(cfgs []*stub.Config, zone string) bool {

@@ -114,6 +114,9 @@ func (s *Source) Enable(kind model.Kind) error {
 	if s.enabled[kind] {
 		return nil
 	}
+	if s.ctx.Err() != nil {
+		return fmt.Errorf("source %s is stopped", s.host)
+	}
 	st := s.store
 	synced := func() { st.SetKindSynced(kind) }
 	var err error
@@ -123,6 +126,7 @@ func (s *Source) Enable(kind model.Kind) error {
 		err = s.run(synced, newInformer(&networkingv1.Ingress{}, ing.List, ing.Watch,
 			model.IngressFromAPI, st.UpsertIngress, st.DeleteIngress))
 	case model.KindVirtualService:
+		s.wg.Add(1) // Stop waits for it: it may start an informer
 		go s.watchVirtualServices(synced)
 	default:
 		err = fmt.Errorf("unknown kind %q", kind)

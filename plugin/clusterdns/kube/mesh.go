@@ -19,9 +19,13 @@ var crdPoll = 10 * time.Second
 // installed after us), then runs an informer on its preferred version. Until then there
 // are no VirtualServices, which is complete knowledge: synced is called at once.
 func (s *Source) watchVirtualServices(synced func()) {
+	defer s.wg.Done()
 	logged := false
 	for s.ctx.Err() == nil {
 		version, err := s.preferredVersion(model.VirtualServiceGroup.Group)
+		if s.ctx.Err() != nil {
+			return
+		}
 		if err == nil && version != "" {
 			gvr := schema.GroupVersionResource{Group: model.VirtualServiceGroup.Group, Version: version, Resource: model.VirtualServiceGroup.Resource}
 			res := s.dyn.Resource(gvr)
@@ -37,10 +41,14 @@ func (s *Source) watchVirtualServices(synced func()) {
 				return
 			}
 		}
-		if !logged {
+		switch {
+		case err == nil && !logged:
+			// Istio is not installed: there are no VirtualServices, which is complete knowledge
 			logged = true
 			synced()
-			log.Infof("%s is not served by %s (%v): no mesh hosts until it is", model.VirtualServiceGroup.Group, s.host, err)
+			log.Infof("%s is not served by %s: no mesh hosts until it is", model.VirtualServiceGroup.Group, s.host)
+		case err != nil:
+			log.Warningf("looking for %s on %s: %v", model.VirtualServiceGroup.Group, s.host, err)
 		}
 		select {
 		case <-s.ctx.Done():

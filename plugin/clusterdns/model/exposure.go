@@ -40,8 +40,8 @@ func exposureOf(s *corev1.Service) *Exposure {
 	for _, in := range s.Status.LoadBalancer.Ingress {
 		if ip, err := netip.ParseAddr(in.IP); err == nil {
 			e.Addrs = append(e.Addrs, ip.Unmap())
-		} else if in.Hostname != "" && e.Target == "" {
-			e.Target = strings.ToLower(strings.TrimSuffix(in.Hostname, ".")) + "."
+		} else if t := strings.ToLower(strings.TrimSuffix(in.Hostname, ".")) + "."; e.Target == "" && ValidHost(t, false) {
+			e.Target = t
 		}
 	}
 	if len(e.Addrs) > 0 {
@@ -61,12 +61,39 @@ func exposureOf(s *corev1.Service) *Exposure {
 	for _, a := range hostnameAnnotations {
 		for _, h := range strings.Split(s.Annotations[a], ",") {
 			if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
-				e.Hostnames = append(e.Hostnames, strings.TrimSuffix(h, ".")+".")
 				e.Annotated = true
+				if h = strings.TrimSuffix(h, ".") + "."; ValidHost(h, false) {
+					e.Hostnames = append(e.Hostnames, h)
+				}
 			}
 		}
 	}
 	return e
+}
+
+// ValidHost reports whether h (lowercase, fully qualified) is a host name a zone may hold:
+// labels of 1 to 63 letters, digits, hyphens or underscores, 253 characters in all, and, with
+// wildcard, "*" as the first label. Annotations are written by hand; a bad one must not make
+// its way into a zone.
+func ValidHost(h string, wildcard bool) bool {
+	if len(h) < 2 || len(h) > 254 || h[len(h)-1] != '.' {
+		return false
+	}
+	labels := strings.Split(h[:len(h)-1], ".")
+	for i, l := range labels {
+		if l == "*" && i == 0 && wildcard {
+			continue
+		}
+		if len(l) == 0 || len(l) > 63 {
+			return false
+		}
+		for _, c := range []byte(l) {
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Ingress is what DNS needs of a networking/v1 Ingress: its rule hosts and the addresses
@@ -82,15 +109,15 @@ type Ingress struct {
 func IngressFromAPI(in *networkingv1.Ingress) *Ingress {
 	out := &Ingress{Meta: trimMeta(&in.ObjectMeta)}
 	for _, r := range in.Spec.Rules {
-		if r.Host != "" {
-			out.Hosts = append(out.Hosts, strings.ToLower(strings.TrimSuffix(r.Host, "."))+".")
+		if h := strings.ToLower(strings.TrimSuffix(r.Host, ".")) + "."; ValidHost(h, true) {
+			out.Hosts = append(out.Hosts, h)
 		}
 	}
 	for _, lb := range in.Status.LoadBalancer.Ingress {
 		if ip, err := netip.ParseAddr(lb.IP); err == nil {
 			out.Addrs = append(out.Addrs, ip.Unmap())
-		} else if lb.Hostname != "" && out.Target == "" {
-			out.Target = strings.ToLower(strings.TrimSuffix(lb.Hostname, ".")) + "."
+		} else if t := strings.ToLower(strings.TrimSuffix(lb.Hostname, ".")) + "."; out.Target == "" && ValidHost(t, false) {
+			out.Target = t
 		}
 	}
 	if len(out.Addrs) > 0 {
@@ -115,8 +142,8 @@ func VirtualServiceFromUnstructured(u *unstructured.Unstructured) *VirtualServic
 	out := &VirtualService{Meta: Meta{Name: u.GetName(), Namespace: u.GetNamespace(), ResourceVersion: u.GetResourceVersion()}}
 	hosts, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "hosts")
 	for _, h := range hosts {
-		if h = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), ".")); h != "" {
-			out.Hosts = append(out.Hosts, h+".")
+		if h = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), ".")) + "."; ValidHost(h, true) {
+			out.Hosts = append(out.Hosts, h)
 		}
 	}
 	out.Gateways, _, _ = unstructured.NestedStringSlice(u.Object, "spec", "gateways")

@@ -27,7 +27,7 @@ type Subscriber interface {
 type Store struct {
 	mu         sync.RWMutex
 	services   map[Key]*Service
-	slices     map[Key]*EndpointSlice            // by slice key
+	slices     map[Key]*EndpointSlice   // by slice key
 	bySvc      map[Key][]*EndpointSlice // by service key, sorted by name: nearly always one
 	namespaces map[string]bool
 	nsServices map[string]map[string]struct{} // service names by namespace

@@ -51,13 +51,12 @@ type claim struct {
 // Problems (names claimed by several objects, names the file already holds as a CNAME)
 // are resolved as documented and returned as messages to log.
 func Records(src *Sources, v model.View, file []dns.RR) (rrs []dns.RR, problems []string) {
-	fileCNAME := map[string]bool{}
+	inFile := map[string]bool{}
 	var wildcard []netip.Addr
 	for _, rr := range file {
 		name := strings.ToLower(rr.Header().Name)
+		inFile[name] = true
 		switch r := rr.(type) {
-		case *dns.CNAME:
-			fileCNAME[name] = true
 		case *dns.A:
 			if name == "*."+src.Zone {
 				wildcard = append(wildcard, addr(r.A))
@@ -124,7 +123,7 @@ func Records(src *Sources, v model.View, file []dns.RR) (rrs []dns.RR, problems 
 		})
 	}
 	for _, name := range slices.Sorted(maps.Keys(byName)) {
-		kept, msg := resolve(name, byName[name], fileCNAME[name])
+		kept, msg := resolve(name, byName[name], inFile[name])
 		rrs = append(rrs, kept...)
 		if msg != "" {
 			problems = append(problems, msg)
@@ -134,10 +133,10 @@ func Records(src *Sources, v model.View, file []dns.RR) (rrs []dns.RR, problems 
 }
 
 // resolve decides what one name serves when several objects claim it: their addresses
-// together (reported), but never a CNAME beside other data (RFC 1034 §3.6.2): a CNAME in
-// the file wins over objects, addresses win over an object's CNAME, and of several CNAMEs
-// the first owner in name order wins.
-func resolve(name string, claims []claim, fileCNAME bool) ([]dns.RR, string) {
+// together (reported), but never a CNAME beside other data (RFC 1034 §3.6.2). A name the
+// file holds is the file's: an object cannot add to it or take it over. Addresses win over
+// an object's CNAME, and of several CNAMEs the first owner in name order wins.
+func resolve(name string, claims []claim, inFile bool) ([]dns.RR, string) {
 	slices.SortStableFunc(claims, func(a, b claim) int { return strings.Compare(a.owner, b.owner) })
 	owners := []string{}
 	for _, c := range claims {
@@ -145,8 +144,8 @@ func resolve(name string, claims []claim, fileCNAME bool) ([]dns.RR, string) {
 			owners = append(owners, c.owner)
 		}
 	}
-	if fileCNAME {
-		return nil, fmt.Sprintf("%s is a CNAME in the zone file: ignoring it for %s", name, strings.Join(owners, ", "))
+	if inFile {
+		return nil, fmt.Sprintf("%s is in the zone file, whose records win: ignoring it for %s", name, strings.Join(owners, ", "))
 	}
 	var cnames, others []claim
 	for _, c := range claims {

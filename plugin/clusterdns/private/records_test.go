@@ -79,7 +79,7 @@ func TestRecords(t *testing.T) {
 				"twin.shop.mycompany.internal.	30	IN	A	10.128.0.22",
 			},
 			problems: []string{
-				"legacy.mycompany.internal. is a CNAME in the zone file",
+				"legacy.mycompany.internal. is in the zone file",
 				"myservice.mycompany.internal. is claimed by Service default/myservice, Service shop/twin",
 			},
 		},

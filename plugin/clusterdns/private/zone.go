@@ -73,6 +73,7 @@ type Zone struct {
 	done      chan struct{}
 	stopWatch func()
 	problems  map[string]bool // logged already
+	running   bool            // run was started: Stop waits for it
 	content   []dns.RR        // the file's and the cluster's records last published
 }
 
@@ -112,15 +113,18 @@ func (z *Zone) Start(store *model.Store, poll time.Duration) error {
 		z.store = store
 		store.Subscribe(z)
 	}
+	z.serial = z.peerSerial()
 	if err := z.rebuild(); err != nil {
 		z.Stop()
 		return err
 	}
+	z.running = true
 	go z.run()
 	return nil
 }
 
-// Stop stops following changes; the last zone stays readable.
+// Stop stops following changes and waits for a rebuild under way; the last zone stays
+// readable.
 func (z *Zone) Stop() {
 	if z.stopWatch != nil {
 		z.stopWatch()
@@ -133,8 +137,39 @@ func (z *Zone) Stop() {
 	case <-z.stop:
 	default:
 		close(z.stop)
+		if z.running {
+			<-z.done
+		}
 	}
 }
+
+// peerSerial returns the highest serial the transfer peers hold, so that a restarted server
+// (whose serial starts again from the file and the clock) never goes back behind what its
+// secondaries have: they would ignore its changes. Peers that do not answer within a
+// second are skipped.
+func (z *Zone) peerSerial() uint32 {
+	var highest uint32
+	for _, to := range z.cfg.TransferTo {
+		if to == "*" {
+			continue
+		}
+		m := new(dns.Msg)
+		m.SetQuestion(z.cfg.Zone, dns.TypeSOA)
+		r, _, err := (&dns.Client{Timeout: time.Second}).Exchange(m, to)
+		if err != nil || r.Rcode != dns.RcodeSuccess {
+			continue
+		}
+		for _, rr := range r.Answer {
+			if soa, ok := rr.(*dns.SOA); ok && serialAfter(soa.Serial, highest) {
+				highest = soa.Serial
+			}
+		}
+	}
+	return highest
+}
+
+// serialAfter compares serials as RFC 1982 does: a is after b when it is less than 2^31 ahead.
+func serialAfter(a, b uint32) bool { return a != b && a-b < 1<<31 }
 
 // Notify implements model.Subscriber.
 func (z *Zone) Notify(c model.Change) {
@@ -151,6 +186,7 @@ func (z *Zone) poke() {
 }
 
 func (z *Zone) run() {
+	defer close(z.done)
 	for {
 		select {
 		case <-z.stop:
@@ -187,24 +223,35 @@ func (z *Zone) rebuild() error {
 	rrs := make([]dns.RR, 0, len(content))
 	for _, rr := range content {
 		if soa, ok := rr.(*dns.SOA); ok {
-			serial = max(serial, soa.Serial)
+			if serialAfter(soa.Serial, serial) {
+				serial = soa.Serial
+			}
 			continue // added below with the zone's serial
 		}
 		rrs = append(rrs, rr)
 	}
-	serial = max(serial, uint32(time.Now().Unix())) // #nosec G115 -- Unix time as serial until 2106
+	if now := uint32(time.Now().Unix()); serialAfter(now, serial) { // #nosec G115 -- Unix time as serial until 2106
+		serial = now
+	}
 	if soa := z.fileSOA(); soa != nil {
 		soa = dns.Copy(soa).(*dns.SOA)
 		soa.Serial = serial
 		rrs = append(rrs, soa)
 	}
+	z.ready.Store(ready)
 	built, err := zone.New(z.cfg.Zone, rrs, zone.Options{TTL: z.cfg.TTL, Serial: serial})
+	if err != nil && len(generated) > 0 {
+		// The file loaded on its own, so the cluster's records are at fault; one bad object
+		// must not freeze the zone: serve the file and say why.
+		z.logf("private zone %s: %v; serving the zone file without the cluster's records until this is fixed", z.cfg.Zone, err)
+		rrs = slices.DeleteFunc(rrs, func(rr dns.RR) bool { return slices.Contains(generated, rr) })
+		built, err = zone.New(z.cfg.Zone, rrs, zone.Options{TTL: z.cfg.TTL, Serial: serial})
+	}
 	if err != nil {
 		return fmt.Errorf("private zone %s: %w", z.cfg.Zone, err)
 	}
 	z.serial, z.content = serial, content
 	z.current.Store(built)
-	z.ready.Store(ready)
 	if z.Changed != nil {
 		z.Changed(serial)
 	}
