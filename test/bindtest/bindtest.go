@@ -7,13 +7,14 @@ package bindtest
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clusterdns/clusterdns/test/testnet"
 
 	"github.com/miekg/dns"
 )
@@ -71,7 +72,7 @@ func StartConfig(t testing.TB, cfg Config, zones ...Zone) *Server {
 		}
 		t.Skip("named not found: run test/tools.sh")
 	}
-	s := &Server{t: t, cfg: cfg, dir: t.TempDir(), zones: zones, port: freePort(t)}
+	s := &Server{t: t, cfg: cfg, dir: t.TempDir(), zones: zones, port: testnet.FreePort(t)}
 	s.Addr = fmt.Sprintf("127.0.0.1:%d", s.port)
 	s.Start()
 	t.Cleanup(s.Stop)
@@ -187,24 +188,4 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// freePort finds a port free for both UDP and TCP on 127.0.0.1.
-func freePort(t testing.TB) int {
-	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
 }

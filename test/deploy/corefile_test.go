@@ -3,7 +3,6 @@ package deploy
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 
 	_ "github.com/clusterdns/clusterdns/core"
 	"github.com/clusterdns/clusterdns/test/k8senv"
+	"github.com/clusterdns/clusterdns/test/testnet"
 
 	coretest "github.com/coredns/coredns/test"
 	"github.com/miekg/dns"
@@ -180,40 +180,21 @@ func localize(t *testing.T, s, files, kubeconfig string) (string, map[string]int
 	t.Helper()
 	ports := map[string]int{}
 	s = regexp.MustCompile(`(?m)^\.:(\d+) \{`).ReplaceAllStringFunc(s, func(m string) string {
-		p := freePort(t)
+		p := testnet.FreePort(t)
 		ports[m[2:len(m)-2]] = p
 		return fmt.Sprintf(".:%d {\n    bind 127.0.0.1", p)
 	})
-	ports["health"], ports["ready"] = freePort(t), freePort(t)
+	ports["health"], ports["ready"] = testnet.FreePort(t), testnet.FreePort(t)
 	s = regexp.MustCompile(`(?m)^(\s*)health \{`).ReplaceAllString(s, fmt.Sprintf("${1}health 127.0.0.1:%d {", ports["health"]))
 	s = regexp.MustCompile(`(?m)^(\s*)ready$`).ReplaceAllString(s, fmt.Sprintf("${1}ready 127.0.0.1:%d", ports["ready"]))
-	s = strings.ReplaceAll(s, "prometheus :9153", fmt.Sprintf("prometheus 127.0.0.1:%d", freePort(t)))
-	s = strings.ReplaceAll(s, "forward . /etc/resolv.conf", fmt.Sprintf("forward . 127.0.0.1:%d", freePort(t)))
+	s = strings.ReplaceAll(s, "prometheus :9153", fmt.Sprintf("prometheus 127.0.0.1:%d", testnet.FreePort(t)))
+	s = strings.ReplaceAll(s, "forward . /etc/resolv.conf", fmt.Sprintf("forward . 127.0.0.1:%d", testnet.FreePort(t)))
 	s = regexp.MustCompile(`(?m)^(\s*clusterdns\b[^{\n]*\{)$`).ReplaceAllString(s, "${1}\n       kubeconfig "+kubeconfig)
 	s = strings.ReplaceAll(s, "/etc/coredns/", files+"/")
 	if _, ok := ports["53"]; !ok || ports["5353"] == 0 || strings.Count(s, "kubeconfig ") != 2 {
 		t.Fatalf("the Corefile no longer has the two views this test knows:\n%s", s)
 	}
 	return s, ports
-}
-
-// freePort returns a port free on 127.0.0.1 in UDP and TCP at the time of the call.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 20 {
-		l, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.LocalAddr().(*net.UDPAddr).Port
-		l.Close()
-		if tl, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			tl.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
 }
 
 // expect polls, for up to 5 seconds, until the answer to a query reads want: "RCODE: TYPE

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clusterdns/clusterdns/test/k8senv"
+	"github.com/clusterdns/clusterdns/test/testnet"
 
 	coretest "github.com/coredns/coredns/test"
 	"github.com/miekg/dns"
@@ -35,7 +36,7 @@ func clusterCorefile(port int, kubeconfig string) string {
 
 func TestServicesFollowTheAPI(t *testing.T) {
 	e := k8senv.Get(t)
-	port := freePort(t)
+	port := testnet.FreePort(t)
 	startServer(t, clusterCorefile(port, e.Kubeconfig))
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	ns := e.Namespace(t, "follow")
@@ -133,7 +134,7 @@ func TestServicesFollowTheAPI(t *testing.T) {
 // Before the first sync (here: an API server that never answers) cluster names are SERVFAIL
 // and the ready plugin reports not ready.
 func TestUnsyncedIsServfail(t *testing.T) {
-	port, readyPort := freePort(t), freePort(t)
+	port, readyPort := testnet.FreePort(t), testnet.FreePort(t)
 	startServer(t, fmt.Sprintf(`.:%d {
     bind 127.0.0.1
     ready 127.0.0.1:%d
@@ -159,7 +160,7 @@ func TestUnsyncedIsServfail(t *testing.T) {
 // The plugin's metrics are exported in CoreDNS naming.
 func TestMetrics(t *testing.T) {
 	e := k8senv.Get(t)
-	port, promPort := freePort(t), freePort(t)
+	port, promPort := testnet.FreePort(t), testnet.FreePort(t)
 	startServer(t, fmt.Sprintf(`.:%d {
     bind 127.0.0.1
     prometheus 127.0.0.1:%d
@@ -189,7 +190,7 @@ func TestMetrics(t *testing.T) {
 // A reload must not drop queries, leak goroutines or add watches.
 func TestReloadKeepsInformers(t *testing.T) {
 	e := k8senv.Get(t)
-	port := freePort(t)
+	port := testnet.FreePort(t)
 	corefile := clusterCorefile(port, e.Kubeconfig)
 	inst := startServer(t, corefile)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/clusterdns/clusterdns/test/k8senv"
+	"github.com/clusterdns/clusterdns/test/testnet"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
@@ -27,16 +28,16 @@ func localize(t *testing.T, path, plugin, kubeconfig string) (corefile string, d
 		t.Fatal(err)
 	}
 	s := string(b)
-	dnsPort = freePort(t)
+	dnsPort = testnet.FreePort(t)
 	s = strings.Replace(s, ".:53 {", fmt.Sprintf(".:%d {\n    bind 127.0.0.1", dnsPort), 1)
-	s = regexp.MustCompile(`(?m)^(\s*)health \{`).ReplaceAllString(s, fmt.Sprintf("${1}health 127.0.0.1:%d {", freePort(t)))
-	s = regexp.MustCompile(`(?m)^(\s*)ready$`).ReplaceAllString(s, fmt.Sprintf("${1}ready 127.0.0.1:%d", freePort(t)))
-	s = strings.Replace(s, "prometheus :9153", fmt.Sprintf("prometheus 127.0.0.1:%d", freePort(t)), 1)
-	s = strings.Replace(s, "forward . /etc/resolv.conf", fmt.Sprintf("forward . 127.0.0.1:%d", freePort(t)), 1)
+	s = regexp.MustCompile(`(?m)^(\s*)health \{`).ReplaceAllString(s, fmt.Sprintf("${1}health 127.0.0.1:%d {", testnet.FreePort(t)))
+	s = regexp.MustCompile(`(?m)^(\s*)ready$`).ReplaceAllString(s, fmt.Sprintf("${1}ready 127.0.0.1:%d", testnet.FreePort(t)))
+	s = strings.Replace(s, "prometheus :9153", fmt.Sprintf("prometheus 127.0.0.1:%d", testnet.FreePort(t)), 1)
+	s = strings.Replace(s, "forward . /etc/resolv.conf", fmt.Sprintf("forward . 127.0.0.1:%d", testnet.FreePort(t)), 1)
 	s = strings.Replace(s, plugin+" cluster.local in-addr.arpa ip6.arpa {",
 		plugin+" cluster.local in-addr.arpa ip6.arpa {\n       kubeconfig "+kubeconfig, 1)
 	// the peered view: its own port, the same API server, zone files from zones/
-	peeredPort := freePort(t)
+	peeredPort := testnet.FreePort(t)
 	s = strings.Replace(s, ".:5353 {", fmt.Sprintf(".:%d {\n    bind 127.0.0.1", peeredPort), 1)
 	s = strings.Replace(s, "clusterdns {", "clusterdns {\n       kubeconfig "+kubeconfig, 1)
 	s = strings.ReplaceAll(s, "/etc/coredns/", filepath.Join(filepath.Dir(file), "..", "..", "zones")+"/")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clusterdns/clusterdns/test/k8senv"
+	"github.com/clusterdns/clusterdns/test/testnet"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
@@ -22,7 +23,7 @@ import (
 // (knownDifference below, one rule per documented difference).
 func TestDifferentialAgainstKubernetesPlugin(t *testing.T) {
 	e := k8senv.Get(t)
-	ours, theirs := freePort(t), freePort(t)
+	ours, theirs := testnet.FreePort(t), testnet.FreePort(t)
 	block := func(plugin string, port int) string {
 		return fmt.Sprintf(`.:%d {
     bind 127.0.0.1

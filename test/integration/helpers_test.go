@@ -2,8 +2,6 @@ package integration
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"os"
 	"slices"
 	"strings"
@@ -23,25 +21,6 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(k8senv.Main(m)) }
-
-// freePort returns a UDP and TCP port free on 127.0.0.1 at the time of the call.
-func freePort(t testing.TB) int {
-	t.Helper()
-	for range 20 {
-		l, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.LocalAddr().(*net.UDPAddr).Port
-		l.Close()
-		if tl, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			tl.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port")
-	return 0
-}
 
 // startServer starts a CoreDNS instance (with clusterdns linked in) from a Corefile.
 func startServer(t testing.TB, corefile string) *caddy.Instance {

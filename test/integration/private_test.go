@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/clusterdns/clusterdns/test/k8senv"
+	"github.com/clusterdns/clusterdns/test/testnet"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
@@ -101,7 +102,7 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
 
 	notifications := make(chan string, 100)
 	notifyAddr := listenNotify(t, notifications)
-	pods, peered := freePort(t), freePort(t)
+	pods, peered := testnet.FreePort(t), testnet.FreePort(t)
 	zones := fmt.Sprintf(`
         private mycompany.internal {
             services

@@ -10,6 +10,7 @@ import (
 
 	"github.com/clusterdns/clusterdns/test/bindtest"
 	"github.com/clusterdns/clusterdns/test/k8senv"
+	"github.com/clusterdns/clusterdns/test/testnet"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
@@ -29,7 +30,7 @@ func TestStubZones(t *testing.T) {
 	bind1, bind2 := bindtest.Start(t, corp...), bindtest.Start(t, corp...)
 	kubeDNS := t.TempDir()
 	writeFile(t, filepath.Join(kubeDNS, "stubDomains"), `{}`)
-	pods, peered := freePort(t), freePort(t)
+	pods, peered := testnet.FreePort(t), testnet.FreePort(t)
 	startServer(t, fmt.Sprintf(`.:%d {
     bind 127.0.0.1
     clusterdns cluster.local {

@@ -38,14 +38,7 @@ type Exposure struct {
 func exposureOf(s *corev1.Service) *Exposure {
 	e := &Exposure{}
 	for _, in := range s.Status.LoadBalancer.Ingress {
-		if ip, err := netip.ParseAddr(in.IP); err == nil {
-			e.Addrs = append(e.Addrs, ip.Unmap())
-		} else if t := strings.ToLower(strings.TrimSuffix(in.Hostname, ".")) + "."; e.Target == "" && ValidHost(t, false) {
-			e.Target = t
-		}
-	}
-	if len(e.Addrs) > 0 {
-		e.Target = ""
+		e.Addrs, e.Target = addLoadBalancer(e.Addrs, e.Target, in.IP, in.Hostname)
 	}
 	if len(e.Addrs) == 0 && e.Target == "" {
 		for _, a := range s.Spec.ExternalIPs {
@@ -69,6 +62,18 @@ func exposureOf(s *corev1.Service) *Exposure {
 		}
 	}
 	return e
+}
+
+// addLoadBalancer adds one load balancer ingress (an IP, or a hostname) to what is known of
+// an object's address: its IPs, or else the first valid hostname as a CNAME target.
+func addLoadBalancer(addrs []netip.Addr, target, ip, hostname string) ([]netip.Addr, string) {
+	if a, err := netip.ParseAddr(ip); err == nil {
+		return append(addrs, a.Unmap()), ""
+	}
+	if t := strings.ToLower(strings.TrimSuffix(hostname, ".")) + "."; len(addrs) == 0 && target == "" && ValidHost(t, false) {
+		return addrs, t
+	}
+	return addrs, target
 }
 
 // ValidHost reports whether h (lowercase, fully qualified) is a host name a zone may hold:
@@ -114,14 +119,7 @@ func IngressFromAPI(in *networkingv1.Ingress) *Ingress {
 		}
 	}
 	for _, lb := range in.Status.LoadBalancer.Ingress {
-		if ip, err := netip.ParseAddr(lb.IP); err == nil {
-			out.Addrs = append(out.Addrs, ip.Unmap())
-		} else if t := strings.ToLower(strings.TrimSuffix(lb.Hostname, ".")) + "."; out.Target == "" && ValidHost(t, false) {
-			out.Target = t
-		}
-	}
-	if len(out.Addrs) > 0 {
-		out.Target = ""
+		out.Addrs, out.Target = addLoadBalancer(out.Addrs, out.Target, lb.IP, lb.Hostname)
 	}
 	return out
 }

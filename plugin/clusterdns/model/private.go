@@ -9,48 +9,42 @@ const (
 )
 
 // UpsertIngress adds or replaces an Ingress.
-func (st *Store) UpsertIngress(in *Ingress) {
-	st.mu.Lock()
-	defer st.done()
-	k := Key{in.Namespace, in.Name}
-	if old := st.ingresses[k]; old != nil && sameVersion(old.ResourceVersion, in.ResourceVersion, old, in) {
-		return
-	}
-	st.ingresses[k] = in
-	st.notify(Change{Private: true})
-}
+func (st *Store) UpsertIngress(in *Ingress) { upsertPrivate(st, st.ingresses, in) }
 
 // DeleteIngress removes an Ingress.
-func (st *Store) DeleteIngress(k Key) {
-	st.mu.Lock()
-	defer st.done()
-	if _, ok := st.ingresses[k]; !ok {
-		return
-	}
-	delete(st.ingresses, k)
-	st.notify(Change{Private: true})
-}
+func (st *Store) DeleteIngress(k Key) { deletePrivate(st, st.ingresses, k) }
 
 // UpsertVirtualService adds or replaces a VirtualService.
-func (st *Store) UpsertVirtualService(v *VirtualService) {
+func (st *Store) UpsertVirtualService(v *VirtualService) { upsertPrivate(st, st.vservices, v) }
+
+// DeleteVirtualService removes a VirtualService.
+func (st *Store) DeleteVirtualService(k Key) { deletePrivate(st, st.vservices, k) }
+
+// versioned is a model object of a kind only private zones read.
+type versioned interface {
+	*Ingress | *VirtualService
+	keyed
+	GetResourceVersion() string
+}
+
+func upsertPrivate[T versioned](st *Store, m map[Key]T, o T) {
 	st.mu.Lock()
 	defer st.done()
-	k := Key{v.Namespace, v.Name}
-	if old := st.vservices[k]; old != nil && sameVersion(old.ResourceVersion, v.ResourceVersion, old, v) {
+	k := Key{o.GetNamespace(), o.GetName()}
+	if old, ok := m[k]; ok && sameVersion(old.GetResourceVersion(), o.GetResourceVersion(), old, o) {
 		return
 	}
-	st.vservices[k] = v
+	m[k] = o
 	st.notify(Change{Private: true})
 }
 
-// DeleteVirtualService removes a VirtualService.
-func (st *Store) DeleteVirtualService(k Key) {
+func deletePrivate[T versioned](st *Store, m map[Key]T, k Key) {
 	st.mu.Lock()
 	defer st.done()
-	if _, ok := st.vservices[k]; !ok {
+	if _, ok := m[k]; !ok {
 		return
 	}
-	delete(st.vservices, k)
+	delete(m, k)
 	st.notify(Change{Private: true})
 }
 
