@@ -49,6 +49,9 @@ func TestManifestsConsistent(t *testing.T) {
 				t.Errorf("Deployment selector %v does not match its pods %v", sel, pod)
 			}
 			checkPod(t, d.Spec.Template.Spec)
+			if d.Spec.Replicas == nil || *d.Spec.Replicas < 2 {
+				t.Errorf("Deployment replicas %v: want at least 2 from the start", d.Spec.Replicas)
+			}
 			var pdb policyv1.PodDisruptionBudget
 			typed(t, objs, "PodDisruptionBudget", "clusterdns", &pdb)
 			if !labels.SelectorFromSet(pdb.Spec.Selector.MatchLabels).Matches(pod) || pdb.Spec.MaxUnavailable.IntValue() != 1 {
