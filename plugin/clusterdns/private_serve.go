@@ -23,7 +23,11 @@ func (c *ClusterDNS) servePrivate(ctx context.Context, state request.Request, p 
 			return dns.RcodeRefused, nil
 		}
 		if state.Name() != p.Origin() {
-			return dns.RcodeNotAuth, nil // a transfer is of a whole zone, asked by its name (RFC 5936 §2.2.1)
+			// a transfer is of a whole zone, asked by its name (RFC 5936 §2.2.1)
+			m := new(dns.Msg)
+			m.SetRcode(state.Req, dns.RcodeNotAuth)
+			state.W.WriteMsg(m)
+			return dns.RcodeSuccess, nil
 		}
 		if state.Proto() != "tcp" {
 			if qt == dns.TypeAXFR {

@@ -249,6 +249,19 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
 			names = append(names, rr.Header().Name+" "+dns.TypeToString[rr.Header().Rrtype])
 		}
 	}
+	// IXFR over UDP: the SOA alone, to come back over TCP; AXFR over UDP and of a name that is
+	// not the zone's: refused
+	m = new(dns.Msg)
+	m.SetIxfr("mycompany.internal.", 1, "ns.dns.mycompany.internal.", "hostmaster.mycompany.internal.")
+	if r, err := dns.Exchange(m, podAddr); err != nil || r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 || r.Answer[0].Header().Rrtype != dns.TypeSOA {
+		t.Fatalf("IXFR over UDP: %v %v", r, err)
+	}
+	expectAnswer(t, podAddr, "mycompany.internal.", dns.TypeAXFR, "REFUSED: ")
+	m = new(dns.Msg)
+	m.SetAxfr("shop.mycompany.internal.")
+	if r, _, err := (&dns.Client{Net: "tcp"}).Exchange(m, podAddr); err != nil || r.Rcode != dns.RcodeNotAuth {
+		t.Fatalf("AXFR below the apex: %v %v", r, err)
+	}
 	if len(names) < 3 || names[0] != "mycompany.internal. SOA" || names[len(names)-1] != "mycompany.internal. SOA" || !strings.Contains(strings.Join(names, ","), "shop.mycompany.internal. A") {
 		t.Fatalf("AXFR gave %v", names)
 	}
