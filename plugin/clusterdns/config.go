@@ -217,6 +217,15 @@ func parsePrivate(c *caddy.Controller) (*private.Config, error) {
 				return nil, c.ArgErr()
 			}
 			p.Ingresses = true
+		case "namespaces":
+			args := c.RemainingArgs()
+			if len(args) == 0 {
+				return nil, c.ArgErr()
+			}
+			p.Namespaces = map[string]bool{}
+			for _, ns := range args {
+				p.Namespaces[ns] = true
+			}
 		case "mesh":
 			p.Mesh = true
 			if c.NextArg() {

@@ -36,7 +36,13 @@ type Sources struct {
 	Mesh      bool
 	Gateway   model.Key // the Service whose address mesh hosts get when the file has no wildcard
 	TTL       uint32
+	// Namespaces, when set, are the only namespaces whose objects may put names in the zone:
+	// a hostname annotation is otherwise a claim any namespace can make.
+	Namespaces map[string]bool
 }
+
+// allowed reports whether objects of namespace ns may put names in the zone.
+func (s *Sources) allowed(ns string) bool { return len(s.Namespaces) == 0 || s.Namespaces[ns] }
 
 // Needs reports whether the zone reads anything from the cluster.
 func (s *Sources) Needs() bool { return s.Services != ExportNone || s.Ingresses || s.Mesh }
@@ -73,7 +79,7 @@ func Records(src *Sources, v model.View, file []dns.RR) (rrs []dns.RR, problems 
 	}
 	if src.Services != ExportNone {
 		v.ExposedServices(func(s *model.Service) {
-			if src.Services == ExportAnnotated && !s.Exposure.Annotated {
+			if (src.Services == ExportAnnotated && !s.Exposure.Annotated) || !src.allowed(s.Namespace) {
 				return
 			}
 			owner := "Service " + s.Namespace + "/" + s.Name
@@ -89,6 +95,9 @@ func Records(src *Sources, v model.View, file []dns.RR) (rrs []dns.RR, problems 
 	}
 	if src.Ingresses {
 		v.Ingresses(func(in *model.Ingress) {
+			if !src.allowed(in.Namespace) {
+				return
+			}
 			owner := "Ingress " + in.Namespace + "/" + in.Name
 			for _, h := range in.Hosts {
 				if dns.IsSubDomain(src.Zone, h) && h != src.Zone {
@@ -109,7 +118,7 @@ func Records(src *Sources, v model.View, file []dns.RR) (rrs []dns.RR, problems 
 			}
 		}
 		v.VirtualServices(func(vs *model.VirtualService) {
-			if !vs.BoundTo(MeshGateway) {
+			if !vs.BoundTo(MeshGateway) || !src.allowed(vs.Namespace) {
 				return
 			}
 			owner := "VirtualService " + vs.Namespace + "/" + vs.Name

@@ -91,6 +91,16 @@ func TestRecords(t *testing.T) {
 			problems: []string{"myservice.mycompany.internal. is claimed by Service default/myservice, Service shop/twin"},
 		},
 		{
+			name: "only the listed namespaces may claim names",
+			src:  Sources{Zone: "mycompany.internal.", Services: ExportAnnotated, Ingresses: true, TTL: 30, Namespaces: map[string]bool{"default": true}},
+			want: []string{
+				"_https._tcp.myservice.default.mycompany.internal.	30	IN	SRV	0 100 443 myservice.default.mycompany.internal.",
+				"_https._tcp.myservice.mycompany.internal.	30	IN	SRV	0 100 443 myservice.mycompany.internal.",
+				"myservice.default.mycompany.internal.	30	IN	A	10.128.0.20",
+				"myservice.mycompany.internal.	30	IN	A	10.128.0.20",
+			},
+		},
+		{
 			name: "ingresses",
 			src:  Sources{Zone: "mycompany.internal.", Ingresses: true, TTL: 30},
 			want: []string{"shop.mycompany.internal.	30	IN	A	10.128.0.30", "*.apps.mycompany.internal.	30	IN	A	10.128.0.30"},
