@@ -2,6 +2,7 @@ package clusterdns
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"slices"
@@ -126,8 +127,9 @@ func transferAllowed(to []string, remote net.Addr) bool {
 	return false
 }
 
-// notify tells the transfer peers of a private zone that it changed (RFC 1996). It does
-// not wait: a peer that misses it picks the change up at its next SOA refresh.
+// notify tells the transfer peers of a private zone that it changed (RFC 1996), trying each
+// up to three times as §3.6 asks. It does not wait: a peer that misses every try picks the
+// change up at its next SOA refresh.
 func notify(zone string, to []string) {
 	for _, t := range to {
 		if t == "*" {
@@ -137,9 +139,16 @@ func notify(zone string, to []string) {
 			m := new(dns.Msg)
 			m.SetNotify(zone)
 			c := &dns.Client{Timeout: 2 * time.Second}
-			if _, _, err := c.Exchange(m, t); err != nil {
-				log.Warningf("NOTIFY %s to %s: %v", zone, t, err)
+			var err error
+			for range 3 {
+				var r *dns.Msg
+				if r, _, err = c.Exchange(m, t); err == nil && r.Rcode == dns.RcodeSuccess {
+					return
+				} else if err == nil {
+					err = fmt.Errorf("answered %s", dns.RcodeToString[r.Rcode])
+				}
 			}
+			log.Warningf("NOTIFY %s to %s: %v", zone, t, err)
 		}()
 	}
 }
