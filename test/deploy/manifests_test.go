@@ -49,6 +49,9 @@ func TestManifestsConsistent(t *testing.T) {
 				t.Errorf("Deployment selector %v does not match its pods %v", sel, pod)
 			}
 			checkPod(t, d.Spec.Template.Spec)
+			if d.Labels["k8s-app"] != "" {
+				t.Error("the Deployment carries k8s-app: kubeadm would find two DNS add-ons beside CoreDNS's")
+			}
 			if d.Spec.Replicas == nil || *d.Spec.Replicas < 2 {
 				t.Errorf("Deployment replicas %v: want at least 2 from the start", d.Spec.Replicas)
 			}
