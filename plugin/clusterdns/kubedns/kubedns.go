@@ -46,12 +46,19 @@ func Parse(data map[string]string) (*Config, error) {
 		if errs := validation.IsDNS1123Subdomain(zone); len(errs) > 0 {
 			return nil, fmt.Errorf("%s: invalid domain %q: %s", stubDomainsKey, zone, strings.Join(errs, "; "))
 		}
+		var resolvers []string
 		for _, ns := range domains[zone] {
-			if err := checkNameserver(ns); err != nil {
+			addr, err := nameserver(ns)
+			if err != nil {
 				return nil, fmt.Errorf("%s: %s: %v", stubDomainsKey, zone, err)
 			}
+			// kube-dns takes a nameserver given twice ("1.2.3.4" and "1.2.3.4:53"): it is
+			// asked once.
+			if !slices.Contains(resolvers, addr) {
+				resolvers = append(resolvers, addr)
+			}
 		}
-		sc, err := stub.NewConfig(zone, domains[zone]...)
+		sc, err := stub.NewConfig(zone, resolvers...)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %v", stubDomainsKey, zone, err)
 		}
@@ -66,10 +73,13 @@ func Parse(data map[string]string) (*Config, error) {
 		return nil, fmt.Errorf("%s: %d given, kube-dns takes at most %d", upstreamsKey, len(upstreams), maxUpstreams)
 	}
 	for _, ns := range upstreams {
-		if err := checkNameserver(ns); err != nil {
+		addr, err := nameserver(ns)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %v", upstreamsKey, err)
 		}
-		cfg.Upstreams = append(cfg.Upstreams, withPort(ns))
+		if !slices.Contains(cfg.Upstreams, addr) {
+			cfg.Upstreams = append(cfg.Upstreams, addr)
+		}
 	}
 	return cfg, nil
 }
@@ -86,33 +96,31 @@ func unmarshal(data map[string]string, key string, v any) error {
 	return nil
 }
 
-// checkNameserver accepts an IP address, or an IP address and a port, as kube-dns does for
-// upstreamNameservers. (kube-dns also took host names in stubDomains; clusterdns resolves
-// nothing to find a resolver, so they are refused with a clear error.)
-func checkNameserver(ns string) error {
+// nameserver checks ns, an IP address or an IP address and a port, as kube-dns takes them,
+// and returns it as "IP:port" in canonical form (port 53 by default), so that a nameserver
+// written two ways is seen to be one. (kube-dns also took host names in stubDomains;
+// clusterdns resolves nothing to find a resolver, so they are refused with a clear error.)
+func nameserver(ns string) (string, error) {
 	if strings.Contains(ns, "://") {
-		return fmt.Errorf("nameserver %q: want IP or IP:port, without a scheme", ns)
+		return "", fmt.Errorf("nameserver %q: want IP or IP:port, without a scheme", ns)
 	}
 	host, port, err := net.SplitHostPort(ns)
-	if err != nil { // no port, or a bare IPv6 address
-		host, port = ns, ""
+	switch {
+	case err != nil: // no port, or a bare IPv6 address
+		host, port = ns, "53"
+	case port == "":
+		return "", fmt.Errorf("nameserver %q: empty port after the colon", ns)
 	}
-	if net.ParseIP(host) == nil {
+	ip := net.ParseIP(host)
+	if ip == nil {
 		if strings.ContainsFunc(host, unicode.IsLetter) && len(validation.IsDNS1123Subdomain(host)) == 0 {
-			return fmt.Errorf("nameserver %q: host names are not supported, give its IP address", ns)
+			return "", fmt.Errorf("nameserver %q: host names are not supported, give its IP address", ns)
 		}
-		return fmt.Errorf("nameserver %q: want IP or IP:port", ns)
+		return "", fmt.Errorf("nameserver %q: want IP or IP:port", ns)
 	}
-	if p, err := strconv.Atoi(port); port != "" && (err != nil || p < 1 || p > 65535) {
-		return fmt.Errorf("nameserver %q: bad port %q", ns, port)
+	p, err := strconv.ParseUint(port, 10, 16) // no sign, no spaces
+	if err != nil || p == 0 {
+		return "", fmt.Errorf("nameserver %q: bad port %q: want a number from 1 to 65535", ns, port)
 	}
-	return nil
-}
-
-// withPort adds port 53 to a checked nameserver that has none.
-func withPort(ns string) string {
-	if net.ParseIP(ns) != nil {
-		return net.JoinHostPort(ns, "53")
-	}
-	return ns
+	return net.JoinHostPort(ip.String(), strconv.FormatUint(p, 10)), nil
 }

@@ -42,6 +42,17 @@ func TestParse(t *testing.T) {
 			},
 			Upstreams: []string{"10.0.0.9:5353", "[fd00::9]:53", "[fd00::10]:53"},
 		}},
+		// kube-dns takes a nameserver given twice: it is asked once.
+		{"a nameserver given twice", map[string]string{
+			stubDomainsKey: `{"acme.local": ["1.2.3.4", "1.2.3.5", "1.2.3.4:53", "1.2.3.4:053"], "corp.example": ["fd00::53", "[fd00:0::53]:53"]}`,
+			upstreamsKey:   `["8.8.8.8", "8.8.8.8:53"]`,
+		}, &Config{
+			Stubs: []*stub.Config{
+				stubConfig(t, "acme.local.", "1.2.3.4:53", "1.2.3.5:53"),
+				stubConfig(t, "corp.example.", "[fd00::53]:53"),
+			},
+			Upstreams: []string{"8.8.8.8:53"},
+		}},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.data)
@@ -71,7 +82,13 @@ func TestParseErrors(t *testing.T) {
 		{`{"acme.local": ["1.2.3.4:65536"]}`, ``, "bad port"},
 		{`{"acme.local": ["1.2.3.4:dns"]}`, ``, "bad port"},
 		{`{"acme.local": ["tls://1.2.3.4"]}`, ``, "want IP or IP:port"},
-		{`{"acme.local": ["1.2.3.4", "1.2.3.4:53"]}`, ``, "given twice"},
+		{`{"acme.local": ["1.2.3.4:"]}`, ``, `nameserver "1.2.3.4:": empty port`},
+		{`{"acme.local": ["[fd00::1]:"]}`, ``, "empty port"},
+		{`{"acme.local": ["1.2.3.4:+53"]}`, ``, `bad port "+53"`},
+		{`{"acme.local": ["1.2.3.4: 53"]}`, ``, `bad port " 53"`},
+		{`{"acme.local": ["1.2.3.4:0x35"]}`, ``, `bad port "0x35"`},
+		{``, `["1.2.3.4:"]`, "upstreamNameservers: nameserver \"1.2.3.4:\": empty port"},
+		{``, `["1.2.3.4:+53"]`, "bad port"},
 		{``, `"8.8.8.8"`, "upstreamNameservers: json"},
 		{``, `["8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1"]`, "kube-dns takes at most 3"},
 		{``, `["dns.google"]`, "host names are not supported"},

@@ -1,7 +1,6 @@
 package kubedns
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,15 +10,16 @@ import (
 
 // mount writes data as the kubelet lays out a ConfigMap volume: the keys in a timestamped
 // directory, ..data a symlink to it, and a symlink per key through ..data. A second call
-// swaps the version in atomically, by renaming a new ..data symlink over the old one.
+// updates it as the kubelet does: the keys in a new directory, a new ..data symlink
+// renamed over the old one, then the old directory removed.
 func mount(t *testing.T, dir string, data map[string]string) {
 	t.Helper()
-	version := fmt.Sprintf("..version_%d", len(mustGlob(t, filepath.Join(dir, "..version_*"))))
-	if err := os.Mkdir(filepath.Join(dir, version), 0o755); err != nil {
+	version, err := os.MkdirTemp(dir, "..version_")
+	if err != nil {
 		t.Fatal(err)
 	}
 	for key, value := range data {
-		if err := os.WriteFile(filepath.Join(dir, version, key), []byte(value), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(version, key), []byte(value), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		link := filepath.Join(dir, key)
@@ -29,22 +29,19 @@ func mount(t *testing.T, dir string, data map[string]string) {
 			}
 		}
 	}
+	old, _ := os.Readlink(filepath.Join(dir, "..data"))
 	tmp := filepath.Join(dir, "..data_tmp")
-	if err := os.Symlink(version, tmp); err != nil {
+	if err := os.Symlink(filepath.Base(version), tmp); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func mustGlob(t *testing.T, pattern string) []string {
-	t.Helper()
-	m, err := filepath.Glob(pattern)
-	if err != nil {
-		t.Fatal(err)
+	if old != "" {
+		if err := os.RemoveAll(filepath.Join(dir, old)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	return m
 }
 
 func writeFile(t *testing.T, name, content string) string {
@@ -115,5 +112,44 @@ func TestLoadErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.err) {
 			t.Errorf("%s: want an error with %q, got %v", tt.path, tt.err, err)
 		}
+	}
+}
+
+// The kubelet updates a mounted ConfigMap as it is read: a read that resolved ..data before
+// the update reads the new version again, so that a key of the removed version never seems
+// absent (the stub zones would all go) and no read mixes the keys of two versions.
+func TestReadMountWhileUpdated(t *testing.T) {
+	before := map[string]string{stubDomainsKey: `{"acme.local": ["1.2.3.4"]}`, upstreamsKey: `["8.8.8.8"]`}
+	after := map[string]string{stubDomainsKey: `{"corp.example": ["10.0.0.1"]}`, upstreamsKey: `["8.8.4.4"]`}
+	tests := []struct {
+		name         string
+		updateBefore func(read int) bool // whether the mount is updated before a key's read
+		want         map[string]string   // nil: an error
+	}{
+		{"before the first key", func(read int) bool { return read == 0 }, after},
+		{"between the keys", func(read int) bool { return read == 1 }, after},
+		{"before every key", func(int) bool { return true }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			mount(t, dir, before)
+			reads := 0
+			readFile = func(name string) ([]byte, error) {
+				if tt.updateBefore(reads) {
+					mount(t, dir, after)
+				}
+				reads++
+				return os.ReadFile(name)
+			}
+			t.Cleanup(func() { readFile = os.ReadFile })
+			got, err := read(dir)
+			switch {
+			case tt.want == nil && (err == nil || !strings.Contains(err.Error(), "changed 5 times")):
+				t.Errorf("want an error, got %v, %v", got, err)
+			case tt.want != nil && (err != nil || !reflect.DeepEqual(got, tt.want)):
+				t.Errorf("got %v, %v; want %v", got, err, tt.want)
+			}
+		})
 	}
 }

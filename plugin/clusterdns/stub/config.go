@@ -30,8 +30,12 @@ const (
 	Random     Policy = "random"
 )
 
-// DefaultHealthCheck is the interval between two health probes of a resolver.
-const DefaultHealthCheck = 2 * time.Second
+// DefaultHealthCheck is the interval between two health probes of a resolver;
+// MinHealthCheck the shortest the health_check option takes.
+const (
+	DefaultHealthCheck = 2 * time.Second
+	MinHealthCheck     = 100 * time.Millisecond
+)
 
 // Config is one stub zone.
 type Config struct {
@@ -91,11 +95,14 @@ func normalizeResolvers(addrs []string, allTLS bool) ([]string, error) {
 		if trans == transport.TLS {
 			port = transport.TLSPort
 		}
+		if _, p, err := net.SplitHostPort(host); err == nil && p == "" {
+			return nil, fmt.Errorf("resolver %q: empty port after the colon", a)
+		}
 		hostPort, err := parse.HostPort(host, port)
 		if err != nil {
 			return nil, fmt.Errorf("resolver %q: want an IP address with an optional port", a)
 		}
-		if err := checkPort(hostPort); err != nil {
+		if hostPort, err = checkPort(hostPort); err != nil {
 			return nil, fmt.Errorf("resolver %q: %v", a, err)
 		}
 		if trans == transport.TLS {
@@ -110,14 +117,17 @@ func normalizeResolvers(addrs []string, allTLS bool) ([]string, error) {
 	return out, nil
 }
 
-// checkPort rejects what parse.HostPort lets through: ports out of range or not numbers.
-func checkPort(hostPort string) error {
-	_, port, err := net.SplitHostPort(hostPort)
+// checkPort rejects what parse.HostPort lets through, ports out of range or not decimal
+// numbers (a sign, spaces, hexadecimal), and returns hostPort with its port in canonical
+// form (053 is 53), so that one resolver cannot be given twice under two spellings.
+func checkPort(hostPort string) (string, error) {
+	host, port, err := net.SplitHostPort(hostPort)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-		return fmt.Errorf("bad port %q", port)
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || p == 0 {
+		return "", fmt.Errorf("bad port %q: want a number from 1 to 65535", port)
 	}
-	return nil
+	return net.JoinHostPort(host, strconv.FormatUint(p, 10)), nil
 }

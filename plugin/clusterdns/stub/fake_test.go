@@ -14,7 +14,8 @@ import (
 // fakeResolver is a resolver for myco.com that named cannot imitate: one that goes silent
 // (no reply, no ICMP error: a resolver behind a dead route), or holds replies until told.
 // It answers the SOA, who.myco.com TXT with its name, slow.myco.com A once released, and
-// SERVFAIL for broken.myco.com.
+// SERVFAIL for broken.myco.com; it never answers dropped.myco.com (a firewall dropping
+// some queries), and answers big.myco.com truncated, empty, as if it did not fit.
 type fakeResolver struct {
 	addr    string
 	name    string
@@ -70,6 +71,10 @@ func (f *fakeResolver) ServeDNS(w dns.ResponseWriter, r *dns.Msg) {
 		m.Answer = append(m.Answer, test.A("slow.myco.com. 300 IN A 10.1.0.99"))
 	case q.Name == "broken.myco.com.":
 		m.Rcode = dns.RcodeServerFailure
+	case q.Name == "dropped.myco.com.":
+		return
+	case q.Name == "big.myco.com.":
+		m.Truncated = true
 	default:
 		m.Rcode = dns.RcodeNameError
 	}

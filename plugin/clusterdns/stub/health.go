@@ -16,35 +16,26 @@ import (
 // queries ask for them: a name that always fails must not turn probes into a flood.
 const recheckGap = 250 * time.Millisecond
 
-// watch probes the resolver every interval, and soon after a failed query asks for it,
-// until stop is closed. It alone writes the resolver's healthy gauge, and removes it when it
-// returns, so a stopped stub leaves no series behind.
-func (r *resolver) watch(interval time.Duration, stop <-chan struct{}) {
-	gauge := healthy.WithLabelValues(r.zone, r.addr)
-	defer healthy.DeleteLabelValues(r.zone, r.addr)
+// watch probes the resolver every interval, and soon after a query asks for it, until ctx
+// is cancelled (the stub stops; a probe in flight is then abandoned). It sets the
+// resolver's healthy gauge after each probe.
+func (r *resolver) watch(ctx context.Context, interval time.Duration) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		started := time.Now()
-		err := r.probe()
-		select {
-		case <-stop:
+		err := r.probe(ctx)
+		if ctx.Err() != nil {
 			return
-		default:
 		}
 		r.setHealth(err, started)
-		if err == nil {
-			gauge.Set(1)
-		} else {
-			gauge.Set(0)
-		}
 		select {
-		case <-stop:
+		case <-ctx.Done():
 			return
 		case <-tick.C:
 		case <-r.recheck:
 			select {
-			case <-stop:
+			case <-ctx.Done():
 				return
 			case <-time.After(time.Until(started.Add(recheckGap))):
 			}
@@ -52,14 +43,18 @@ func (r *resolver) watch(interval time.Duration, stop <-chan struct{}) {
 	}
 }
 
-// probe asks the resolver for the zone's SOA. Unlike forward's health check, which takes any
-// reply for health (coredns#7184), only an answer counts: a resolver that answers SERVFAIL
-// or REFUSED for the zone (it lost its upstream, or does not serve the zone) is unhealthy.
-func (r *resolver) probe() error {
+// probe asks the resolver for the zone's SOA, connecting and waiting for the reply for at
+// most probeTimeout each. Unlike forward's health check, which takes any reply for health
+// (coredns#7184), only an answer counts: a resolver that answers SERVFAIL or REFUSED for
+// the zone (it lost its upstream, or does not serve the zone) is unhealthy.
+func (r *resolver) probe(ctx context.Context) error {
 	m := new(dns.Msg)
 	m.SetQuestion(r.zone, dns.TypeSOA)
 	state := request.Request{W: probeWriter{}, Req: m}
-	ret, err := exchange(context.Background(), r.probes, state, proxy.Options{PreferUDP: true})
+	deadline := time.Now().Add(probeTimeout)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	ret, err := exchange(ctx, r.probes, state, proxy.Options{PreferUDP: true, TLSConnectDeadline: deadline})
 	if err != nil {
 		return err
 	}
@@ -69,16 +64,22 @@ func (r *resolver) probe() error {
 	return nil
 }
 
-// setHealth records the result of the probe that started at started.
+// setHealth records the result of the probe started at started. A success puts the
+// resolver in rotation even if queries sent before the probe fail afterwards: they say
+// nothing newer (see failed).
 func (r *resolver) setHealth(err error, started time.Time) {
-	switch up := err == nil; {
-	case up && r.failedAt.Load() > started.UnixNano():
-		// A query failed during the probe: the recheck it asked for decides.
-	case up && !r.up.Swap(true):
-		log.Infof("stub %s: resolver %s is up", r.zone, r.addr)
-	case !up && r.up.Swap(false):
+	if err == nil {
+		r.alive(started)
+		if !r.up.Swap(true) {
+			log.Infof("stub %s: resolver %s is up", r.zone, r.addr)
+		}
+		healthy.WithLabelValues(r.zone, r.addr).Set(1)
+		return
+	}
+	if r.up.Swap(false) {
 		log.Warningf("stub %s: resolver %s is down: %v", r.zone, r.addr, err)
 	}
+	healthy.WithLabelValues(r.zone, r.addr).Set(0)
 }
 
 // probeWriter stands for the client of a probe: the proxy reads the transport and buffer

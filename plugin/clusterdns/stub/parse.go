@@ -2,6 +2,7 @@ package stub
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -82,7 +83,9 @@ var options = map[string]func(cfg *Config, arg string) error{
 		return errors.New("want sequential, round_robin or random")
 	},
 	"health_check": func(cfg *Config, arg string) (err error) {
-		cfg.HealthCheck, err = positiveDuration(arg)
+		if cfg.HealthCheck, err = positiveDuration(arg); err == nil && cfg.HealthCheck < MinHealthCheck {
+			err = fmt.Errorf("want at least %v, not to flood the resolvers with probes", MinHealthCheck)
+		}
 		return err
 	},
 	"tls": func(cfg *Config, arg string) error {

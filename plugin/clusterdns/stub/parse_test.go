@@ -47,6 +47,11 @@ func TestParseBlock(t *testing.T) {
 		{`stub 10.in-addr.arpa 10.0.0.1 {
 			policy random
 		}`, defaults(Config{Zone: "10.in-addr.arpa.", Resolvers: []string{"10.0.0.1:53"}, Policy: Random})},
+		{`stub myco.com 10.0.0.1:053 tls://[fd00::1]:0853`, // ports in canonical form
+			defaults(Config{Zone: "myco.com.", Resolvers: []string{"10.0.0.1:53", "tls://[fd00::1]:853"}})},
+		{`stub myco.com 10.0.0.1 {
+			health_check 100ms
+		}`, defaults(Config{Zone: "myco.com.", Resolvers: []string{"10.0.0.1:53"}, HealthCheck: MinHealthCheck})},
 	}
 	for _, tt := range tests {
 		got, err := parseStub(tt.input)
@@ -69,12 +74,19 @@ func TestParseBlockErrors(t *testing.T) {
 		{`stub myco.com /etc/resolv.conf`, "want an IP address"},
 		{`stub myco.com 10.0.0.1:0`, "bad port"},
 		{`stub myco.com 10.0.0.1:65536`, "bad port"},
+		{`stub myco.com 10.0.0.1:+53`, `bad port "+53"`},
+		{`stub myco.com 10.0.0.1:0x35`, `bad port "0x35"`},
+		{`stub myco.com 10.0.0.1:`, "empty port"},
+		{`stub myco.com [fd00::1]:`, "empty port"},
+		{`stub myco.com tls://10.0.0.1:`, "empty port"},
+		{`stub myco.com 10.0.0.1:53 10.0.0.1:053`, "given twice"},
 		{`stub myco.com https://10.0.0.1`, "only dns:// and tls://"},
 		{`stub myco.com 10.0.0.1 10.0.0.1:53`, "given twice"},
 		{"stub myco.com dns://10.0.0.1 {\ntls dns.myco.com\n}", "plain DNS, but the stub zone asks for tls"},
 		{"stub myco.com 10.0.0.1 {\npolicy fastest\n}", "want sequential, round_robin or random"},
 		{"stub myco.com 10.0.0.1 {\nhealth_check 0s\n}", "positive duration"},
 		{"stub myco.com 10.0.0.1 {\nhealth_check soon\n}", "positive duration"},
+		{"stub myco.com 10.0.0.1 {\nhealth_check 99ms\n}", "want at least 100ms"},
 		{"stub myco.com 10.0.0.1 {\nserve_stale -1h\n}", "positive duration"},
 		{"stub myco.com 10.0.0.1 {\nmax_concurrent 0\n}", "positive number"},
 		{"stub myco.com 10.0.0.1 {\nmax_concurrent many\n}", "positive number"},

@@ -24,13 +24,23 @@ const (
 	probeProxyName = "clusterdns_stub_probe"
 )
 
-// readTimeout bounds the wait for the reply to a query, as forward's default read_timeout;
-// probeTimeout the wait for a probe's, as forward's health checker: a probe that hangs
-// delays a resolver's return by no more.
+// readTimeout bounds the wait for the reply to a query, as forward's default read_timeout,
+// and the time to connect to the resolver (TCP and TLS handshakes); probeTimeout bounds
+// both for a probe, as forward's health checker: a probe that hangs delays a resolver's
+// return by no more.
 const (
 	readTimeout  = 2 * time.Second
 	probeTimeout = 1 * time.Second
 )
+
+// suspectAfter is how long a query waits for its reply, with no other reply from the
+// resolver meanwhile, before the resolver is probed: a resolver that goes silent is out of
+// rotation after suspectAfter+probeTimeout, before the query's own readTimeout runs out.
+const suspectAfter = 500 * time.Millisecond
+
+// maxFails is how many queries sent after the resolver last answered must fail, with no
+// reply in between, to take it out of rotation without waiting for its probe.
+const maxFails = 3
 
 // errMismatch is a reply to another question than the one asked.
 var errMismatch = errors.New("reply does not match the question")
@@ -45,10 +55,14 @@ type resolver struct {
 	// started: probe replaces them.
 	queries, probes *proxy.Proxy
 	up              atomic.Bool
-	// failedAt is when a query last failed (Unix ns): a probe that started before it does
-	// not put the resolver back.
-	failedAt atomic.Int64
-	// recheck asks the health watcher for a probe soon, after a query failed.
+	// answered is when the last query or probe was sent that the resolver answered (Unix
+	// ns): it was alive after then. A query sent before it that fails says nothing of the
+	// resolver, only of its question (a firewall dropping AAAA queries) or of a lost packet.
+	answered atomic.Int64
+	// fails counts the failed queries sent after answered, since the last answer.
+	fails atomic.Int32
+	// recheck asks the health watcher for a probe soon, after a query failed or while one
+	// waits long for its reply.
 	recheck chan struct{}
 
 	requests prometheus.Counter
@@ -72,27 +86,48 @@ func newResolver(zone, addr string, tlsConfig *tls.Config) *resolver {
 		requests: requests.WithLabelValues(zone, hostPort),
 		duration: requestDuration.WithLabelValues(zone, hostPort),
 	}
-	// Healthy until a probe or a query says otherwise, as forward's proxies start.
+	// Healthy until a probe or queries say otherwise, as forward's proxies start.
 	r.up.Store(true)
 	return r
 }
 
-// query sends a client's query and counts it in the metrics.
-func (r *resolver) query(ctx context.Context, state request.Request) (*dns.Msg, error) {
+// query sends a client's query, connecting to the resolver by deadline at the latest, and
+// counts it in the metrics and in the resolver's health. A query the client gave up on, or
+// one the transport cannot send, says nothing of the resolver.
+func (r *resolver) query(ctx context.Context, state request.Request, deadline time.Time) (*dns.Msg, error) {
 	r.requests.Inc()
-	start := time.Now()
-	ret, err := exchange(ctx, r.queries, state, proxy.Options{})
-	r.duration.Observe(time.Since(start).Seconds())
-	if err == nil {
+	sent := time.Now()
+	suspect := time.AfterFunc(suspectAfter, func() {
+		if r.answered.Load() < sent.UnixNano() {
+			r.askProbe()
+		}
+	})
+	qctx, cancel := context.WithDeadline(ctx, deadline)
+	ret, err := exchange(qctx, r.queries, state, proxy.Options{TLSConnectDeadline: deadline})
+	cancel()
+	suspect.Stop()
+	r.duration.Observe(time.Since(sent).Seconds())
+	switch {
+	case err == nil:
 		responses.WithLabelValues(r.zone, r.addr, rcodeName(ret.Rcode)).Inc()
+		r.alive(sent)
+	case ctx.Err() != nil:
+		// The client gave up: nothing is known of the resolver.
+	case errors.Is(err, proxy.ErrInvalidRequest), errors.Is(err, proxy.ErrUnsupportedRequest):
+		// The query, not the resolver, is at fault.
+	default:
+		r.failed(err, sent)
 	}
 	return ret, err
 }
 
 // exchange returns p's reply to state's question. A truncated reply is asked again over
 // TCP: the answer is then whole, and the server's scrub writer fits it to the client's
-// buffer (clients that cannot retry over TCP get as much of it as fits).
+// buffer (clients that cannot retry over TCP get as much of it as fits). When TCP fails (a
+// firewall that lets only UDP through), the truncated reply is returned: the client may
+// retry over TCP itself, and the resolver did answer.
 func exchange(ctx context.Context, p *proxy.Proxy, state request.Request, opts proxy.Options) (*dns.Msg, error) {
+	var truncated *dns.Msg
 	for {
 		ret, _, _, err := p.Connect(ctx, state, opts)
 		switch {
@@ -100,26 +135,43 @@ func exchange(ctx context.Context, p *proxy.Proxy, state request.Request, opts p
 			// The resolver had closed a pooled connection, which is now dropped: as forward
 			// does, try the next one; the pool is finite, a fresh connection ends the loop.
 			continue
+		case err != nil && truncated != nil:
+			return truncated, nil
 		case err != nil:
 			return nil, err
-		case ret.Truncated && !opts.ForceTCP:
-			opts.ForceTCP = true
-			continue
 		case !state.Match(ret):
 			return nil, errMismatch
+		case ret.Truncated && !opts.ForceTCP:
+			truncated, opts.ForceTCP = ret, true
+			continue
 		}
 		return ret, nil
 	}
 }
 
-// failed takes the resolver out of rotation after a query failed, and has the health
-// watcher probe it soon: a lost packet costs it a fraction of a second, not an interval.
-func (r *resolver) failed(err error) {
-	r.failedAt.Store(time.Now().UnixNano())
-	if r.up.Swap(false) {
-		log.Warningf("stub %s: resolver %s is down: query failed: %v", r.zone, r.addr, err)
+// alive records that the resolver answered a query or probe sent at sent: failed queries
+// sent before are forgiven.
+func (r *resolver) alive(sent time.Time) {
+	r.fails.Store(0)
+	for t := sent.UnixNano(); ; {
+		last := r.answered.Load()
+		if t <= last || r.answered.CompareAndSwap(last, t) {
+			return
+		}
 	}
+}
+
+// failed records a query, sent at sent, that got no reply, and has the health watcher
+// probe the resolver soon: the probe decides whether it stays in rotation. Only maxFails
+// failed queries in a row, all sent after its last reply, take it out without the probe.
+func (r *resolver) failed(err error, sent time.Time) {
 	r.askProbe()
+	if sent.UnixNano() <= r.answered.Load() {
+		return
+	}
+	if r.fails.Add(1) >= maxFails && r.up.Swap(false) {
+		log.Warningf("stub %s: resolver %s is down: %d queries in a row failed, the last: %v", r.zone, r.addr, maxFails, err)
+	}
 }
 
 // askProbe has the health watcher probe soon (it drops the request if one is pending).

@@ -3,6 +3,7 @@ package stub
 import (
 	"encoding/binary"
 	"hash/fnv"
+	"slices"
 	"time"
 
 	"github.com/coredns/coredns/plugin/pkg/cache"
@@ -65,15 +66,31 @@ func (k staleKey) hash() uint64 {
 	return h.Sum64()
 }
 
-// add keeps a copy of a resolver's reply to state. Only whole answers and denials are kept.
+// add keeps a copy of a resolver's reply to state. Only whole answers and denials are kept,
+// and without the records of the exchange that brought them (see perExchange).
 func (c *staleCache) add(state request.Request, reply *dns.Msg) {
 	if c == nil || reply.Truncated || (reply.Rcode != dns.RcodeSuccess && reply.Rcode != dns.RcodeNameError) {
 		return
 	}
 	now := c.now()
 	kind, _ := response.Typify(reply, now)
+	m := reply.Copy()
+	m.Extra = slices.DeleteFunc(m.Extra, perExchange)
 	k := keyOf(state)
-	c.entries.Add(k.hash(), &staleEntry{key: k, msg: reply.Copy(), stored: now, expires: now.Add(dnsutil.MinimalTTL(reply, kind))})
+	c.entries.Add(k.hash(), &staleEntry{key: k, msg: m, stored: now, expires: now.Add(dnsutil.MinimalTTL(m, kind))})
+}
+
+// perExchange reports a record that belongs to one exchange, not to the answer: the OPT
+// record (EDNS is hop by hop: it carries the buffer size, DO bit and cookies of the query
+// that was forwarded, another client's) and transaction signatures. As for the cache
+// plugin, the server's scrub writer gives a stale answer the OPT record of the query it
+// answers.
+func perExchange(rr dns.RR) bool {
+	switch rr.Header().Rrtype {
+	case dns.TypeOPT, dns.TypeTSIG, dns.TypeSIG:
+		return true
+	}
+	return false
 }
 
 // answer returns the kept reply to state's question, its TTLs aged, or nil.
@@ -97,12 +114,9 @@ func (c *staleCache) answer(state request.Request) *dns.Msg {
 	fresh, age := now.Before(e.expires), uint32(now.Sub(e.stored)/time.Second)
 	for _, section := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
 		for _, rr := range section {
-			h := rr.Header()
-			switch {
-			case h.Rrtype == dns.TypeOPT: // its TTL field holds EDNS flags
-			case fresh:
+			if h := rr.Header(); fresh {
 				h.Ttl -= min(h.Ttl, age)
-			default:
+			} else {
 				h.Ttl = staleTTL
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/coredns/coredns/request"
 
@@ -86,8 +87,8 @@ func TestStaleCache(t *testing.T) {
 		if !slices.Equal(ttls, tt.ttls) {
 			t.Errorf("%s %s after %v: TTLs %v, want %v", tt.state.Name(), tt.state.Type(), tt.at, ttls, tt.ttls)
 		}
-		if opt := m.IsEdns0(); opt == nil || opt.UDPSize() != 1232 || opt.Do() {
-			t.Errorf("%s: the OPT record was changed: %v", tt.state.Name(), opt)
+		if opt := m.IsEdns0(); opt != nil {
+			t.Errorf("%s: the OPT record of the resolver's reply was kept: %v", tt.state.Name(), opt)
 		}
 	}
 }
@@ -108,5 +109,73 @@ func TestStaleAnswerIsACopy(t *testing.T) {
 	m.Answer[0].Header().Ttl = 1
 	if m := c.answer(db); m.Answer[0].Header().Ttl == 1 {
 		t.Error("serving an answer changed the kept copy")
+	}
+}
+
+// withCookie adds an OPT record with an EDNS cookie to m.
+func withCookie(m *dns.Msg, size uint16, cookie string) *dns.Msg {
+	opt := &dns.OPT{Hdr: dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}}
+	opt.SetUDPSize(size)
+	opt.Option = append(opt.Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: cookie})
+	m.Extra = append(m.Extra, opt)
+	return m
+}
+
+// A stale answer carries the OPT record of the query it answers, never that of the query
+// that brought it (another client's buffer size and cookie): the cache keeps no OPT record
+// nor transaction signature, and the server's scrub writer gives the reply the client's, as
+// for the cache plugin's answers.
+func TestStaleAnswerTakesTheClientsOPT(t *testing.T) {
+	c := newStaleCache(time.Hour)
+	first := new(dns.Msg)
+	first.SetQuestion("database.myco.com.", dns.TypeA)
+	withCookie(first, 1232, "0102030405060708")
+	kept := new(dns.Msg)
+	kept.SetReply(first)
+	kept.Answer = []dns.RR{test.A("database.myco.com. 300 IN A 10.1.0.10")}
+	withCookie(kept, 4096, "0102030405060708aabbccddeeff0011")
+	kept.SetTsig("key.", dns.HmacSHA256, 300, time.Now().Unix())
+	c.add(request.Request{W: &test.ResponseWriter{}, Req: first}, kept)
+
+	tests := []struct {
+		name   string
+		cookie string // the client's; "": a query without EDNS
+	}{
+		{"a client without EDNS", ""},
+		{"a client with its own cookie", "ffffffffffffffff"},
+	}
+	for _, tt := range tests {
+		q := new(dns.Msg)
+		q.SetQuestion("database.myco.com.", dns.TypeA)
+		if tt.cookie != "" {
+			withCookie(q, 1232, tt.cookie)
+		}
+		m := c.answer(request.Request{W: &test.ResponseWriter{}, Req: q})
+		if m == nil {
+			t.Fatalf("%s: no stale answer", tt.name)
+		}
+		if len(m.Extra) != 0 {
+			t.Errorf("%s: the kept reply's additional records were kept: %v", tt.name, m.Extra)
+		}
+		rec := dnstest.NewRecorder(&test.ResponseWriter{})
+		if err := request.NewScrubWriter(q, rec).WriteMsg(m); err != nil {
+			t.Fatal(err)
+		}
+		opt := rec.Msg.IsEdns0()
+		if tt.cookie == "" {
+			if opt != nil {
+				t.Errorf("%s: the reply carries an OPT record: %v", tt.name, opt)
+			}
+			continue
+		}
+		if opt == nil || opt.UDPSize() != 1232 {
+			t.Errorf("%s: want the client's OPT record, got %v", tt.name, opt)
+			continue
+		}
+		for _, o := range opt.Option {
+			if cookie, ok := o.(*dns.EDNS0_COOKIE); ok && cookie.Cookie != tt.cookie {
+				t.Errorf("%s: the reply carries the cookie %s, not the client's", tt.name, cookie.Cookie)
+			}
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -37,7 +38,8 @@ type Stub struct {
 	inFlight      atomic.Int64
 	errLimit      error
 	lifecycle     lifecycle
-	stop          chan struct{}
+	stop          context.CancelFunc // cancels the probes
+	watchers      sync.WaitGroup
 }
 
 // lifecycle: a Stub starts once and stops once, as CoreDNS plugins do across reloads (a
@@ -58,7 +60,6 @@ func New(cfg *Config) *Stub {
 		healthCheck:   cfg.HealthCheck,
 		maxConcurrent: cfg.MaxConcurrent,
 		errLimit:      fmt.Errorf("stub %s: more than %d queries in flight", cfg.Zone, cfg.MaxConcurrent),
-		stop:          make(chan struct{}),
 	}
 	if s.healthCheck <= 0 {
 		s.healthCheck = DefaultHealthCheck
@@ -86,35 +87,50 @@ func (s *Stub) Start() error {
 		return fmt.Errorf("stub %s: no resolvers", s.zone)
 	}
 	s.lifecycle = running
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
 	for _, r := range s.resolvers {
 		r.queries.Start(s.healthCheck)
 		r.probes.Start(s.healthCheck)
-		go r.watch(s.healthCheck, s.stop)
+		holdHealthy(s.zone, r.addr)
+		s.watchers.Go(func() { r.watch(ctx, s.healthCheck) })
 	}
 	return nil
 }
 
-// Stop ends the health checks for good; the connection pools close when the proxies are
-// collected, as forward's do.
+// Stop ends the health checks for good, and returns once they are over (a probe waiting
+// for its reply may hold it up to a second); the connection pools close when the proxies
+// are collected, as forward's do.
 func (s *Stub) Stop() {
 	wasRunning := s.lifecycle == running
 	s.lifecycle = stopped
 	if !wasRunning {
 		return
 	}
-	close(s.stop)
+	s.stop()
 	for _, r := range s.resolvers {
 		r.queries.Stop()
 		r.probes.Stop()
+	}
+	s.watchers.Wait()
+	for _, r := range s.resolvers {
+		releaseHealthy(s.zone, r.addr)
 	}
 }
 
 // ServeDNS answers a query of the stub zone (the caller matched the zone) from its
 // resolvers. As in CoreDNS, a returned SERVFAIL or REFUSED means nothing was written: the
-// caller writes the error reply.
+// caller writes the error reply. Only standard queries are forwarded: other opcodes
+// (NOTIFY, UPDATE) and zone transfers are refused.
 func (s *Stub) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	if r.Opcode != dns.OpcodeQuery {
+		return dns.RcodeRefused, nil
+	}
 	if len(r.Question) != 1 {
 		return dns.RcodeFormatError, errNoQuestion
+	}
+	if t := r.Question[0].Qtype; t == dns.TypeAXFR || t == dns.TypeIXFR {
+		return dns.RcodeRefused, nil
 	}
 	if s.maxConcurrent > 0 {
 		n := s.inFlight.Add(1)
@@ -147,7 +163,8 @@ func (s *Stub) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 }
 
 // resolve asks the healthy resolvers in policy order until one answers. It returns that
-// answer; else the last SERVFAIL or REFUSED reply, if any; else the last error.
+// answer; else the last SERVFAIL or REFUSED reply, if any; else the last error. Each
+// resolver gets readTimeout to connect, within queryTimeout for them all.
 func (s *Stub) resolve(ctx context.Context, state request.Request) (*dns.Msg, error) {
 	deadline := time.Now().Add(queryTimeout)
 	var last *dns.Msg
@@ -157,16 +174,21 @@ func (s *Stub) resolve(ctx context.Context, state request.Request) (*dns.Msg, er
 			err = ctx.Err()
 			break
 		}
-		if time.Now().After(deadline) {
+		now := time.Now()
+		if !now.Before(deadline) {
 			break
 		}
+		connectBy := now.Add(readTimeout)
+		if connectBy.After(deadline) {
+			connectBy = deadline
+		}
 		var reply *dns.Msg
-		reply, err = r.query(ctx, state)
+		reply, err = r.query(ctx, state, connectBy)
 		switch {
 		case errors.Is(err, proxy.ErrInvalidRequest), errors.Is(err, proxy.ErrUnsupportedRequest):
 			return nil, err // the query, not the resolver, is at fault
 		case err != nil:
-			r.failed(err)
+			// query counted it, if the resolver was at fault: the next resolver is asked
 		case reply.Rcode == dns.RcodeServerFailure || reply.Rcode == dns.RcodeRefused:
 			// Perhaps only this name fails upstream: the probe judges the resolver.
 			r.askProbe()

@@ -88,8 +88,9 @@ func TestTruncatedAnswerRetriedOverTCP(t *testing.T) {
 	}
 }
 
-// Killing the first of two named instances: the query that meets the dead one fails over to
-// the second within the same ServeDNS call, and the dead one is then skipped.
+// Killing the first of two named instances: the queries that meet the dead one fail over to
+// the second within the same ServeDNS call, and the dead one is skipped after maxFails of
+// them or its probe, whichever comes first.
 func TestFailoverWhenResolverStops(t *testing.T) {
 	a, b := startBind(t, "a"), startBind(t, "b")
 	s := startStub(t, fastChecks, a.Addr, b.Addr)
@@ -112,8 +113,8 @@ func TestFailoverWhenResolverStops(t *testing.T) {
 	if failed > 0 {
 		t.Errorf("%d queries failed after a stopped; want b to answer them all", failed)
 	}
-	if n := sent(a.Addr) - sentToA; n > 1 {
-		t.Errorf("%v queries went to the stopped named; want at most the one that found it down", n)
+	if n := sent(a.Addr) - sentToA; n > maxFails {
+		t.Errorf("%v queries went to the stopped named; want at most the %d that found it down", n, maxFails)
 	}
 
 	a.Start()
@@ -122,9 +123,13 @@ func TestFailoverWhenResolverStops(t *testing.T) {
 	t.Logf("named a restarted: in use again after %v (health_check 200ms)", time.Since(restarted))
 }
 
-// A resolver that goes silent (no reply, no ICMP error) is skipped once one query or probe
-// waited out the read timeout.
+// A resolver that goes silent (no reply, no ICMP error) is skipped within 2 seconds: the
+// query that waits on it has it probed after suspectAfter, and the probe fails after
+// probeTimeout, before the query's own readTimeout runs out. Only that query waits on it.
 func TestSilentResolverSkipped(t *testing.T) {
+	if suspectAfter+probeTimeout >= readTimeout {
+		t.Fatalf("suspectAfter %v + probeTimeout %v: a silent resolver is not out before a query's readTimeout %v", suspectAfter, probeTimeout, readTimeout)
+	}
 	f, b := startFake(t, "fake"), startBind(t, "b")
 	s := startStub(t, nil, f.addr, b.Addr) // default health_check 2s
 	if got := who(s); got != "fake" {
@@ -132,25 +137,33 @@ func TestSilentResolverSkipped(t *testing.T) {
 	}
 
 	f.silent.Store(true)
-	silenced := time.Now()
+	silenced, sentBefore := time.Now(), sent(f.addr)
+	skipped := make(chan time.Duration, 1) // when it left rotation, as seen every 10ms
+	go func() {
+		for up(s)[0] && time.Since(silenced) < 2*readTimeout {
+			time.Sleep(10 * time.Millisecond)
+		}
+		skipped <- time.Since(silenced)
+	}()
 	var failed int
-	var slowest, skippedAfter time.Duration
+	var slowest time.Duration
 	for time.Since(silenced) < readTimeout+time.Second {
 		res := ask(s, "who.myco.com.", dns.TypeTXT, false)
 		slowest = max(slowest, res.took)
 		if res.msg == nil || len(res.msg.Answer) != 1 {
 			failed++
 		}
-		if skippedAfter == 0 && !up(s)[0] {
-			skippedAfter = time.Since(silenced)
-		}
 	}
+	skippedAfter := <-skipped
 	t.Logf("resolver silent: out of rotation %v after, slowest query %v, %d failed", skippedAfter, slowest, failed)
-	if skippedAfter == 0 {
+	if up(s)[0] {
 		t.Fatal("the silent resolver is still in rotation")
 	}
 	if failed > 0 {
 		t.Errorf("%d queries failed; want b to answer after the silent one timed out", failed)
+	}
+	if n := sent(f.addr) - sentBefore; n != 1 {
+		t.Errorf("%v queries went to the silent resolver; want only the first, out of rotation before it timed out", n)
 	}
 	sentToFake := sent(f.addr)
 	for range 20 {
@@ -362,5 +375,48 @@ func TestServfailForOneName(t *testing.T) {
 	}
 	if got := who(s); got != "fake" {
 		t.Errorf("other names: want fake, got %q", got)
+	}
+}
+
+// Only standard queries are forwarded: other opcodes and zone transfers are refused at
+// once, sent to no resolver, and never answered from serve_stale.
+func TestOnlyQueriesForwarded(t *testing.T) {
+	f := startFake(t, "fake")
+	s := startStub(t, func(c *Config) { c.ServeStale = time.Hour }, f.addr)
+	if got := who(s); got != "fake" { // now kept for serve_stale
+		t.Fatalf("want fake, got %q", got)
+	}
+	status := new(dns.Msg)
+	status.SetQuestion("who.myco.com.", dns.TypeTXT)
+	status.Opcode = dns.OpcodeStatus
+	notify := new(dns.Msg)
+	notify.SetNotify("myco.com.")
+	update := new(dns.Msg)
+	update.SetUpdate("myco.com.")
+	update.Insert([]dns.RR{test.A("new.myco.com. 300 IN A 10.1.0.1")})
+	axfr := new(dns.Msg)
+	axfr.SetAxfr("myco.com.")
+	ixfr := new(dns.Msg)
+	ixfr.SetIxfr("myco.com.", 1, "ns1.myco.com.", "hostmaster.myco.com.")
+	tests := []struct {
+		name string
+		msg  *dns.Msg
+		tcp  bool
+	}{
+		{"STATUS, with a question kept for serve_stale", status, false},
+		{"NOTIFY", notify, false},
+		{"UPDATE", update, false},
+		{"AXFR", axfr, true},
+		{"IXFR over TCP", ixfr, true},
+		{"IXFR over UDP", ixfr, false},
+	}
+	sentBefore := sent(f.addr)
+	for _, tt := range tests {
+		if res := serve(s, tt.msg, tt.tcp); res.rcode != dns.RcodeRefused || res.msg != nil {
+			t.Errorf("%s: want REFUSED left to the caller, got rcode %d, %v, %v", tt.name, res.rcode, res.msg, res.err)
+		}
+	}
+	if n := sent(f.addr) - sentBefore; n != 0 {
+		t.Errorf("%v of them sent to the resolver", n)
 	}
 }
