@@ -90,7 +90,7 @@ func (c *ClusterDNS) start(localIPs []netip.Addr) error {
 		return plugin.Error(name, err)
 	}
 	deadline := time.Now().Add(startupTimeout)
-	for !c.Ready() {
+	for !c.complete() {
 		if time.Now().After(deadline) {
 			log.Warningf("starting before %s is complete: its names answer SERVFAIL until it is", strings.Join(c.Zones, " "))
 			return nil
@@ -98,6 +98,20 @@ func (c *ClusterDNS) start(localIPs []netip.Addr) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return nil
+}
+
+// complete reports whether every zone of the block has all of its sources listed; start
+// waits for it, bounded, where readiness waits for less (see Ready).
+func (c *ClusterDNS) complete() bool {
+	if !c.Ready() {
+		return false
+	}
+	for _, p := range c.privates {
+		if !p.Ready() {
+			return false
+		}
+	}
+	return true
 }
 
 // startParts starts the source, the stub zones, the index and the private zones, in the

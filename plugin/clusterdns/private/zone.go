@@ -59,7 +59,8 @@ func (c *Config) Kinds() []model.Kind {
 type Zone struct {
 	cfg     *Config
 	current atomic.Pointer[zone.Zone]
-	ready   atomic.Bool
+	ready   atomic.Bool // every source listed: the zone answers
+	listed  atomic.Bool // Services and Namespaces listed (the optional kinds may still be out)
 	logf    func(format string, args ...any)
 	// Changed is called after every publication that changed the serial (NOTIFY).
 	Changed func(serial uint32)
@@ -93,6 +94,11 @@ func (z *Zone) Current() *zone.Zone { return z.current.Load() }
 
 // Ready reports whether the zone is complete: its cluster sources have listed everything.
 func (z *Zone) Ready() bool { return z.ready.Load() }
+
+// Listed reports whether the source's Services are listed. The server's readiness waits for
+// this, not for Ingresses or VirtualServices: a watch that cannot list them (RBAC, a broken
+// CRD) must leave their zone answering SERVFAIL, not take every DNS pod out of service.
+func (z *Zone) Listed() bool { return z.listed.Load() }
 
 // Start loads the file (an error here fails the server start), builds the zone and keeps
 // it current. store may be nil when the zone reads nothing from the cluster.
@@ -204,10 +210,10 @@ func (z *Zone) rebuild() error {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	var generated []dns.RR
-	ready := true
+	ready, listed := true, true
 	if z.store != nil {
 		z.store.Read(func(v model.View) {
-			ready = v.Synced()
+			ready, listed = v.Synced(), v.Synced()
 			for _, k := range z.cfg.Kinds() {
 				ready = ready && v.KindSynced(k)
 			}
@@ -217,6 +223,7 @@ func (z *Zone) rebuild() error {
 	content := append(slices.Clip(z.file), generated...)
 	if z.current.Load() != nil && sameRecords(content, z.content) {
 		z.ready.Store(ready)
+		z.listed.Store(listed)
 		return nil // nothing changed: same serial, no NOTIFY
 	}
 	serial := z.serial + 1
@@ -239,6 +246,7 @@ func (z *Zone) rebuild() error {
 		rrs = append(rrs, soa)
 	}
 	z.ready.Store(ready)
+	z.listed.Store(listed)
 	built, err := zone.New(z.cfg.Zone, rrs, zone.Options{TTL: z.cfg.TTL, Serial: serial})
 	if err != nil && len(generated) > 0 {
 		// The file loaded on its own, so the cluster's records are at fault; one bad object

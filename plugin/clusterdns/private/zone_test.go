@@ -55,8 +55,8 @@ func TestZoneFollowsFileAndCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer z.Stop()
-	if z.Ready() {
-		t.Fatal("ready before the VirtualServices were listed")
+	if z.Ready() || !z.Listed() {
+		t.Fatalf("ready %v, listed %v: want answers held back until the VirtualServices are listed, readiness not", z.Ready(), z.Listed())
 	}
 	st.SetKindSynced(model.KindVirtualService)
 	eventually(t, "ready", z.Ready)
