@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clusterdns/clusterdns/test/testnet"
+	"github.com/clusterdns/clusterdns/test/harness"
 
 	"github.com/miekg/dns"
 )
@@ -72,7 +72,7 @@ func StartConfig(t testing.TB, cfg Config, zones ...Zone) *Server {
 		}
 		t.Skip("named not found: run test/tools.sh")
 	}
-	s := &Server{t: t, cfg: cfg, dir: t.TempDir(), zones: zones, port: testnet.FreePort(t)}
+	s := &Server{t: t, cfg: cfg, dir: t.TempDir(), zones: zones, port: harness.FreePort(t)}
 	s.Addr = fmt.Sprintf("127.0.0.1:%d", s.port)
 	s.Start()
 	t.Cleanup(s.Stop)

@@ -7,17 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	_ "github.com/clusterdns/clusterdns/core"
+	"github.com/clusterdns/clusterdns/test/harness"
 	"github.com/clusterdns/clusterdns/test/k8senv"
-	"github.com/clusterdns/clusterdns/test/testnet"
 
-	coretest "github.com/coredns/coredns/test"
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -141,24 +137,20 @@ func TestCorefileServes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	corefile, ports := localize(t, string(b), files, e.Kubeconfig)
-	i, err := coretest.CoreDNSServer(corefile)
-	if err != nil {
-		t.Fatalf("starting server: %v\n%s", err, corefile)
+	corefile, ports := harness.Localize(t, string(b), e.Kubeconfig, files)
+	if ports["53"] == 0 || ports["5353"] == 0 || strings.Count(corefile, "kubeconfig ") != 2 {
+		t.Fatalf("the Corefile no longer has the two views this test knows:\n%s", corefile)
 	}
-	defer func() {
-		i.Stop()
-		i.ShutdownCallbacks() // Stop alone leaves the zone file pollers and reload running
-	}()
+	harness.Start(t, corefile)
 
 	pods, peered := fmt.Sprintf("127.0.0.1:%d", ports["53"]), fmt.Sprintf("127.0.0.1:%d", ports["5353"])
 	for _, addr := range []string{pods, peered} {
-		expect(t, addr, "web.mycompany.internal.", dns.TypeA, "NOERROR: A 10.20.0.80")
-		expect(t, addr, "ads.mesh.private.", dns.TypeA, "NOERROR: A 10.0.0.1")
+		harness.Expect(t, 5*time.Second, addr, "web.mycompany.internal.", dns.TypeA, "NOERROR: A 10.20.0.80")
+		harness.Expect(t, 5*time.Second, addr, "ads.mesh.private.", dns.TypeA, "NOERROR: A 10.0.0.1")
 	}
-	expect(t, pods, "api."+ns+".svc.cluster.local.", dns.TypeA, "NOERROR: A "+svc.Spec.ClusterIP)
-	expect(t, peered, "api."+ns+".svc.cluster.local.", dns.TypeA, "REFUSED: ")
-	expect(t, peered, "example.com.", dns.TypeA, "REFUSED: ")
+	harness.Expect(t, 5*time.Second, pods, "api."+ns+".svc.cluster.local.", dns.TypeA, "NOERROR: A "+svc.Spec.ClusterIP)
+	harness.Expect(t, 5*time.Second, peered, "api."+ns+".svc.cluster.local.", dns.TypeA, "REFUSED: ")
+	harness.Expect(t, 5*time.Second, peered, "example.com.", dns.TypeA, "REFUSED: ")
 	for _, probe := range []string{fmt.Sprintf("http://127.0.0.1:%d/health", ports["health"]), fmt.Sprintf("http://127.0.0.1:%d/ready", ports["ready"])} {
 		resp, err := http.Get(probe)
 		if err != nil {
@@ -169,57 +161,4 @@ func TestCorefileServes(t *testing.T) {
 			t.Errorf("%s: %s", probe, resp.Status)
 		}
 	}
-}
-
-// localize adapts the Corefile to this machine and changes nothing else: free loopback
-// ports (returned by their port in the Corefile, and "health", "ready"), the test API
-// server's kubeconfig in every clusterdns block (no in-cluster config here), a loopback
-// forwarder instead of /etc/resolv.conf (no traffic leaves the machine), and the zone
-// files' directory for /etc/coredns/.
-func localize(t *testing.T, s, files, kubeconfig string) (string, map[string]int) {
-	t.Helper()
-	ports := map[string]int{}
-	s = regexp.MustCompile(`(?m)^\.:(\d+) \{`).ReplaceAllStringFunc(s, func(m string) string {
-		p := testnet.FreePort(t)
-		ports[m[2:len(m)-2]] = p
-		return fmt.Sprintf(".:%d {\n    bind 127.0.0.1", p)
-	})
-	ports["health"], ports["ready"] = testnet.FreePort(t), testnet.FreePort(t)
-	s = regexp.MustCompile(`(?m)^(\s*)health \{`).ReplaceAllString(s, fmt.Sprintf("${1}health 127.0.0.1:%d {", ports["health"]))
-	s = regexp.MustCompile(`(?m)^(\s*)ready$`).ReplaceAllString(s, fmt.Sprintf("${1}ready 127.0.0.1:%d", ports["ready"]))
-	s = strings.ReplaceAll(s, "prometheus :9153", fmt.Sprintf("prometheus 127.0.0.1:%d", testnet.FreePort(t)))
-	s = strings.ReplaceAll(s, "forward . /etc/resolv.conf", fmt.Sprintf("forward . 127.0.0.1:%d", testnet.FreePort(t)))
-	s = regexp.MustCompile(`(?m)^(\s*clusterdns\b[^{\n]*\{)$`).ReplaceAllString(s, "${1}\n       kubeconfig "+kubeconfig)
-	s = strings.ReplaceAll(s, "/etc/coredns/", files+"/")
-	if _, ok := ports["53"]; !ok || ports["5353"] == 0 || strings.Count(s, "kubeconfig ") != 2 {
-		t.Fatalf("the Corefile no longer has the two views this test knows:\n%s", s)
-	}
-	return s, ports
-}
-
-// expect polls, for up to 5 seconds, until the answer to a query reads want: "RCODE: TYPE
-// DATA, ..." with the answer records sorted.
-func expect(t *testing.T, addr, name string, qtype uint16, want string) {
-	t.Helper()
-	c := &dns.Client{Timeout: time.Second}
-	m := new(dns.Msg)
-	m.SetQuestion(name, qtype)
-	var got string
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		r, _, err := c.Exchange(m, addr)
-		if err != nil {
-			got = err.Error()
-			continue
-		}
-		var rrs []string
-		for _, rr := range r.Answer {
-			f := strings.SplitN(rr.String(), "\t", 5)
-			rrs = append(rrs, f[3]+" "+f[4])
-		}
-		slices.Sort(rrs)
-		if got = dns.RcodeToString[r.Rcode] + ": " + strings.Join(rrs, ", "); got == want {
-			return
-		}
-	}
-	t.Errorf("%s %s @%s = %q, want %q", name, dns.TypeToString[qtype], addr, got, want)
 }

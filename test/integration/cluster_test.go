@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterdns/clusterdns/test/harness"
 	"github.com/clusterdns/clusterdns/test/k8senv"
-	"github.com/clusterdns/clusterdns/test/testnet"
 
 	coretest "github.com/coredns/coredns/test"
 	"github.com/miekg/dns"
@@ -36,8 +36,8 @@ func clusterCorefile(port int, kubeconfig string) string {
 
 func TestServicesFollowTheAPI(t *testing.T) {
 	e := k8senv.Get(t)
-	port := testnet.FreePort(t)
-	startServer(t, clusterCorefile(port, e.Kubeconfig))
+	port := harness.FreePort(t)
+	harness.Start(t, clusterCorefile(port, e.Kubeconfig))
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	ns := e.Namespace(t, "follow")
 	ctx := context.Background()
@@ -52,27 +52,27 @@ func TestServicesFollowTheAPI(t *testing.T) {
 		t.Fatalf("want a dual-stack service, got %v", web.Spec.ClusterIPs)
 	}
 	v4, v6 := web.Spec.ClusterIPs[0], web.Spec.ClusterIPs[1]
-	expectAnswer(t, addr, name("web"), dns.TypeA, "NOERROR: A "+v4)
-	expectAnswer(t, addr, name("web"), dns.TypeAAAA, "NOERROR: AAAA "+v6)
-	expectAnswer(t, addr, "_http._tcp."+name("web"), dns.TypeSRV, "NOERROR: SRV 0 50 80 "+name("web"))
-	expectAnswer(t, addr, "_dns._udp."+name("web"), dns.TypeSRV, "NOERROR: SRV 0 50 53 "+name("web"))
+	harness.Expect(t, within, addr, name("web"), dns.TypeA, "NOERROR: A "+v4)
+	harness.Expect(t, within, addr, name("web"), dns.TypeAAAA, "NOERROR: AAAA "+v6)
+	harness.Expect(t, within, addr, "_http._tcp."+name("web"), dns.TypeSRV, "NOERROR: SRV 0 50 80 "+name("web"))
+	harness.Expect(t, within, addr, "_dns._udp."+name("web"), dns.TypeSRV, "NOERROR: SRV 0 50 53 "+name("web"))
 	rev4, _ := dns.ReverseAddr(v4)
 	rev6, _ := dns.ReverseAddr(v6)
-	expectAnswer(t, addr, rev4, dns.TypePTR, "NOERROR: PTR "+name("web"))
-	expectAnswer(t, addr, rev6, dns.TypePTR, "NOERROR: PTR "+name("web"))
+	harness.Expect(t, within, addr, rev4, dns.TypePTR, "NOERROR: PTR "+name("web"))
+	harness.Expect(t, within, addr, rev6, dns.TypePTR, "NOERROR: PTR "+name("web"))
 
 	// headless: endpoints appear, change readiness, go away
 	create(t, e, service(ns, "db", corev1.ClusterIPNone, svcPort{"pg", corev1.ProtocolTCP, 5432}))
-	expectAnswer(t, addr, name("db"), dns.TypeA, "NXDOMAIN: ")
+	harness.Expect(t, within, addr, name("db"), dns.TypeA, "NXDOMAIN: ")
 	pg := []svcPort{{"pg", corev1.ProtocolTCP, 5432}}
 	sl := slice(ns, "db-1", "db", discoveryv1.AddressTypeIPv4, pg,
 		endpoint{ip: "10.244.1.1", hostname: "db-0"}, endpoint{ip: "10.244.1.2", hostname: "db-1", ready: ptr.To(false)})
 	create(t, e, sl)
-	expectAnswer(t, addr, name("db"), dns.TypeA, "NOERROR: A 10.244.1.1")
-	expectAnswer(t, addr, "db-0."+name("db"), dns.TypeA, "NOERROR: A 10.244.1.1")
-	expectAnswer(t, addr, "db-1."+name("db"), dns.TypeA, "NXDOMAIN: ")
-	expectAnswer(t, addr, "_pg._tcp."+name("db"), dns.TypeSRV, "NOERROR: SRV 0 100 5432 db-0."+name("db"))
-	expectAnswer(t, addr, "1.1.244.10.in-addr.arpa.", dns.TypePTR, "NOERROR: PTR db-0."+name("db"))
+	harness.Expect(t, within, addr, name("db"), dns.TypeA, "NOERROR: A 10.244.1.1")
+	harness.Expect(t, within, addr, "db-0."+name("db"), dns.TypeA, "NOERROR: A 10.244.1.1")
+	harness.Expect(t, within, addr, "db-1."+name("db"), dns.TypeA, "NXDOMAIN: ")
+	harness.Expect(t, within, addr, "_pg._tcp."+name("db"), dns.TypeSRV, "NOERROR: SRV 0 100 5432 db-0."+name("db"))
+	harness.Expect(t, within, addr, "1.1.244.10.in-addr.arpa.", dns.TypePTR, "NOERROR: PTR db-0."+name("db"))
 
 	sl, err := e.Client.DiscoveryV1().EndpointSlices(ns).Get(ctx, "db-1", metav1.GetOptions{})
 	if err != nil {
@@ -82,8 +82,8 @@ func TestServicesFollowTheAPI(t *testing.T) {
 	if _, err := e.Client.DiscoveryV1().EndpointSlices(ns).Update(ctx, sl, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	expectAnswer(t, addr, name("db"), dns.TypeA, "NOERROR: A 10.244.1.1, A 10.244.1.2")
-	expectAnswer(t, addr, "db-1."+name("db"), dns.TypeA, "NOERROR: A 10.244.1.2")
+	harness.Expect(t, within, addr, name("db"), dns.TypeA, "NOERROR: A 10.244.1.1, A 10.244.1.2")
+	harness.Expect(t, within, addr, "db-1."+name("db"), dns.TypeA, "NOERROR: A 10.244.1.2")
 
 	if sl, err = e.Client.DiscoveryV1().EndpointSlices(ns).Get(ctx, "db-1", metav1.GetOptions{}); err != nil {
 		t.Fatal(err)
@@ -92,50 +92,50 @@ func TestServicesFollowTheAPI(t *testing.T) {
 	if _, err := e.Client.DiscoveryV1().EndpointSlices(ns).Update(ctx, sl, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	expectAnswer(t, addr, name("db"), dns.TypeA, "NOERROR: A 10.244.1.2")
+	harness.Expect(t, within, addr, name("db"), dns.TypeA, "NOERROR: A 10.244.1.2")
 
 	if err := e.Client.DiscoveryV1().EndpointSlices(ns).Delete(ctx, "db-1", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	expectAnswer(t, addr, name("db"), dns.TypeA, "NXDOMAIN: ")
-	expectAnswer(t, addr, "1.1.244.10.in-addr.arpa.", dns.TypePTR, "NXDOMAIN: ")
+	harness.Expect(t, within, addr, name("db"), dns.TypeA, "NXDOMAIN: ")
+	harness.Expect(t, within, addr, "1.1.244.10.in-addr.arpa.", dns.TypePTR, "NXDOMAIN: ")
 
 	// a service without selector whose slice is written by hand (an external database)
 	create(t, e, service(ns, "legacy-db", "", svcPort{"mysql", corev1.ProtocolTCP, 3306}),
 		slice(ns, "legacy-db-1", "legacy-db", discoveryv1.AddressTypeIPv4, []svcPort{{"mysql", corev1.ProtocolTCP, 3306}},
 			endpoint{ip: "192.0.2.10"}))
 	legacy := getService(t, e, ns, "legacy-db").Spec.ClusterIP
-	expectAnswer(t, addr, name("legacy-db"), dns.TypeA, "NOERROR: A "+legacy)
-	expectAnswer(t, addr, "192-0-2-10."+name("legacy-db"), dns.TypeA, "NOERROR: A 192.0.2.10")
+	harness.Expect(t, within, addr, name("legacy-db"), dns.TypeA, "NOERROR: A "+legacy)
+	harness.Expect(t, within, addr, "192-0-2-10."+name("legacy-db"), dns.TypeA, "NOERROR: A 192.0.2.10")
 
 	// ExternalName to an in-cluster name: CNAME and the target's address in one answer
 	ext := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "alias", Namespace: ns},
 		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeExternalName, ExternalName: "legacy-db." + ns + ".svc.cluster.local"}}
 	create(t, e, ext)
-	expectAnswer(t, addr, name("alias"), dns.TypeA, "NOERROR: A "+legacy+", CNAME "+name("legacy-db"))
+	harness.Expect(t, within, addr, name("alias"), dns.TypeA, "NOERROR: A "+legacy+", CNAME "+name("legacy-db"))
 
 	// updates and deletes
 	web.Spec.Ports = append(web.Spec.Ports, corev1.ServicePort{Name: "grpc", Protocol: corev1.ProtocolTCP, Port: 9090})
 	if _, err := e.Client.CoreV1().Services(ns).Update(ctx, web, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	expectAnswer(t, addr, "_grpc._tcp."+name("web"), dns.TypeSRV, "NOERROR: SRV 0 50 9090 "+name("web"))
+	harness.Expect(t, within, addr, "_grpc._tcp."+name("web"), dns.TypeSRV, "NOERROR: SRV 0 50 9090 "+name("web"))
 	if err := e.Client.CoreV1().Services(ns).Delete(ctx, "web", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	expectAnswer(t, addr, name("web"), dns.TypeA, "NXDOMAIN: ")
-	expectAnswer(t, addr, rev4, dns.TypePTR, "NXDOMAIN: ")
+	harness.Expect(t, within, addr, name("web"), dns.TypeA, "NXDOMAIN: ")
+	harness.Expect(t, within, addr, rev4, dns.TypePTR, "NXDOMAIN: ")
 
 	// a namespace exists as an empty non-terminal; one that does not is NXDOMAIN
-	expectAnswer(t, addr, ns+".svc.cluster.local.", dns.TypeA, "NOERROR: ")
-	expectAnswer(t, addr, "no-such-ns.svc.cluster.local.", dns.TypeA, "NXDOMAIN: ")
+	harness.Expect(t, within, addr, ns+".svc.cluster.local.", dns.TypeA, "NOERROR: ")
+	harness.Expect(t, within, addr, "no-such-ns.svc.cluster.local.", dns.TypeA, "NXDOMAIN: ")
 }
 
 // Before the first sync (here: an API server that never answers) cluster names are SERVFAIL
 // and the ready plugin reports not ready.
 func TestUnsyncedIsServfail(t *testing.T) {
-	port, readyPort := testnet.FreePort(t), testnet.FreePort(t)
-	startServer(t, fmt.Sprintf(`.:%d {
+	port, readyPort := harness.FreePort(t), harness.FreePort(t)
+	harness.Start(t, fmt.Sprintf(`.:%d {
     bind 127.0.0.1
     ready 127.0.0.1:%d
     clusterdns cluster.local {
@@ -143,7 +143,7 @@ func TestUnsyncedIsServfail(t *testing.T) {
     }
 }
 `, port, readyPort))
-	m := query(t, fmt.Sprintf("127.0.0.1:%d", port), "kubernetes.default.svc.cluster.local.", dns.TypeA)
+	m := harness.Query(t, fmt.Sprintf("127.0.0.1:%d", port), "kubernetes.default.svc.cluster.local.", dns.TypeA)
 	if m.Rcode != dns.RcodeServerFailure {
 		t.Fatalf("rcode %s, want SERVFAIL", dns.RcodeToString[m.Rcode])
 	}
@@ -160,8 +160,8 @@ func TestUnsyncedIsServfail(t *testing.T) {
 // The plugin's metrics are exported in CoreDNS naming.
 func TestMetrics(t *testing.T) {
 	e := k8senv.Get(t)
-	port, promPort := testnet.FreePort(t), testnet.FreePort(t)
-	startServer(t, fmt.Sprintf(`.:%d {
+	port, promPort := harness.FreePort(t), harness.FreePort(t)
+	harness.Start(t, fmt.Sprintf(`.:%d {
     bind 127.0.0.1
     prometheus 127.0.0.1:%d
     clusterdns cluster.local {
@@ -190,15 +190,15 @@ func TestMetrics(t *testing.T) {
 // A reload must not drop queries, leak goroutines or add watches.
 func TestReloadKeepsInformers(t *testing.T) {
 	e := k8senv.Get(t)
-	port := testnet.FreePort(t)
+	port := harness.FreePort(t)
 	corefile := clusterCorefile(port, e.Kubeconfig)
-	inst := startServer(t, corefile)
+	inst := harness.Start(t, corefile)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	ns := e.Namespace(t, "reload")
 	create(t, e, service(ns, "stable", "", svcPort{"http", corev1.ProtocolTCP, 80}))
 	want := "NOERROR: A " + getService(t, e, ns, "stable").Spec.ClusterIP
 	qname := "stable." + ns + ".svc.cluster.local."
-	expectAnswer(t, addr, qname, dns.TypeA, want)
+	harness.Expect(t, within, addr, qname, dns.TypeA, want)
 
 	var stop atomic.Bool
 	var failures atomic.Int64
@@ -211,7 +211,7 @@ func TestReloadKeepsInformers(t *testing.T) {
 		m.SetQuestion(qname, dns.TypeA)
 		for !stop.Load() {
 			r, _, err := c.Exchange(m, addr)
-			if err != nil || answers(r) != want {
+			if err != nil || harness.Answers(r) != want {
 				failures.Add(1)
 			}
 		}

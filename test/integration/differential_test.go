@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterdns/clusterdns/test/harness"
 	"github.com/clusterdns/clusterdns/test/k8senv"
-	"github.com/clusterdns/clusterdns/test/testnet"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
@@ -23,7 +23,7 @@ import (
 // (knownDifference below, one rule per documented difference).
 func TestDifferentialAgainstKubernetesPlugin(t *testing.T) {
 	e := k8senv.Get(t)
-	ours, theirs := testnet.FreePort(t), testnet.FreePort(t)
+	ours, theirs := harness.FreePort(t), harness.FreePort(t)
 	block := func(plugin string, port int) string {
 		return fmt.Sprintf(`.:%d {
     bind 127.0.0.1
@@ -35,7 +35,7 @@ func TestDifferentialAgainstKubernetesPlugin(t *testing.T) {
 }
 `, port, plugin, e.Kubeconfig)
 	}
-	startServer(t, block("clusterdns", ours)+block("kubernetes", theirs))
+	harness.Start(t, block("clusterdns", ours)+block("kubernetes", theirs))
 	ns, other := e.Namespace(t, "diff"), e.Namespace(t, "diff-empty")
 	names := corpus(t, e, ns)
 
@@ -43,9 +43,9 @@ func TestDifferentialAgainstKubernetesPlugin(t *testing.T) {
 	// both have seen everything once the last object answers on both
 	last := "last." + ns + ".svc.cluster.local."
 	for _, a := range []string{oursAddr, theirsAddr} {
-		eventually(t, "corpus indexed at "+a, func() (bool, string) {
-			m := query(t, a, last, dns.TypeA)
-			return m.Rcode == dns.RcodeSuccess && len(m.Answer) > 0, answers(m)
+		harness.Eventually(t, within, "corpus indexed at "+a, func() (bool, string) {
+			m := harness.Query(t, a, last, dns.TypeA)
+			return m.Rcode == dns.RcodeSuccess && len(m.Answer) > 0, harness.Answers(m)
 		})
 	}
 
@@ -61,7 +61,7 @@ func TestDifferentialAgainstKubernetesPlugin(t *testing.T) {
 	for _, name := range names {
 		for _, variant := range []string{name, mixedCase(name)} {
 			for _, qt := range types {
-				a, b := summarize(query(t, oursAddr, variant, qt)), summarize(query(t, theirsAddr, variant, qt))
+				a, b := summarize(harness.Query(t, oursAddr, variant, qt)), summarize(harness.Query(t, theirsAddr, variant, qt))
 				switch {
 				case a == b:
 					same++

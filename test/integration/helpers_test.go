@@ -3,17 +3,11 @@ package integration
 import (
 	"context"
 	"os"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
-	_ "github.com/clusterdns/clusterdns/core"
 	"github.com/clusterdns/clusterdns/test/k8senv"
 
-	"github.com/coredns/caddy"
-	coretest "github.com/coredns/coredns/test"
-	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,73 +16,8 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(k8senv.Main(m)) }
 
-// startServer starts a CoreDNS instance (with clusterdns linked in) from a Corefile.
-func startServer(t testing.TB, corefile string) *caddy.Instance {
-	t.Helper()
-	i, err := coretest.CoreDNSServer(corefile)
-	if err != nil {
-		t.Fatalf("starting server: %v\n%s", err, corefile)
-	}
-	t.Cleanup(func() {
-		i.Stop()
-		i.ShutdownCallbacks() // Stop alone leaves OnShutdown hooks (informers, watchers) running
-	})
-	return i
-}
-
-func query(t testing.TB, addr, name string, qtype uint16) *dns.Msg {
-	t.Helper()
-	m := new(dns.Msg)
-	m.SetQuestion(name, qtype)
-	c := &dns.Client{Timeout: 2 * time.Second}
-	for try := 0; ; try++ {
-		r, _, err := c.Exchange(m, addr)
-		if err == nil {
-			return r
-		}
-		if try == 2 {
-			t.Fatalf("%s %s: %v", name, dns.TypeToString[qtype], err)
-		}
-	}
-}
-
-// eventually polls cond until it is true or the deadline (one second: the bound for
-// API changes to show up in answers) passes.
-func eventually(t testing.TB, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(time.Second)
-	var last string
-	for {
-		ok, got := cond()
-		if ok {
-			return
-		}
-		last = got
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not seen within 1s; last answer:\n%s", what, last)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// answers returns the answer section as sorted "type data" strings and the rcode.
-func answers(m *dns.Msg) string {
-	var parts []string
-	for _, rr := range m.Answer {
-		f := strings.SplitN(rr.String(), "\t", 5)
-		parts = append(parts, f[3]+" "+f[4])
-	}
-	slices.Sort(parts)
-	return dns.RcodeToString[m.Rcode] + ": " + strings.Join(parts, ", ")
-}
-
-func expectAnswer(t testing.TB, addr, name string, qtype uint16, want string) {
-	t.Helper()
-	eventually(t, name+" "+dns.TypeToString[qtype]+" = "+want, func() (bool, string) {
-		got := answers(query(t, addr, name, qtype))
-		return got == want, got
-	})
-}
+// within is how soon an API change must show in answers: the issues' bound.
+const within = time.Second
 
 type svcPort struct {
 	name  string

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterdns/clusterdns/test/harness"
 	"github.com/clusterdns/clusterdns/test/k8senv"
-	"github.com/clusterdns/clusterdns/test/testnet"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
@@ -102,7 +102,7 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
 
 	notifications := make(chan string, 100)
 	notifyAddr := listenNotify(t, notifications)
-	pods, peered := testnet.FreePort(t), testnet.FreePort(t)
+	pods, peered := harness.FreePort(t), harness.FreePort(t)
 	zones := fmt.Sprintf(`
         private mycompany.internal {
             services
@@ -112,7 +112,7 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
         private mesh.private {
             mesh %s/mesh-gateway
         }`, notifyAddr, ns)
-	startServer(t, fmt.Sprintf(`.:%d {
+	harness.Start(t, fmt.Sprintf(`.:%d {
     bind 127.0.0.1
     clusterdns cluster.local in-addr.arpa ip6.arpa {
         kubeconfig %s%s
@@ -129,8 +129,8 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
 	podAddr, peerAddr := fmt.Sprintf("127.0.0.1:%d", pods), fmt.Sprintf("127.0.0.1:%d", peered)
 	both := func(name string, qtype uint16, want string) {
 		t.Helper()
-		expectAnswer(t, podAddr, name, qtype, want)
-		expectAnswer(t, peerAddr, name, qtype, want)
+		harness.Expect(t, within, podAddr, name, qtype, want)
+		harness.Expect(t, within, peerAddr, name, qtype, want)
 	}
 
 	// an internal load balancer, annotated with a hostname
@@ -146,7 +146,7 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
 	both("api.mycompany.internal.", dns.TypeA, "NOERROR: A 10.128.5.1")
 	both("api."+ns+".mycompany.internal.", dns.TypeA, "NOERROR: A 10.128.5.1")
 	both("_https._tcp.api.mycompany.internal.", dns.TypeSRV, "NOERROR: SRV 0 100 443 api.mycompany.internal.")
-	expectAnswer(t, peerAddr, "1.5.128.10.in-addr.arpa.", dns.TypePTR, "NOERROR: PTR api.mycompany.internal., PTR api."+ns+".mycompany.internal.")
+	harness.Expect(t, within, peerAddr, "1.5.128.10.in-addr.arpa.", dns.TypePTR, "NOERROR: PTR api.mycompany.internal., PTR api."+ns+".mycompany.internal.")
 	select {
 	case z := <-notifications:
 		if z != "mycompany.internal." {
@@ -157,11 +157,11 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
 	}
 
 	// the peered view answers its zones only: no cluster names, no recursion
-	expectAnswer(t, peerAddr, "api."+ns+".svc.cluster.local.", dns.TypeA, "REFUSED: ")
-	expectAnswer(t, peerAddr, "kubernetes.default.svc.cluster.local.", dns.TypeA, "REFUSED: ")
-	expectAnswer(t, peerAddr, "example.com.", dns.TypeA, "REFUSED: ")
-	expectAnswer(t, peerAddr, "api.elsewhere.example.", dns.TypeA, "REFUSED: ")
-	expectAnswer(t, podAddr, "api."+ns+".svc.cluster.local.", dns.TypeA, "NOERROR: A "+getService(t, e, ns, "api").Spec.ClusterIP)
+	harness.Expect(t, within, peerAddr, "api."+ns+".svc.cluster.local.", dns.TypeA, "REFUSED: ")
+	harness.Expect(t, within, peerAddr, "kubernetes.default.svc.cluster.local.", dns.TypeA, "REFUSED: ")
+	harness.Expect(t, within, peerAddr, "example.com.", dns.TypeA, "REFUSED: ")
+	harness.Expect(t, within, peerAddr, "api.elsewhere.example.", dns.TypeA, "REFUSED: ")
+	harness.Expect(t, within, podAddr, "api."+ns+".svc.cluster.local.", dns.TypeA, "NOERROR: A "+getService(t, e, ns, "api").Spec.ClusterIP)
 
 	// the same name claimed twice serves both addresses
 	twin := service(ns, "twin", "", svcPort{"http", corev1.ProtocolTCP, 80})
@@ -204,7 +204,7 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
 	both("shop.mycompany.internal.", dns.TypeAAAA, "NOERROR: ")
 	// four private zones in two blocks share one watch per kind (only we watch these two)
 	for _, resource := range []string{"ingresses", "virtualservices"} {
-		eventuallyWithin(t, 5*time.Second, "one watch on "+resource, func() (bool, string) {
+		harness.Eventually(t, 5*time.Second, "one watch on "+resource, func() (bool, string) {
 			n := watches(t, e, resource)
 			return n == 1, fmt.Sprint(n, " watches")
 		})
@@ -256,7 +256,7 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
 	if r, err := dns.Exchange(m, podAddr); err != nil || r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 || r.Answer[0].Header().Rrtype != dns.TypeSOA {
 		t.Fatalf("IXFR over UDP: %v %v", r, err)
 	}
-	expectAnswer(t, podAddr, "mycompany.internal.", dns.TypeAXFR, "REFUSED: ")
+	harness.Expect(t, within, podAddr, "mycompany.internal.", dns.TypeAXFR, "REFUSED: ")
 	m = new(dns.Msg)
 	m.SetAxfr("shop.mycompany.internal.")
 	if r, _, err := (&dns.Client{Net: "tcp"}).Exchange(m, podAddr); err != nil || r.Rcode != dns.RcodeNotAuth {

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/clusterdns/clusterdns/test/bindtest"
+	"github.com/clusterdns/clusterdns/test/harness"
 	"github.com/clusterdns/clusterdns/test/k8senv"
-	"github.com/clusterdns/clusterdns/test/testnet"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
@@ -30,8 +30,8 @@ func TestStubZones(t *testing.T) {
 	bind1, bind2 := bindtest.Start(t, corp...), bindtest.Start(t, corp...)
 	kubeDNS := t.TempDir()
 	writeFile(t, filepath.Join(kubeDNS, "stubDomains"), `{}`)
-	pods, peered := testnet.FreePort(t), testnet.FreePort(t)
-	startServer(t, fmt.Sprintf(`.:%d {
+	pods, peered := harness.FreePort(t), harness.FreePort(t)
+	harness.Start(t, fmt.Sprintf(`.:%d {
     bind 127.0.0.1
     clusterdns cluster.local {
         kubeconfig %s
@@ -53,9 +53,9 @@ func TestStubZones(t *testing.T) {
 `, pods, e.Kubeconfig, bind1.Addr, bind2.Addr, kubeDNS, peered, e.Kubeconfig))
 	podAddr, peerAddr := fmt.Sprintf("127.0.0.1:%d", pods), fmt.Sprintf("127.0.0.1:%d", peered)
 
-	expectAnswer(t, podAddr, "database.myco.com.", dns.TypeA, "NOERROR: A 10.1.0.10")
-	expectAnswer(t, podAddr, "missing.myco.com.", dns.TypeA, "NXDOMAIN: ")
-	expectAnswer(t, peerAddr, "database.myco.com.", dns.TypeA, "REFUSED: ") // not listed there
+	harness.Expect(t, within, podAddr, "database.myco.com.", dns.TypeA, "NOERROR: A 10.1.0.10")
+	harness.Expect(t, within, podAddr, "missing.myco.com.", dns.TypeA, "NXDOMAIN: ")
+	harness.Expect(t, within, peerAddr, "database.myco.com.", dns.TypeA, "REFUSED: ") // not listed there
 
 	// an ExternalName into the stub zone: the CNAME and the target's address together
 	ns := e.Namespace(t, "stub")
@@ -64,15 +64,15 @@ func TestStubZones(t *testing.T) {
 	if _, err := e.Client.CoreV1().Services(ns).Create(context.Background(), db, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	expectAnswer(t, podAddr, "db."+ns+".svc.cluster.local.", dns.TypeA, "NOERROR: A 10.1.0.10, CNAME database.myco.com.")
+	harness.Expect(t, within, podAddr, "db."+ns+".svc.cluster.local.", dns.TypeA, "NOERROR: A 10.1.0.10, CNAME database.myco.com.")
 
 	// one resolver stops: answers keep coming from the other
 	bind1.Stop()
 	start := time.Now()
 	for i := range 50 {
-		r := query(t, podAddr, fmt.Sprintf("database.myco.com."), dns.TypeA)
+		r := harness.Query(t, podAddr, fmt.Sprintf("database.myco.com."), dns.TypeA)
 		if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
-			t.Fatalf("query %d after one resolver stopped: %s", i, answers(r))
+			t.Fatalf("query %d after one resolver stopped: %s", i, harness.Answers(r))
 		}
 	}
 	t.Logf("50 answers in %v with one of two resolvers down", time.Since(start))
@@ -80,17 +80,17 @@ func TestStubZones(t *testing.T) {
 
 	// a kube-dns ConfigMap: stub domains come and go without a restart
 	writeFile(t, filepath.Join(kubeDNS, "stubDomains"), fmt.Sprintf(`{"corp.example": [%q]}`, bind2.Addr))
-	eventuallyWithin(t, 5*time.Second, "wiki.corp.example through stubDomains", func() (bool, string) {
-		got := answers(query(t, podAddr, "wiki.corp.example.", dns.TypeA))
+	harness.Eventually(t, 5*time.Second, "wiki.corp.example through stubDomains", func() (bool, string) {
+		got := harness.Answers(harness.Query(t, podAddr, "wiki.corp.example.", dns.TypeA))
 		return got == "NOERROR: A 10.2.0.80", got
 	})
 	writeFile(t, filepath.Join(kubeDNS, "stubDomains"), `{not json`)
 	time.Sleep(3 * stubPoll)
-	expectAnswer(t, podAddr, "wiki.corp.example.", dns.TypeA, "NOERROR: A 10.2.0.80") // the last good one stays
+	harness.Expect(t, within, podAddr, "wiki.corp.example.", dns.TypeA, "NOERROR: A 10.2.0.80") // the last good one stays
 	writeFile(t, filepath.Join(kubeDNS, "stubDomains"), `{}`)
-	eventuallyWithin(t, 5*time.Second, "corp.example gone", func() (bool, string) {
-		r := query(t, podAddr, "wiki.corp.example.", dns.TypeA)
-		return r.Rcode != dns.RcodeSuccess, answers(r)
+	harness.Eventually(t, 5*time.Second, "corp.example gone", func() (bool, string) {
+		r := harness.Query(t, podAddr, "wiki.corp.example.", dns.TypeA)
+		return r.Rcode != dns.RcodeSuccess, harness.Answers(r)
 	})
 }
 
@@ -106,20 +106,4 @@ func writeFile(t *testing.T, path, content string) {
 	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// eventuallyWithin is eventually with another deadline, for changes read by polling files.
-func eventuallyWithin(t testing.TB, d time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	var last string
-	for time.Now().Before(deadline) {
-		ok, got := cond()
-		if ok {
-			return
-		}
-		last = got
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s: not seen within %v; last answer:\n%s", what, d, last)
 }

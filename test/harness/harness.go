@@ -1,0 +1,132 @@
+// Package harness is what the end-to-end tests share: loopback ports, a server started from
+// a Corefile, queries and expectations on their answers, and the adaptation of the
+// Corefiles we ship to a test machine.
+package harness
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/clusterdns/clusterdns/core" // CoreDNS's plugins and ours
+
+	"github.com/coredns/caddy"
+	coretest "github.com/coredns/coredns/test"
+	"github.com/miekg/dns"
+)
+
+// FreePort returns a port free on 127.0.0.1 for both UDP and TCP at the time of the call.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	for range 50 {
+		l, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.LocalAddr().(*net.UDPAddr).Port
+		l.Close()
+		if tl, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			tl.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+// Start starts a server from a Corefile and stops it, shutdown hooks included, when the
+// test ends.
+func Start(t testing.TB, corefile string) *caddy.Instance {
+	t.Helper()
+	i, err := coretest.CoreDNSServer(corefile)
+	if err != nil {
+		t.Fatalf("starting server: %v\n%s", err, corefile)
+	}
+	t.Cleanup(func() {
+		i.Stop()
+		i.ShutdownCallbacks() // Stop alone leaves OnShutdown hooks (informers, watchers) running
+	})
+	return i
+}
+
+// Query asks addr over UDP, trying three times before it fails the test.
+func Query(t testing.TB, addr, name string, qtype uint16) *dns.Msg {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	c := &dns.Client{Timeout: 2 * time.Second}
+	for try := 0; ; try++ {
+		r, _, err := c.Exchange(m, addr)
+		if err == nil {
+			return r
+		}
+		if try == 2 {
+			t.Fatalf("%s %s: %v", name, dns.TypeToString[qtype], err)
+		}
+	}
+}
+
+// Answers returns the rcode and the answer section as sorted "TYPE DATA" strings:
+// "NOERROR: A 10.0.0.1, A 10.0.0.2".
+func Answers(m *dns.Msg) string {
+	var parts []string
+	for _, rr := range m.Answer {
+		f := strings.SplitN(rr.String(), "\t", 5)
+		parts = append(parts, f[3]+" "+f[4])
+	}
+	slices.Sort(parts)
+	return dns.RcodeToString[m.Rcode] + ": " + strings.Join(parts, ", ")
+}
+
+// Eventually polls cond until it is true, or fails the test after within with cond's last
+// answer.
+func Eventually(t testing.TB, within time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		ok, got := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not seen within %v; last answer:\n%s", what, within, got)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// Expect waits, up to within, until Answers of the query reads want.
+func Expect(t testing.TB, within time.Duration, addr, name string, qtype uint16, want string) {
+	t.Helper()
+	Eventually(t, within, name+" "+dns.TypeToString[qtype]+" = "+want, func() (bool, string) {
+		got := Answers(Query(t, addr, name, qtype))
+		return got == want, got
+	})
+}
+
+// Localize adapts a shipped Corefile to the test machine and changes nothing else: every
+// server block on a free loopback port (ports maps the Corefile's port, "53" or "5353", to
+// it, and "health" and "ready" to theirs), the test API server's kubeconfig in every
+// clusterdns and kubernetes block (there is no in-cluster config here), a loopback forwarder
+// instead of /etc/resolv.conf (no test traffic leaves the machine), and zoneDir for the
+// ConfigMap's mount /etc/coredns/.
+func Localize(t testing.TB, corefile, kubeconfig, zoneDir string) (string, map[string]int) {
+	t.Helper()
+	ports := map[string]int{"health": FreePort(t), "ready": FreePort(t)}
+	s := regexp.MustCompile(`(?m)^\.:(\d+) \{`).ReplaceAllStringFunc(corefile, func(m string) string {
+		p := FreePort(t)
+		ports[m[2:len(m)-2]] = p
+		return fmt.Sprintf(".:%d {\n    bind 127.0.0.1", p)
+	})
+	s = regexp.MustCompile(`(?m)^(\s*)health \{`).ReplaceAllString(s, fmt.Sprintf("${1}health 127.0.0.1:%d {", ports["health"]))
+	s = regexp.MustCompile(`(?m)^(\s*)ready$`).ReplaceAllString(s, fmt.Sprintf("${1}ready 127.0.0.1:%d", ports["ready"]))
+	s = strings.ReplaceAll(s, "prometheus :9153", fmt.Sprintf("prometheus 127.0.0.1:%d", FreePort(t)))
+	s = strings.ReplaceAll(s, "forward . /etc/resolv.conf", fmt.Sprintf("forward . 127.0.0.1:%d", FreePort(t)))
+	s = regexp.MustCompile(`(?m)^(\s*(?:clusterdns|kubernetes)\b[^{\n]*\{)$`).ReplaceAllString(s, "${1}\n       kubeconfig "+kubeconfig)
+	s = strings.ReplaceAll(s, "/etc/coredns/", zoneDir+"/")
+	return s, ports
+}
