@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/clusterdns/clusterdns/core" // every plugin, ours included
 	"github.com/clusterdns/clusterdns/test/harness"
 	"github.com/clusterdns/clusterdns/test/k8senv"
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/clusterdns/clusterdns/core" // every plugin, ours included
 	"github.com/clusterdns/clusterdns/test/k8senv"
 
 	corev1 "k8s.io/api/core/v1"

@@ -70,7 +70,7 @@ func TestStubZones(t *testing.T) {
 	bind1.Stop()
 	start := time.Now()
 	for i := range 50 {
-		r := harness.Query(t, podAddr, fmt.Sprintf("database.myco.com."), dns.TypeA)
+		r := harness.Query(t, podAddr, "database.myco.com.", dns.TypeA)
 		if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
 			t.Fatalf("query %d after one resolver stopped: %s", i, harness.Answers(r))
 		}
