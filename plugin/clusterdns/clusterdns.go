@@ -59,9 +59,6 @@ func (c *ClusterDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 	if p := c.privates[zone]; p != nil {
 		return c.servePrivate(ctx, state, p)
 	}
-	if c.index == nil {
-		return dns.RcodeRefused, nil // not reached: a block without an index has no cluster zone
-	}
 	if t := state.QType(); t == dns.TypeAXFR || t == dns.TypeIXFR {
 		return dns.RcodeRefused, nil
 	}

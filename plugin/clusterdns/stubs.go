@@ -2,6 +2,7 @@ package clusterdns
 
 import (
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,7 +73,7 @@ func (st *stubs) update(dynamic []*stub.Config) error {
 	next := &stubSet{byZone: map[string]*runningStub{}}
 	want := append([]*stub.Config(nil), st.static...)
 	for _, d := range dynamic {
-		if next.has(want, d.Zone) {
+		if slices.ContainsFunc(want, func(c *stub.Config) bool { return c.Zone == d.Zone }) {
 			log.Warningf("stubdomains %s: %s is a stub zone of the Corefile already; the Corefile's wins", st.path, d.Zone)
 			continue
 		}
@@ -121,15 +122,6 @@ func (st *stubs) overlap(zone string) string {
 		}
 	}
 	return ""
-}
-
-func (set *stubSet) has(cfgs []*stub.Config, zone string) bool {
-	for _, c := range cfgs {
-		if c.Zone == zone {
-			return true
-		}
-	}
-	return false
 }
 
 func (set *stubSet) add(r *runningStub) {

@@ -396,11 +396,4 @@ func clone[T any](s []T) []T {
 }
 
 // IP converts an address to the net.IP miekg/dns records carry: 4 bytes for IPv4.
-func IP(a netip.Addr) net.IP {
-	if a.Is4() {
-		b := a.As4()
-		return net.IP(b[:])
-	}
-	b := a.As16()
-	return net.IP(b[:])
-}
+func IP(a netip.Addr) net.IP { return a.AsSlice() }

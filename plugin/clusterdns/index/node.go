@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/pmap"
 )
@@ -96,19 +97,19 @@ func (s *Snapshot) Lookup(rel string) *Node {
 	if n, ok := s.Names.Get(rel); ok {
 		return n
 	}
-	first, rest, ok := cut(rel)
+	first, rest, ok := strings.Cut(rel, ".")
 	if !ok {
 		return nil
 	}
 	if svc := s.service(rest); svc != nil {
 		return svc.below(first)
 	}
-	second, base, ok := cut(rest)
+	second, base, ok := strings.Cut(rest, ".")
 	if !ok {
 		return nil
 	}
 	if svc := s.service(base); svc != nil {
-		return svc.port(trimUnderscore(first), trimUnderscore(second))
+		return svc.port(strings.TrimPrefix(first, "_"), strings.TrimPrefix(second, "_"))
 	}
 	return nil
 }
@@ -170,20 +171,4 @@ func addrBytes(buf *[16]byte, ip netip.Addr) int {
 func addrKey(ip netip.Addr) string {
 	var buf [16]byte
 	return string(buf[:addrBytes(&buf, ip)])
-}
-
-func cut(name string) (first, rest string, ok bool) {
-	for i := 0; i < len(name); i++ {
-		if name[i] == '.' {
-			return name[:i], name[i+1:], true
-		}
-	}
-	return "", "", false
-}
-
-func trimUnderscore(label string) string {
-	if len(label) > 0 && label[0] == '_' {
-		return label[1:]
-	}
-	return label
 }

@@ -10,6 +10,7 @@ package pmap
 import (
 	"hash/maphash"
 	"math/bits"
+	"slices"
 )
 
 const (
@@ -198,11 +199,11 @@ func (t *Txn[V]) set(n *node[V], shift uint, e entry[V], h uint64) (*node[V], bo
 			return n, false
 		}
 		// the slot is now shared: both entries move into a new child
-		n.entries = deleteAt(n.entries, i)
+		n.entries = slices.Delete(n.entries, i, i+1)
 		n.datamap &^= bit
 		child := t.pair(shift+bitsPerLevel, old, hash(old.key), e, h)
 		n.nodemap |= bit
-		n.children = insertAt(n.children, index(n.nodemap, bit), child)
+		n.children = slices.Insert(n.children, index(n.nodemap, bit), child)
 		return n, true
 	case n.nodemap&bit != 0:
 		i := index(n.nodemap, bit)
@@ -215,7 +216,7 @@ func (t *Txn[V]) set(n *node[V], shift uint, e entry[V], h uint64) (*node[V], bo
 	default:
 		n = t.editable(n)
 		n.datamap |= bit
-		n.entries = insertAt(n.entries, index(n.datamap, bit), e)
+		n.entries = slices.Insert(n.entries, index(n.datamap, bit), e)
 		return n, true
 	}
 }
@@ -262,7 +263,7 @@ func (t *Txn[V]) del(n *node[V], shift uint, key string, h uint64) (*node[V], bo
 		for i := range n.entries {
 			if n.entries[i].key == key {
 				n = t.editable(n)
-				n.entries = deleteAt(n.entries, i)
+				n.entries = slices.Delete(n.entries, i, i+1)
 				return n, true
 			}
 		}
@@ -276,7 +277,7 @@ func (t *Txn[V]) del(n *node[V], shift uint, key string, h uint64) (*node[V], bo
 			return n, false
 		}
 		n = t.editable(n)
-		n.entries = deleteAt(n.entries, i)
+		n.entries = slices.Delete(n.entries, i, i+1)
 		n.datamap &^= bit
 		return n, true
 	case n.nodemap&bit != 0:
@@ -289,11 +290,11 @@ func (t *Txn[V]) del(n *node[V], shift uint, key string, h uint64) (*node[V], bo
 		if len(child.children) == 0 && len(child.entries) <= 1 {
 			// a child left with one entry is folded back, so the trie stays as shallow as
 			// if the removed key had never been there
-			n.children = deleteAt(n.children, i)
+			n.children = slices.Delete(n.children, i, i+1)
 			n.nodemap &^= bit
 			if len(child.entries) == 1 {
 				n.datamap |= bit
-				n.entries = insertAt(n.entries, index(n.datamap, bit), child.entries[0])
+				n.entries = slices.Insert(n.entries, index(n.datamap, bit), child.entries[0])
 			}
 			return n, true
 		}
@@ -301,19 +302,4 @@ func (t *Txn[V]) del(n *node[V], shift uint, key string, h uint64) (*node[V], bo
 		return n, true
 	}
 	return n, false
-}
-
-func insertAt[T any](s []T, i int, v T) []T {
-	var zero T
-	s = append(s, zero)
-	copy(s[i+1:], s[i:])
-	s[i] = v
-	return s
-}
-
-func deleteAt[T any](s []T, i int) []T {
-	copy(s[i:], s[i+1:])
-	var zero T
-	s[len(s)-1] = zero
-	return s[:len(s)-1]
 }
