@@ -3,6 +3,7 @@ package clusterdns
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 	"testing"
@@ -351,5 +352,28 @@ endpoints:
 			test.SRV("kafka-42.kafka.default.svc.cluster.local.	30	IN	SRV	0 50 9404 kafka-42.kafka.default.svc.cluster.local."),
 		}, Extra: []dns.RR{test.A("kafka-42.kafka.default.svc.cluster.local.	30	IN	A	10.244.1.42")}},
 		{Qname: "kafka-100.kafka.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
+	})
+}
+
+// ns.dns answers the addresses the server listens on when no cluster DNS Service has an
+// endpoint there, as the kubernetes plugin's NS records do.
+func TestNameServerAddresses(t *testing.T) {
+	cfg, err := parse(caddy.NewTestController("dns", testBlock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := model.NewStore()
+	st.SetSynced()
+	h := newClusterDNS(cfg)
+	h.index.Start(st, []netip.Addr{netip.MustParseAddr("10.0.0.53"), netip.MustParseAddr("fd00::53")})
+	t.Cleanup(h.index.Stop)
+	for !h.Ready() {
+		time.Sleep(time.Millisecond)
+	}
+	run(t, h, []test.Case{
+		{Qname: "ns.dns.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("ns.dns.cluster.local.	30	IN	A	10.0.0.53")}},
+		{Qname: "ns.dns.cluster.local.", Qtype: dns.TypeAAAA, Answer: []dns.RR{test.AAAA("ns.dns.cluster.local.	30	IN	AAAA	fd00::53")}},
+		{Qname: "cluster.local.", Qtype: dns.TypeNS, Answer: []dns.RR{test.NS("cluster.local.	30	IN	NS	ns.dns.cluster.local.")},
+			Extra: []dns.RR{test.A("ns.dns.cluster.local.	30	IN	A	10.0.0.53"), test.AAAA("ns.dns.cluster.local.	30	IN	AAAA	fd00::53")}},
 	})
 }

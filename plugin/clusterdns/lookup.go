@@ -208,19 +208,9 @@ func (c *ClusterDNS) ns(qname, qzone string, snap *index.Snapshot) (answer, extr
 	return answer, extra
 }
 
-// synthesize answers the names that are not in the index: ns.dns and pod names in insecure mode.
+// synthesize answers the names that are not in the index: pod names in insecure mode, which
+// hold their address.
 func (c *ClusterDNS) synthesize(rel string, snap *index.Snapshot) *index.Node {
-	if rel == "ns.dns" {
-		n := &index.Node{}
-		for _, a := range snap.NS {
-			if len(a.IP) == net.IPv4len {
-				n.A = append(n.A, a.IP)
-			} else {
-				n.AAAA = append(n.AAAA, a.IP)
-			}
-		}
-		return n
-	}
 	if !c.cfg.podsInsecure || !strings.HasSuffix(rel, ".pod") || strings.Count(rel, ".") != 2 {
 		return nil
 	}

@@ -139,10 +139,11 @@ func (ix *Index) apply(v model.View, svcs map[model.Key]struct{}, nss map[string
 	for k := range svcs {
 		ix.rebuild(v, b, k)
 	}
-	ix.names, ix.owners = b.names.Commit(), b.owners.Commit()
 	if b.localChanged || ix.localNS == nil {
-		ix.localNS = ix.nsAddrs()
+		ix.localNS = ix.nsAddrs(b.owners)
+		b.names.Set("ns.dns", nsNode(ix.localNS))
 	}
+	ix.names, ix.owners = b.names.Commit(), b.owners.Commit()
 	ix.snap.Store(&Snapshot{
 		Names:   ix.names,
 		Owners:  ix.owners,
@@ -259,10 +260,10 @@ func (ix *Index) staticNames() *pmap.Map[*Node] {
 // nsAddrs finds the name server addresses as CoreDNS's nsAddrs does: a ClusterIP Service
 // with an endpoint on a local address (the cluster DNS Service), else the local addresses
 // under ns.dns.
-func (ix *Index) nsAddrs() []Addr {
+func (ix *Index) nsAddrs(owned *pmap.Txn[[]Owner]) []Addr {
 	var out []Addr
 	for _, ip := range ix.cfg.LocalIPs {
-		owners, _ := ix.owners.Get(addrKey(ip))
+		owners, _ := owned.Get(addrKey(ip))
 		for _, o := range owners {
 			if o.Label == "" || o.Service.svc.Headless {
 				continue
@@ -281,4 +282,17 @@ func (ix *Index) nsAddrs() []Addr {
 		out = []Addr{}
 	}
 	return out
+}
+
+// nsNode is the Node of ns.dns: the name servers' addresses, whatever names they have.
+func nsNode(addrs []Addr) *Node {
+	n := &Node{}
+	for _, a := range addrs {
+		if a.IP.To4() != nil {
+			n.A = append(n.A, a.IP)
+		} else {
+			n.AAAA = append(n.AAAA, a.IP)
+		}
+	}
+	return n
 }
