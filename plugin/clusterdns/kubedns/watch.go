@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
-	"sync"
 	"time"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/poll"
 
 	clog "github.com/coredns/coredns/plugin/pkg/log"
 )
@@ -20,9 +21,7 @@ type Watcher struct {
 	data      map[string]string // as last read, valid or not: each change is parsed and logged once
 	good      *Config           // the configuration last handed to onChange
 	readError string            // the last error reading path, logged once while it lasts
-	stop      chan struct{}
-	done      chan struct{}
-	once      sync.Once
+	stop      func()
 }
 
 // Watch reads the ConfigMap at path (see Load), hands its configuration to onChange before
@@ -36,32 +35,19 @@ func Watch(path string, interval time.Duration, onChange func(*Config)) (*Watche
 	if err != nil {
 		return nil, fmt.Errorf("stubdomains: %w", err)
 	}
-	w := &Watcher{path: path, onChange: onChange, stop: make(chan struct{}), done: make(chan struct{})}
+	w := &Watcher{path: path, onChange: onChange}
 	w.apply(data)
 	if w.good == nil {
 		w.good = &Config{}
 		onChange(w.good)
 	}
-	go func() {
-		defer close(w.done)
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-w.stop:
-				return
-			case <-t.C:
-				w.reload()
-			}
-		}
-	}()
+	w.stop = poll.Every(interval, w.reload)
 	return w, nil
 }
 
 // Stop stops polling; onChange is not called once Stop returns.
 func (w *Watcher) Stop() {
-	w.once.Do(func() { close(w.stop) })
-	<-w.done
+	w.stop()
 }
 
 func (w *Watcher) reload() {

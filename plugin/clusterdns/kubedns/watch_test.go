@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-const poll = 20 * time.Millisecond
+const interval = 20 * time.Millisecond
 
 // logBuffer collects the log lines written while a test runs.
 type logBuffer struct {
@@ -45,7 +45,7 @@ func waitLog(t *testing.T, logs *logBuffer, s string) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no log line with %q in:\n%s", s, logs.String())
 		}
-		time.Sleep(poll)
+		time.Sleep(interval)
 	}
 }
 
@@ -76,7 +76,7 @@ func quiet(t *testing.T, changes <-chan *Config, why string) {
 	select {
 	case c := <-changes:
 		t.Fatalf("%s: unexpected configuration %s", why, summary(c))
-	case <-time.After(10 * poll):
+	case <-time.After(10 * interval):
 	}
 }
 
@@ -85,7 +85,7 @@ func TestWatch(t *testing.T) {
 	dir := t.TempDir()
 	mount(t, dir, map[string]string{stubDomainsKey: `{"acme.local": ["1.2.3.4"]}`})
 	changes := make(chan *Config, 10)
-	w, err := Watch(dir, poll, func(c *Config) { changes <- c })
+	w, err := Watch(dir, interval, func(c *Config) { changes <- c })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestWatchStartsEmptyOnBadContent(t *testing.T) {
 	dir := t.TempDir()
 	mount(t, dir, map[string]string{upstreamsKey: `["8.8.8.8", "8.8.4.4", "1.1.1.1", "1.0.0.1"]`})
 	changes := make(chan *Config, 10)
-	w, err := Watch(dir, poll, func(c *Config) { changes <- c })
+	w, err := Watch(dir, interval, func(c *Config) { changes <- c })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestWatchStartsEmptyOnBadContent(t *testing.T) {
 
 func TestWatchMissingPath(t *testing.T) {
 	called := false
-	_, err := Watch(filepath.Join(t.TempDir(), "missing"), poll, func(*Config) { called = true })
+	_, err := Watch(filepath.Join(t.TempDir(), "missing"), interval, func(*Config) { called = true })
 	if err == nil || called {
 		t.Errorf("want an error and no configuration, got %v, called %v", err, called)
 	}

@@ -18,10 +18,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/poll"
 
 	clog "github.com/coredns/coredns/plugin/pkg/log"
 	corev1 "k8s.io/api/core/v1"
@@ -46,9 +46,7 @@ type Source struct {
 	store *model.Store
 	paths []string
 	files map[string]*file
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	stop  func()
 }
 
 type file struct {
@@ -67,35 +65,21 @@ func (s *Source) Enable(kind model.Kind) error {
 
 // Stop stops watching.
 func (s *Source) Stop() {
-	s.once.Do(func() { close(s.stop) })
-	<-s.done
+	s.stop()
 }
 
-// Start reads paths (files or directories) and re-reads them every poll interval.
+// Start reads paths (files or directories) and re-reads them every interval.
 // A path that does not exist is an error; a file that does not parse is logged.
-func Start(paths []string, poll time.Duration) (*Source, error) {
+func Start(paths []string, interval time.Duration) (*Source, error) {
 	for _, p := range paths {
 		if _, err := os.Stat(p); err != nil {
 			return nil, fmt.Errorf("manifests: %w", err)
 		}
 	}
-	s := &Source{store: model.NewStore(), paths: paths, files: map[string]*file{},
-		stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Source{store: model.NewStore(), paths: paths, files: map[string]*file{}}
 	s.Reload()
 	s.store.SetSynced()
-	go func() {
-		defer close(s.done)
-		t := time.NewTicker(poll)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.stop:
-				return
-			case <-t.C:
-				s.Reload()
-			}
-		}
-	}()
+	s.stop = poll.Every(interval, s.Reload)
 	return s, nil
 }
 

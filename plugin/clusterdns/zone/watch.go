@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"os"
-	"sync"
 	"time"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/poll"
 
 	"github.com/miekg/dns"
 )
@@ -15,53 +16,40 @@ const DefaultPoll = 2 * time.Second
 
 // Watch reads the zone file at path for origin (see Parse) and calls onChange with its
 // records before returning; an error there is returned, so that a bad file fails at
-// startup. Then it checks the file every poll (DefaultPoll if poll ≤ 0): when its
+// startup. Then it checks the file every interval (DefaultPoll if interval ≤ 0): when its
 // modification time or size changed and its content did too, it parses it again and calls
 // onChange with the new records. A file that fails to parse or to read is logged through
 // logf (`FILE:LINE: message`) once per failure, and the last good records stay in place:
 // onChange only ever sees good data. Calls to onChange do not overlap. logf may be nil.
 //
 // stop ends the watch; once it returns, onChange is not called again.
-func Watch(path, origin string, poll time.Duration, onChange func([]dns.RR), logf func(format string, args ...any)) (stop func(), err error) {
+func Watch(path, origin string, interval time.Duration, onChange func([]dns.RR), logf func(format string, args ...any)) (stop func(), err error) {
 	w := &watcher{path: path, origin: origin}
 	rrs, _, err := w.load()
 	if err != nil {
 		return nil, err
 	}
 	onChange(rrs)
-	if poll <= 0 {
-		poll = DefaultPoll
+	if interval <= 0 {
+		interval = DefaultPoll
 	}
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	done, exited := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(exited)
-		tick := time.NewTicker(poll)
-		defer tick.Stop()
-		var failed string // the failure last logged
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
+	var failed string // the failure last logged
+	return poll.Every(interval, func() {
+		rrs, changed, err := w.load()
+		switch {
+		case err != nil:
+			if err.Error() != failed {
+				failed = err.Error()
+				logf("%s", failed)
 			}
-			rrs, changed, err := w.load()
-			switch {
-			case err != nil:
-				if err.Error() != failed {
-					failed = err.Error()
-					logf("%s", failed)
-				}
-			case changed:
-				failed = ""
-				onChange(rrs)
-			}
+		case changed:
+			failed = ""
+			onChange(rrs)
 		}
-	}()
-	var once sync.Once
-	return func() { once.Do(func() { close(done); <-exited }) }, nil
+	}), nil
 }
 
 type watcher struct {
