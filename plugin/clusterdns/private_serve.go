@@ -3,7 +3,6 @@ package clusterdns
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
 	"time"
@@ -20,7 +19,7 @@ import (
 func (c *ClusterDNS) servePrivate(ctx context.Context, state request.Request, p *private.Zone) (int, error) {
 	z := p.Current()
 	if qt := state.QType(); qt == dns.TypeAXFR || qt == dns.TypeIXFR {
-		if !transferAllowed(p.Config().TransferTo, state.W.RemoteAddr()) || !p.Ready() {
+		if !transferAllowed(p.Config().TransferTo, state.IP()) || !p.Ready() {
 			return dns.RcodeRefused, nil
 		}
 		if state.Name() != p.Origin() {
@@ -106,21 +105,15 @@ func (c *ClusterDNS) transfer(state request.Request, records []dns.RR) (int, err
 // transferBatch bounds the records of one transfer message, in characters of their text form.
 const transferBatch = 16 << 10
 
-// transferAllowed reports whether a peer may transfer a zone: listed by address, or "*".
-func transferAllowed(to []string, remote net.Addr) bool {
-	var ip netip.Addr
-	switch a := remote.(type) {
-	case *net.TCPAddr:
-		ip, _ = netip.AddrFromSlice(a.IP)
-	case *net.UDPAddr:
-		ip, _ = netip.AddrFromSlice(a.IP)
-	}
-	ip = ip.Unmap()
+// transferAllowed reports whether a peer (its IP as request.Request.IP gives it) may
+// transfer a zone: listed by address, or "*".
+func transferAllowed(to []string, peer string) bool {
+	ip, err := netip.ParseAddr(peer)
 	for _, t := range to {
 		if t == "*" {
 			return true
 		}
-		if ap, err := netip.ParseAddrPort(t); err == nil && ap.Addr() == ip {
+		if ap, perr := netip.ParseAddrPort(t); err == nil && perr == nil && ap.Addr() == ip.Unmap() {
 			return true
 		}
 	}
