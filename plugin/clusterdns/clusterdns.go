@@ -57,7 +57,7 @@ func (c *ClusterDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 		return plugin.NextOrFailure(c.Name(), c.Next, ctx, w, r)
 	}
 	if p := c.privates[zone]; p != nil {
-		return c.servePrivate(ctx, state, p)
+		return p.ServeDNS(ctx, w, r)
 	}
 	if t := state.QType(); t == dns.TypeAXFR || t == dns.TypeIXFR {
 		return dns.RcodeRefused, nil

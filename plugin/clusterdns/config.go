@@ -3,12 +3,9 @@ package clusterdns
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/stub"
 
@@ -19,7 +16,8 @@ import (
 	"github.com/miekg/dns"
 )
 
-const defaultTTL = 30
+// defaultTTL is the cluster zone's TTL when the block sets none, as the private zones'.
+const defaultTTL = private.DefaultTTL
 
 // config is one parsed clusterdns block.
 type config struct {
@@ -112,7 +110,7 @@ func parse(c *caddy.Controller) (*config, error) {
 				return nil, c.Errf("pods %q: want disabled or insecure", c.Val())
 			}
 		case "ttl":
-			if cfg.ttl, err = parseTTL(c); err != nil {
+			if cfg.ttl, err = private.ParseTTL(c); err != nil {
 				return nil, err
 			}
 		case "fallthrough":
@@ -130,7 +128,7 @@ func parse(c *caddy.Controller) (*config, error) {
 			}
 			cfg.stubdomains = args[0]
 		case "private":
-			p, err := parsePrivate(c)
+			p, err := private.ParseBlock(c)
 			if err != nil {
 				return nil, err
 			}
@@ -170,118 +168,6 @@ func parse(c *caddy.Controller) (*config, error) {
 		return nil, errors.New("only one clusterdns block per server block")
 	}
 	return cfg, nil
-}
-
-// parsePrivate reads one private block: private ZONE { ... }.
-func parsePrivate(c *caddy.Controller) (*private.Config, error) {
-	args := c.RemainingArgs()
-	if len(args) != 1 {
-		return nil, c.Errf("private: want one zone, got %d", len(args))
-	}
-	zones := plugin.Host(args[0]).NormalizeExact()
-	if len(zones) != 1 {
-		return nil, c.Errf("private: invalid zone %q", args[0])
-	}
-	p := &private.Config{Sources: private.Sources{Zone: strings.ToLower(zones[0]), TTL: defaultTTL}}
-	// The options are walked by hand: inside the enclosing block, c.NextBlock() would take
-	// the next line's directive for an option when this private zone has no block.
-	if !c.NextArg() { // RemainingArgs stopped before a "{" on this line, or at its end
-		return p, nil
-	}
-	for c.Next() && c.Val() != "}" {
-		switch c.Val() {
-		case "file":
-			if !c.NextArg() {
-				return nil, c.ArgErr()
-			}
-			p.File = c.Val()
-			if c.NextArg() {
-				return nil, c.ArgErr()
-			}
-		case "services":
-			p.Services = private.ExportAnnotated
-			if c.NextArg() {
-				switch c.Val() {
-				case "annotated":
-				case "all":
-					p.Services = private.ExportAll
-				default:
-					return nil, c.Errf("services %q: want annotated or all", c.Val())
-				}
-			}
-			if c.NextArg() {
-				return nil, c.ArgErr()
-			}
-		case "ingresses":
-			if c.NextArg() {
-				return nil, c.ArgErr()
-			}
-			p.Ingresses = true
-		case "namespaces":
-			args := c.RemainingArgs()
-			if len(args) == 0 {
-				return nil, c.ArgErr()
-			}
-			p.Namespaces = map[string]bool{}
-			for _, ns := range args {
-				p.Namespaces[ns] = true
-			}
-		case "mesh":
-			p.Mesh = true
-			if c.NextArg() {
-				ns, svc, ok := strings.Cut(c.Val(), "/")
-				if !ok || ns == "" || svc == "" {
-					return nil, c.Errf("mesh %q: want the gateway Service as NAMESPACE/NAME", c.Val())
-				}
-				p.Gateway = model.Key{Namespace: ns, Name: svc}
-			}
-			if c.NextArg() {
-				return nil, c.ArgErr()
-			}
-		case "ttl":
-			var err error
-			if p.TTL, err = parseTTL(c); err != nil {
-				return nil, err
-			}
-		case "transfer":
-			args := c.RemainingArgs()
-			if len(args) < 2 || args[0] != "to" {
-				return nil, c.Err("transfer: want transfer to ADDRESS...")
-			}
-			for _, a := range args[1:] {
-				addr, err := transferAddress(a)
-				if err != nil {
-					return nil, c.Errf("transfer to %q: %v", a, err)
-				}
-				p.TransferTo = append(p.TransferTo, addr)
-			}
-		default:
-			return nil, c.Errf("private %s: unknown property %q", p.Zone, c.Val())
-		}
-	}
-	if c.Val() != "}" {
-		return nil, c.Errf("private %s: missing }", p.Zone)
-	}
-	if p.Reverse() && (p.Mesh || p.Services != private.ExportNone || p.Ingresses) {
-		return nil, c.Errf("private %s: a reverse zone takes its PTR records from the block's forward private zones; give it only file, ttl and transfer", p.Zone)
-	}
-	return p, nil
-}
-
-// transferAddress checks a transfer peer: "*" (anyone may transfer, nobody is notified), an
-// IP, or IP:PORT (notified on that port; 53 when none is given).
-func transferAddress(a string) (string, error) {
-	if a == "*" {
-		return a, nil
-	}
-	if ip, err := netip.ParseAddr(a); err == nil {
-		return netip.AddrPortFrom(ip.Unmap(), 53).String(), nil
-	}
-	ap, err := netip.ParseAddrPort(a)
-	if err != nil {
-		return "", errors.New("want *, an IP address or IP:PORT")
-	}
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String(), nil
 }
 
 // checkZones rejects zones served twice in one block: a private or stub zone equal to a
@@ -339,18 +225,6 @@ func (c *config) needsCluster() bool {
 // before in-addr.arpa, so it says no for the usual zone "in-addr.arpa." itself.)
 func isReverse(zone string) bool {
 	return dnsutil.IsReverse("x."+zone) > 0
-}
-
-func parseTTL(c *caddy.Controller) (uint32, error) {
-	args := c.RemainingArgs()
-	if len(args) != 1 {
-		return 0, c.ArgErr()
-	}
-	t, err := strconv.Atoi(args[0])
-	if err != nil || t < 0 || t > 3600 {
-		return 0, c.Errf("ttl %q: want seconds from 0 to 3600", args[0])
-	}
-	return uint32(t), nil
 }
 
 // sourceKey identifies the source a block reads, so blocks reading the same one share it.

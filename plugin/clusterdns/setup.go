@@ -42,6 +42,9 @@ func setup(c *caddy.Controller) error {
 	c.OnShutdown(func() error { h.stop(); return nil })
 	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
 		h.Next = next
+		for _, p := range h.privates {
+			p.Next = next
+		}
 		return h
 	})
 	return nil
@@ -60,10 +63,7 @@ func newClusterDNS(cfg *config) *ClusterDNS {
 	}
 	for _, p := range cfg.privates {
 		z := private.New(p, log.Warningf)
-		if len(p.TransferTo) > 0 {
-			zone, to := p.Zone, p.TransferTo
-			z.Changed = func(uint32) { notify(zone, to) }
-		}
+		z.Fall = cfg.fall
 		c.privates[p.Zone] = z
 	}
 	if len(cfg.zones) > 0 {

@@ -10,6 +10,9 @@ import (
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/zone"
 
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/pkg/fall"
+
 	"github.com/miekg/dns"
 )
 
@@ -62,8 +65,12 @@ type Zone struct {
 	ready   atomic.Bool // every source listed: the zone answers
 	listed  atomic.Bool // Services and Namespaces listed (the optional kinds may still be out)
 	logf    func(format string, args ...any)
-	// Changed is called after every publication that changed the serial (NOTIFY).
+	// Changed is called after every publication that changed the serial.
 	Changed func(serial uint32)
+	// Next and Fall are the clusterdns block's: a name that does not exist in the zone goes
+	// on to the next plugin when the block's fallthrough covers it.
+	Next plugin.Handler
+	Fall fall.F
 
 	mu        sync.Mutex // held by rebuilds
 	file      []dns.RR
@@ -260,6 +267,9 @@ func (z *Zone) rebuild() error {
 	}
 	z.serial, z.content = serial, content
 	z.current.Store(built)
+	if len(z.cfg.TransferTo) > 0 {
+		z.notify()
+	}
 	if z.Changed != nil {
 		z.Changed(serial)
 	}

@@ -1,4 +1,4 @@
-package clusterdns
+package private
 
 import (
 	"context"
@@ -7,62 +7,73 @@ import (
 	"slices"
 	"time"
 
-	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
-
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/request"
 
 	"github.com/miekg/dns"
 )
 
-// servePrivate answers a query in a private zone.
-func (c *ClusterDNS) servePrivate(ctx context.Context, state request.Request, p *private.Zone) (int, error) {
-	z := p.Current()
+// ServeDNS implements plugin.Handler: it answers a query whose zone (the longest match among
+// the block's zones) is this one. A name that does not exist goes on to Next when Fall
+// says so, as the clusterdns block's other zones do.
+func (z *Zone) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	state := request.Request{W: w, Req: r}
 	if qt := state.QType(); qt == dns.TypeAXFR || qt == dns.TypeIXFR {
-		if !transferAllowed(p.Config().TransferTo, state.IP()) || !p.Ready() {
-			return dns.RcodeRefused, nil
-		}
-		if state.Name() != p.Origin() {
-			// a transfer is of a whole zone, asked by its name (RFC 5936 §2.2.1)
-			m := new(dns.Msg)
-			m.SetRcode(state.Req, dns.RcodeNotAuth)
-			state.W.WriteMsg(m)
-			return dns.RcodeSuccess, nil
-		}
-		if state.Proto() != "tcp" {
-			if qt == dns.TypeAXFR {
-				return dns.RcodeRefused, nil
-			}
-			// IXFR over UDP: the SOA alone tells the client to come back over TCP (RFC 1995 §2)
-			m := new(dns.Msg)
-			m.SetReply(state.Req)
-			m.Authoritative = true
-			m.Answer = z.Records()[:1]
-			state.W.WriteMsg(m)
-			return dns.RcodeSuccess, nil
-		}
-		return c.transfer(state, z.Records())
+		return z.serveTransfer(state)
 	}
 	m := new(dns.Msg)
-	m.SetReply(state.Req)
-	if !p.Ready() {
+	m.SetReply(r)
+	if !z.Ready() {
 		m.Rcode = dns.RcodeServerFailure
-		state.W.WriteMsg(m)
+		w.WriteMsg(m)
 		return dns.RcodeSuccess, nil
 	}
-	res := z.Lookup(state.QName(), state.QType())
-	if res.Rcode == dns.RcodeNameError && c.Fall.Through(state.Name()) {
-		return plugin.NextOrFailure(c.Name(), c.Next, ctx, state.W, state.Req)
+	res := z.Current().Lookup(state.QName(), state.QType())
+	if res.Rcode == dns.RcodeNameError && z.Fall.Through(state.Name()) {
+		return plugin.NextOrFailure(z.Name(), z.Next, ctx, w, r)
 	}
 	m.Rcode, m.Authoritative = res.Rcode, res.Authoritative
 	m.Answer, m.Ns, m.Extra = res.Answer, res.Ns, res.Extra
-	state.W.WriteMsg(m)
+	w.WriteMsg(m)
 	return dns.RcodeSuccess, nil
+}
+
+// Name implements plugin.Handler: a private zone is part of the clusterdns plugin.
+func (z *Zone) Name() string { return "clusterdns" }
+
+var _ plugin.Handler = (*Zone)(nil)
+
+func (z *Zone) serveTransfer(state request.Request) (int, error) {
+	qt := state.QType()
+	if !transferAllowed(z.cfg.TransferTo, state.IP()) || !z.Ready() {
+		return dns.RcodeRefused, nil
+	}
+	if state.Name() != z.Origin() {
+		// a transfer is of a whole zone, asked by its name (RFC 5936 §2.2.1)
+		m := new(dns.Msg)
+		m.SetRcode(state.Req, dns.RcodeNotAuth)
+		state.W.WriteMsg(m)
+		return dns.RcodeSuccess, nil
+	}
+	records := z.Current().Records()
+	if state.Proto() != "tcp" {
+		if qt == dns.TypeAXFR {
+			return dns.RcodeRefused, nil
+		}
+		// IXFR over UDP: the SOA alone tells the client to come back over TCP (RFC 1995 §2)
+		m := new(dns.Msg)
+		m.SetReply(state.Req)
+		m.Authoritative = true
+		m.Answer = records[:1]
+		state.W.WriteMsg(m)
+		return dns.RcodeSuccess, nil
+	}
+	return transfer(state, records)
 }
 
 // transfer writes a whole zone (AXFR; IXFR is answered the same way, RFC 1995 §4).
 // records starts with the SOA, which also ends the transfer.
-func (c *ClusterDNS) transfer(state request.Request, records []dns.RR) (int, error) {
+func transfer(state request.Request, records []dns.RR) (int, error) {
 	ch := make(chan *dns.Envelope)
 	tr := new(dns.Transfer)
 	errc := make(chan error, 1)
@@ -120,11 +131,12 @@ func transferAllowed(to []string, peer string) bool {
 	return false
 }
 
-// notify tells the transfer peers of a private zone that it changed (RFC 1996), trying each
-// up to three times as §3.6 asks. It does not wait: a peer that misses every try picks the
+// notify tells the transfer peers of the zone that it changed (RFC 1996), trying each up
+// to three times as §3.6 asks. It does not wait: a peer that misses every try picks the
 // change up at its next SOA refresh.
-func notify(zone string, to []string) {
-	for _, t := range to {
+func (z *Zone) notify() {
+	zone := z.cfg.Zone
+	for _, t := range z.cfg.TransferTo {
 		if t == "*" {
 			continue
 		}
@@ -141,7 +153,7 @@ func notify(zone string, to []string) {
 					err = fmt.Errorf("answered %s", dns.RcodeToString[r.Rcode])
 				}
 			}
-			log.Warningf("NOTIFY %s to %s: %v", zone, t, err)
+			z.logf("NOTIFY %s to %s: %v", zone, t, err)
 		}()
 	}
 }

@@ -1,0 +1,154 @@
+package private
+
+import (
+	"errors"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/plugin"
+)
+
+// DefaultTTL is the TTL of the records the cluster gives a zone, as the cluster zone's.
+const DefaultTTL = 30
+
+// ParseBlock parses one private directive, the controller's current token being "private":
+//
+//	private ZONE {
+//	    file PATH
+//	    services [annotated|all]
+//	    ingresses
+//	    namespaces NAMESPACE...
+//	    mesh [NAMESPACE/NAME]
+//	    ttl SECONDS
+//	    transfer to ADDRESS...
+//	}
+//
+// It leaves the controller on the directive's last token, so the enclosing block's
+// c.NextBlock() loop goes on with the next directive (the twin of stub.ParseBlock).
+func ParseBlock(c *caddy.Controller) (*Config, error) {
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return nil, c.Errf("private: want one zone, got %d", len(args))
+	}
+	zones := plugin.Host(args[0]).NormalizeExact()
+	if len(zones) != 1 {
+		return nil, c.Errf("private: invalid zone %q", args[0])
+	}
+	p := &Config{Sources: Sources{Zone: strings.ToLower(zones[0]), TTL: DefaultTTL}}
+	// The options are walked by hand: inside the enclosing block, c.NextBlock() would take
+	// the next line's directive for an option when this private zone has no block.
+	if !c.NextArg() { // RemainingArgs stopped before a "{" on this line, or at its end
+		return p, nil
+	}
+	for c.Next() && c.Val() != "}" {
+		switch c.Val() {
+		case "file":
+			if !c.NextArg() {
+				return nil, c.ArgErr()
+			}
+			p.File = c.Val()
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+		case "services":
+			p.Services = ExportAnnotated
+			if c.NextArg() {
+				switch c.Val() {
+				case "annotated":
+				case "all":
+					p.Services = ExportAll
+				default:
+					return nil, c.Errf("services %q: want annotated or all", c.Val())
+				}
+			}
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+		case "ingresses":
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+			p.Ingresses = true
+		case "namespaces":
+			args := c.RemainingArgs()
+			if len(args) == 0 {
+				return nil, c.ArgErr()
+			}
+			p.Namespaces = map[string]bool{}
+			for _, ns := range args {
+				p.Namespaces[ns] = true
+			}
+		case "mesh":
+			p.Mesh = true
+			if c.NextArg() {
+				ns, svc, ok := strings.Cut(c.Val(), "/")
+				if !ok || ns == "" || svc == "" {
+					return nil, c.Errf("mesh %q: want the gateway Service as NAMESPACE/NAME", c.Val())
+				}
+				p.Gateway = model.Key{Namespace: ns, Name: svc}
+			}
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+		case "ttl":
+			var err error
+			if p.TTL, err = ParseTTL(c); err != nil {
+				return nil, err
+			}
+		case "transfer":
+			args := c.RemainingArgs()
+			if len(args) < 2 || args[0] != "to" {
+				return nil, c.Err("transfer: want transfer to ADDRESS...")
+			}
+			for _, a := range args[1:] {
+				addr, err := transferAddress(a)
+				if err != nil {
+					return nil, c.Errf("transfer to %q: %v", a, err)
+				}
+				p.TransferTo = append(p.TransferTo, addr)
+			}
+		default:
+			return nil, c.Errf("private %s: unknown property %q", p.Zone, c.Val())
+		}
+	}
+	if c.Val() != "}" {
+		return nil, c.Errf("private %s: missing }", p.Zone)
+	}
+	if p.Reverse() && (p.Mesh || p.Services != ExportNone || p.Ingresses) {
+		return nil, c.Errf("private %s: a reverse zone takes its PTR records from the block's forward private zones; give it only file, ttl and transfer", p.Zone)
+	}
+	return p, nil
+}
+
+// transferAddress checks a transfer peer: "*" (anyone may transfer, nobody is notified), an
+// IP, or IP:PORT (notified on that port; 53 when none is given).
+func transferAddress(a string) (string, error) {
+	if a == "*" {
+		return a, nil
+	}
+	if ip, err := netip.ParseAddr(a); err == nil {
+		return netip.AddrPortFrom(ip.Unmap(), 53).String(), nil
+	}
+	ap, err := netip.ParseAddrPort(a)
+	if err != nil {
+		return "", errors.New("want *, an IP address or IP:PORT")
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String(), nil
+}
+
+// ParseTTL parses the argument of a ttl option: seconds from 0 to 3600.
+func ParseTTL(c *caddy.Controller) (uint32, error) {
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return 0, c.ArgErr()
+	}
+	t, err := strconv.Atoi(args[0])
+	if err != nil || t < 0 || t > 3600 {
+		return 0, c.Errf("ttl %q: want seconds from 0 to 3600", args[0])
+	}
+	return uint32(t), nil
+}
