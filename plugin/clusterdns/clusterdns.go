@@ -9,6 +9,8 @@ import (
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/index"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/stub"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/zonename"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/fall"
@@ -34,7 +36,7 @@ type ClusterDNS struct {
 
 	index    *index.Index // nil when the block serves no cluster zone
 	privates map[string]*private.Zone
-	stubs    stubs
+	stubs    *stub.Set
 	cfg      *config
 	soaNames map[string]zoneNames // by configured zone, built once
 	stopOnce sync.Once
@@ -44,8 +46,8 @@ type ClusterDNS struct {
 // ServeDNS implements plugin.Handler.
 func (c *ClusterDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	state := request.Request{W: w, Req: r}
-	zone := matchZone(c.Zones, state.Name())
-	if s, sz := c.stubs.match(state.Name()); s != nil && len(sz) >= len(zone) {
+	zone := zonename.Match(c.Zones, state.Name())
+	if s, sz := c.stubs.Match(state.Name()); s != nil && len(sz) >= len(zone) {
 		return s.ServeDNS(ctx, w, r)
 	}
 	if zone == "" {
@@ -68,21 +70,6 @@ func (c *ClusterDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 	}
 	w.WriteMsg(m)
 	return dns.RcodeSuccess, nil
-}
-
-// matchZone returns the longest zone that name (lowercase, fully qualified) is in, or "".
-// It is plugin.Zones.Matches without the allocations of dns.Split.
-func matchZone(zones []string, name string) string {
-	best := ""
-	for _, z := range zones {
-		if len(z) <= len(best) || len(z) > len(name) || name[len(name)-len(z):] != z {
-			continue
-		}
-		if len(z) == len(name) || z == "." || name[len(name)-len(z)-1] == '.' {
-			best = z
-		}
-	}
-	return best
 }
 
 // Name implements plugin.Handler.

@@ -261,25 +261,6 @@ func TestNamespacesFilter(t *testing.T) {
 	})
 }
 
-func TestMatchZone(t *testing.T) {
-	zones := []string{"cluster.local.", "in-addr.arpa.", "sub.cluster.local."}
-	for name, want := range map[string]string{
-		"a.cluster.local.":     "cluster.local.",
-		"cluster.local.":       "cluster.local.",
-		"xcluster.local.":      "",
-		"a.sub.cluster.local.": "sub.cluster.local.",
-		"1.in-addr.arpa.":      "in-addr.arpa.",
-		"example.org.":         "",
-	} {
-		if got := matchZone(zones, name); got != want {
-			t.Errorf("matchZone(%q) = %q, want %q", name, got, want)
-		}
-	}
-	if got := matchZone([]string{"."}, "a.b."); got != "." {
-		t.Errorf("root zone: got %q", got)
-	}
-}
-
 // A Service that is neither headless nor has a ClusterIP (a manifest without spec.clusterIP)
 // exists without addresses; its endpoint names still answer.
 func TestServiceWithoutClusterIP(t *testing.T) {

@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/index"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/kubedns"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/stub"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
@@ -29,6 +31,9 @@ var manifestPoll = 2 * time.Second
 
 // filePoll is how often zone files are checked for changes.
 var filePoll = 2 * time.Second
+
+// stubdomainsPoll is how often a kube-dns ConfigMap is checked for changes.
+var stubdomainsPoll = 2 * time.Second
 
 func init() { plugin.Register(name, setup) }
 
@@ -59,8 +64,12 @@ func newClusterDNS(cfg *config) *ClusterDNS {
 	c := &ClusterDNS{
 		Zones: zones, Fall: cfg.fall, TTL: cfg.ttl, Upstream: upstream.New(), cfg: cfg, soaNames: names,
 		privates: map[string]*private.Zone{},
-		stubs:    stubs{static: cfg.stubs, path: cfg.stubdomains, cluster: cfg.zones, private: cfg.privateZones()},
 	}
+	var follow *stub.Follower
+	if cfg.stubdomains != "" {
+		follow = kubedns.Follower(cfg.stubdomains, stubdomainsPoll)
+	}
+	c.stubs = stub.NewSet(cfg.stubs, follow, cfg.zones, cfg.privateZones())
 	for _, p := range cfg.privates {
 		z := private.New(p, log.Warningf)
 		z.Fall = cfg.fall
@@ -133,7 +142,7 @@ func (c *ClusterDNS) startParts(localIPs []netip.Addr) error {
 			}
 		}
 	}
-	if err := c.stubs.start(); err != nil {
+	if err := c.stubs.Start(); err != nil {
 		return err
 	}
 	if c.index != nil {
@@ -152,7 +161,7 @@ func (c *ClusterDNS) startParts(localIPs []netip.Addr) error {
 func (c *ClusterDNS) stop() { c.stopOnce.Do(c.shutdown) }
 
 func (c *ClusterDNS) shutdown() {
-	c.stubs.stop()
+	c.stubs.Stop()
 	for _, p := range c.privates {
 		p.Stop()
 	}
