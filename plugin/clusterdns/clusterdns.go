@@ -14,6 +14,7 @@ import (
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/fall"
+	"github.com/coredns/coredns/plugin/transfer"
 	"github.com/coredns/coredns/request"
 
 	"github.com/miekg/dns"
@@ -70,6 +71,15 @@ func (c *ClusterDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 	}
 	w.WriteMsg(m)
 	return dns.RcodeSuccess, nil
+}
+
+// Transfer implements transfer.Transferer: CoreDNS's transfer plugin serves AXFR and IXFR
+// of the block's private zones. The cluster zone is not transferred.
+func (c *ClusterDNS) Transfer(zone string, serial uint32) (<-chan []dns.RR, error) {
+	if p := c.privates[zone]; p != nil {
+		return p.Transfer(zone, serial)
+	}
+	return nil, transfer.ErrNotAuthoritative
 }
 
 // Name implements plugin.Handler.

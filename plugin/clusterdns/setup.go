@@ -17,6 +17,7 @@ import (
 	"github.com/coredns/coredns/plugin"
 	clog "github.com/coredns/coredns/plugin/pkg/log"
 	"github.com/coredns/coredns/plugin/pkg/upstream"
+	"github.com/coredns/coredns/plugin/transfer"
 )
 
 var log = clog.NewWithPlugin(name)
@@ -43,7 +44,15 @@ func setup(c *caddy.Controller) error {
 		return plugin.Error(name, err)
 	}
 	h := newClusterDNS(cfg)
-	c.OnStartup(func() error { return h.start(boundIPs(c)) })
+	c.OnStartup(func() error {
+		// the transfer plugin of the server block, if any, as the file plugin finds it
+		if t, ok := dnsserver.GetConfig(c).Handler("transfer").(*transfer.Transfer); ok {
+			for _, p := range h.privates {
+				p.Xfer = t
+			}
+		}
+		return h.start(boundIPs(c))
+	})
 	c.OnShutdown(func() error { h.stop(); return nil })
 	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
 		h.Next = next

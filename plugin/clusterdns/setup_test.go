@@ -28,10 +28,10 @@ func TestParse(t *testing.T) {
 			return len(c.manifests) == 2 && strings.HasPrefix(c.sourceKey(), "manifests:")
 		}},
 		{input: "clusterdns cluster.local {\n endpoint https://10.0.0.1:6443\n}", check: func(c *config) bool { return c.endpoint != "" }},
-		{input: "clusterdns {\n private mycompany.internal {\n  file db.x\n  services all\n  ingresses\n  namespaces a b\n  mesh istio-system/gw\n  ttl 60\n  transfer to 10.0.0.1 10.0.0.2:5353 *\n }\n private 10.in-addr.arpa\n ttl 5\n}", check: func(c *config) bool {
+		{input: "clusterdns {\n private mycompany.internal {\n  file db.x\n  services all\n  ingresses\n  namespaces a b\n  mesh istio-system/gw\n  ttl 60\n }\n private 10.in-addr.arpa\n ttl 5\n}", check: func(c *config) bool {
 			p := c.privates[0]
 			return len(c.zones) == 0 && len(c.privates) == 2 && p.Zone == "mycompany.internal." && p.File == "db.x" && p.Services == private.ExportAll &&
-				p.Ingresses && len(p.Namespaces) == 2 && p.Mesh && p.Gateway.Name == "gw" && p.TTL == 60 && strings.Join(p.TransferTo, ",") == "10.0.0.1:53,10.0.0.2:5353,*" &&
+				p.Ingresses && len(p.Namespaces) == 2 && p.Mesh && p.Gateway.Name == "gw" && p.TTL == 60 &&
 				c.ttl == 5 && len(c.privates[1].Forward) == 1 && c.needsCluster() // ttl after a private zone without a block is the block's
 		}},
 		{input: "clusterdns {\n private mesh.private {\n  file db.mesh\n }\n}", check: func(c *config) bool {
@@ -47,8 +47,8 @@ func TestParse(t *testing.T) {
 		{input: "clusterdns {\n private a.example\n stub a.example 10.0.0.1\n}", wantErr: "overlap"},
 		{input: "clusterdns {\n private a.example {\n  services some\n }\n}", wantErr: "annotated or all"},
 		{input: "clusterdns {\n private a.example {\n  mesh gw\n }\n}", wantErr: "NAMESPACE/NAME"},
-		{input: "clusterdns {\n private a.example {\n  transfer 10.0.0.1\n }\n}", wantErr: "transfer to ADDRESS"},
-		{input: "clusterdns {\n private a.example {\n  transfer to nowhere\n }\n}", wantErr: "IP address"},
+		// transfers moved to CoreDNS's transfer plugin: the old option says where
+		{input: "clusterdns {\n private a.example {\n  transfer to 10.0.0.1\n }\n}", wantErr: "transfer a.example. { to ADDRESS... }` in the server block"},
 		{input: "clusterdns {\n private a.example {\n  bogus\n }\n}", wantErr: "unknown property"},
 		{input: "clusterdns {\n private a.example b.example\n}", wantErr: "one zone"},
 		{input: "clusterdns {\n private 10.in-addr.arpa {\n  services\n }\n}", wantErr: "reverse zone"},

@@ -107,25 +107,29 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
         private mycompany.internal {
             services
             ingresses
-            transfer to 127.0.0.1 %s
         }
         private mesh.private {
             mesh %s/mesh-gateway
-        }`, notifyAddr, ns)
+        }`, ns)
+	// transfers are configured as for any CoreDNS zone
+	xfr := fmt.Sprintf(`
+    transfer mycompany.internal {
+        to 127.0.0.1 %s
+    }`, notifyAddr)
 	harness.Start(t, fmt.Sprintf(`.:%d {
-    bind 127.0.0.1
+    bind 127.0.0.1%s
     clusterdns cluster.local in-addr.arpa ip6.arpa {
         kubeconfig %s%s
     }
 }
 .:%d {
-    bind 127.0.0.1
+    bind 127.0.0.1%s
     clusterdns {
         kubeconfig %s%s
         private 10.in-addr.arpa
     }
 }
-`, pods, e.Kubeconfig, zones, peered, e.Kubeconfig, zones))
+`, pods, xfr, e.Kubeconfig, zones, peered, xfr, e.Kubeconfig, zones))
 	podAddr, peerAddr := fmt.Sprintf("127.0.0.1:%d", pods), fmt.Sprintf("127.0.0.1:%d", peered)
 	both := func(name string, qtype uint16, want string) {
 		t.Helper()
@@ -232,39 +236,72 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
 	both("ads2.mesh.private.", dns.TypeA, "NOERROR: A 10.128.7.1")
 	both("ads.mesh.private.", dns.TypeA, "NXDOMAIN: ")
 
-	// zone transfer to the listed address, over TCP
-	tr := &dns.Transfer{}
+	// zone transfer to the listed address, over TCP, through CoreDNS's transfer plugin
+	names, soa := axfr(t, podAddr, "mycompany.internal.")
+	if len(names) < 3 || names[0] != "mycompany.internal. SOA" || names[len(names)-1] != "mycompany.internal. SOA" || !strings.Contains(strings.Join(names, ","), "shop.mycompany.internal. A") {
+		t.Fatalf("AXFR gave %v", names)
+	}
+	// IXFR over TCP: the SOA alone for a secondary that is current, the whole zone for one
+	// that is behind (RFC 1995 §4 allows a whole zone for an incremental one)
+	tcp := &dns.Client{Net: "tcp"}
 	m := new(dns.Msg)
-	m.SetAxfr("mycompany.internal.")
-	env, err := tr.In(m, podAddr)
+	m.SetIxfr("mycompany.internal.", soa.Serial, "ns.dns.mycompany.internal.", "hostmaster.mycompany.internal.")
+	if r, _, err := tcp.Exchange(m, podAddr); err != nil || r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 || r.Answer[0].Header().Rrtype != dns.TypeSOA {
+		t.Fatalf("IXFR of the current serial: %v %v", r, err)
+	}
+	m.SetIxfr("mycompany.internal.", soa.Serial-1, "ns.dns.mycompany.internal.", "hostmaster.mycompany.internal.")
+	if r, _, err := tcp.Exchange(m, podAddr); err != nil || r.Rcode != dns.RcodeSuccess || len(r.Answer) < 3 {
+		t.Fatalf("IXFR of an older serial: %v %v", r, err)
+	}
+	// Over UDP the transfer plugin refuses AXFR and IXFR alike, as for every CoreDNS zone
+	// (an IXFR over UDP used to get the SOA alone, RFC 1995 §2); a name that is not the
+	// zone's is NOTAUTH; the cluster zone, and a private zone the transfer plugin is not
+	// configured for, are refused.
+	m = new(dns.Msg)
+	m.SetIxfr("mycompany.internal.", 1, "ns.dns.mycompany.internal.", "hostmaster.mycompany.internal.")
+	if r, err := dns.Exchange(m, podAddr); err != nil || r.Rcode != dns.RcodeRefused {
+		t.Fatalf("IXFR over UDP: %v %v", r, err)
+	}
+	harness.Expect(t, within, podAddr, "mycompany.internal.", dns.TypeAXFR, "REFUSED: ")
+	m = new(dns.Msg)
+	m.SetAxfr("shop.mycompany.internal.")
+	if r, _, err := tcp.Exchange(m, podAddr); err != nil || r.Rcode != dns.RcodeNotAuth {
+		t.Fatalf("AXFR below the apex: %v %v", r, err)
+	}
+	for _, zone := range []string{"cluster.local.", "mesh.private."} {
+		m.SetAxfr(zone)
+		if r, _, err := tcp.Exchange(m, podAddr); err != nil || r.Rcode != dns.RcodeRefused {
+			t.Fatalf("AXFR of %s: %v %v", zone, r, err)
+		}
+	}
+}
+
+// axfr transfers zone over TCP and returns its records as "NAME TYPE", and its SOA.
+func axfr(t *testing.T, addr, zone string) ([]string, *dns.SOA) {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetAxfr(zone)
+	env, err := new(dns.Transfer).In(m, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names []string
+	var soa *dns.SOA
 	for e := range env {
 		if e.Error != nil {
 			t.Fatal(e.Error)
 		}
 		for _, rr := range e.RR {
 			names = append(names, rr.Header().Name+" "+dns.TypeToString[rr.Header().Rrtype])
+			if s, ok := rr.(*dns.SOA); ok && soa == nil {
+				soa = s
+			}
 		}
 	}
-	// IXFR over UDP: the SOA alone, to come back over TCP; AXFR over UDP and of a name that is
-	// not the zone's: refused
-	m = new(dns.Msg)
-	m.SetIxfr("mycompany.internal.", 1, "ns.dns.mycompany.internal.", "hostmaster.mycompany.internal.")
-	if r, err := dns.Exchange(m, podAddr); err != nil || r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 || r.Answer[0].Header().Rrtype != dns.TypeSOA {
-		t.Fatalf("IXFR over UDP: %v %v", r, err)
+	if soa == nil {
+		t.Fatalf("AXFR of %s: no SOA", zone)
 	}
-	harness.Expect(t, within, podAddr, "mycompany.internal.", dns.TypeAXFR, "REFUSED: ")
-	m = new(dns.Msg)
-	m.SetAxfr("shop.mycompany.internal.")
-	if r, _, err := (&dns.Client{Net: "tcp"}).Exchange(m, podAddr); err != nil || r.Rcode != dns.RcodeNotAuth {
-		t.Fatalf("AXFR below the apex: %v %v", r, err)
-	}
-	if len(names) < 3 || names[0] != "mycompany.internal. SOA" || names[len(names)-1] != "mycompany.internal. SOA" || !strings.Contains(strings.Join(names, ","), "shop.mycompany.internal. A") {
-		t.Fatalf("AXFR gave %v", names)
-	}
+	return names, soa
 }
 
 // listenNotify receives NOTIFY messages on a loopback UDP port and sends their zones to ch.

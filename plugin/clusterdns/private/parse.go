@@ -1,8 +1,6 @@
 package private
 
 import (
-	"errors"
-	"net/netip"
 	"strconv"
 	"strings"
 
@@ -24,7 +22,6 @@ const DefaultTTL = 30
 //	    namespaces NAMESPACE...
 //	    mesh [NAMESPACE/NAME]
 //	    ttl SECONDS
-//	    transfer to ADDRESS...
 //	}
 //
 // It leaves the controller on the directive's last token, so the enclosing block's
@@ -100,17 +97,7 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 				return nil, err
 			}
 		case "transfer":
-			args := c.RemainingArgs()
-			if len(args) < 2 || args[0] != "to" {
-				return nil, c.Err("transfer: want transfer to ADDRESS...")
-			}
-			for _, a := range args[1:] {
-				addr, err := transferAddress(a)
-				if err != nil {
-					return nil, c.Errf("transfer to %q: %v", a, err)
-				}
-				p.TransferTo = append(p.TransferTo, addr)
-			}
+			return nil, c.Errf("private %s: transfers are configured with CoreDNS's transfer plugin now: write `transfer %s { to ADDRESS... }` in the server block instead of `transfer to` here", p.Zone, p.Zone)
 		default:
 			return nil, c.Errf("private %s: unknown property %q", p.Zone, c.Val())
 		}
@@ -119,25 +106,9 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 		return nil, c.Errf("private %s: missing }", p.Zone)
 	}
 	if p.Reverse() && (p.Mesh || p.Services != ExportNone || p.Ingresses) {
-		return nil, c.Errf("private %s: a reverse zone takes its PTR records from the block's forward private zones; give it only file, ttl and transfer", p.Zone)
+		return nil, c.Errf("private %s: a reverse zone takes its PTR records from the block's forward private zones; give it only file and ttl", p.Zone)
 	}
 	return p, nil
-}
-
-// transferAddress checks a transfer peer: "*" (anyone may transfer, nobody is notified), an
-// IP, or IP:PORT (notified on that port; 53 when none is given).
-func transferAddress(a string) (string, error) {
-	if a == "*" {
-		return a, nil
-	}
-	if ip, err := netip.ParseAddr(a); err == nil {
-		return netip.AddrPortFrom(ip.Unmap(), 53).String(), nil
-	}
-	ap, err := netip.ParseAddrPort(a)
-	if err != nil {
-		return "", errors.New("want *, an IP address or IP:PORT")
-	}
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String(), nil
 }
 
 // ParseTTL parses the argument of a ttl option: seconds from 0 to 3600.

@@ -1,5 +1,16 @@
-// Package private computes what Kubernetes objects put into a private zone: exported
-// Services, Ingress hosts and mesh hosts, as records merged with the zone's file.
+// Package private serves private zones: what Kubernetes objects put into a zone (exported
+// Services, Ingress hosts and mesh hosts) merged with the zone's file (Records, Zone), its
+// queries (ServeDNS) and its grammar (ParseBlock).
+//
+// Zone transfers are CoreDNS's transfer plugin's job, as for every CoreDNS zone: a Zone
+// implements transfer.Transferer and calls (*transfer.Transfer).Notify when its serial
+// changes, as the file plugin does. One rule of ours stays: the serial never goes back
+// behind what the secondaries hold, so at start a zone asks its peers for their SOA. The
+// transfer plugin keeps its peer list unexported and offers no accessor, so the zone reads
+// it with reflection (peers, read-only, tested against the plugin's own setup in
+// TestPeers) rather than asking users to list the peers a second time in the private
+// block; a `transfer to` inside private, from earlier releases, is an error that says what
+// to write instead.
 package private
 
 import (

@@ -12,6 +12,7 @@ import (
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/fall"
+	"github.com/coredns/coredns/plugin/transfer"
 
 	"github.com/miekg/dns"
 )
@@ -19,9 +20,8 @@ import (
 // Config is one private block.
 type Config struct {
 	Sources
-	File       string
-	TransferTo []string   // addresses allowed to transfer the zone and told of changes; "*" is anyone
-	Forward    []*Sources // for a reverse zone: the forward private zones whose addresses it maps
+	File    string
+	Forward []*Sources // for a reverse zone: the forward private zones whose addresses it maps
 }
 
 // Reverse reports whether the zone is in the reverse tree (it then holds PTRs).
@@ -71,6 +71,9 @@ type Zone struct {
 	// on to the next plugin when the block's fallthrough covers it.
 	Next plugin.Handler
 	Fall fall.F
+	// Xfer is the server block's transfer plugin, nil without one. Set before Start: the
+	// zone asks its peers' serial at start and tells them of changes (NOTIFY) through it.
+	Xfer *transfer.Transfer
 
 	mu        sync.Mutex // held by rebuilds
 	file      []dns.RR
@@ -83,11 +86,12 @@ type Zone struct {
 	problems  map[string]bool // logged already
 	running   bool            // run was started: Stop waits for it
 	content   []dns.RR        // the file's and the cluster's records last published
+	notifyc   chan struct{}   // a NOTIFY round is due
 }
 
 // New returns a Zone for cfg; logf receives problems (conflicting claims, bad file edits).
 func New(cfg *Config, logf func(format string, args ...any)) *Zone {
-	return &Zone{cfg: cfg, logf: logf, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	return &Zone{cfg: cfg, logf: logf, wake: make(chan struct{}, 1), notifyc: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 // Origin returns the zone's name.
@@ -133,6 +137,9 @@ func (z *Zone) Start(store *model.Store, poll time.Duration) error {
 	}
 	z.running = true
 	go z.run()
+	if z.Xfer != nil {
+		go z.notifier()
+	}
 	return nil
 }
 
@@ -156,16 +163,13 @@ func (z *Zone) Stop() {
 	}
 }
 
-// peerSerial returns the highest serial the transfer peers hold, so that a restarted server
-// (whose serial starts again from the file and the clock) never goes back behind what its
-// secondaries have: they would ignore its changes. Peers that do not answer within a
-// second are skipped.
+// peerSerial returns the highest serial the transfer peers hold (those the transfer plugin
+// notifies), so that a restarted server (whose serial starts again from the file and the
+// clock) never goes back behind what its secondaries have: they would ignore its changes.
+// Peers that do not answer within a second are skipped.
 func (z *Zone) peerSerial() uint32 {
 	var highest uint32
-	for _, to := range z.cfg.TransferTo {
-		if to == "*" {
-			continue
-		}
+	for _, to := range peers(z.Xfer, z.cfg.Zone) {
 		m := new(dns.Msg)
 		m.SetQuestion(z.cfg.Zone, dns.TypeSOA)
 		r, _, err := (&dns.Client{Timeout: time.Second}).Exchange(m, to)
@@ -267,8 +271,9 @@ func (z *Zone) rebuild() error {
 	}
 	z.serial, z.content = serial, content
 	z.current.Store(built)
-	if len(z.cfg.TransferTo) > 0 {
-		z.notify()
+	select {
+	case z.notifyc <- struct{}{}:
+	default: // a round is due already
 	}
 	if z.Changed != nil {
 		z.Changed(serial)
