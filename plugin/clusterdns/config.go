@@ -8,12 +8,11 @@ import (
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/stub"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/zonename"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin"
-	"github.com/coredns/coredns/plugin/pkg/dnsutil"
 	"github.com/coredns/coredns/plugin/pkg/fall"
-	"github.com/miekg/dns"
 )
 
 // defaultTTL is the cluster zone's TTL when the block sets none, as the private zones'.
@@ -39,7 +38,7 @@ type config struct {
 // hasReverse reports whether a reverse zone is served.
 func (c *config) hasReverse() bool {
 	for _, z := range c.zones {
-		if isReverse(z) {
+		if zonename.IsReverse(z) {
 			return true
 		}
 	}
@@ -141,7 +140,7 @@ func parse(c *caddy.Controller) (*config, error) {
 		return nil, c.Err("no zones: name the cluster zones (clusterdns cluster.local in-addr.arpa ip6.arpa), or give private or stub zones")
 	}
 	for _, z := range cfg.zones {
-		if !isReverse(z) {
+		if !zonename.IsReverse(z) {
 			cfg.primaryZone = z
 			break
 		}
@@ -188,7 +187,7 @@ func (c *config) checkZones() error {
 			return fmt.Errorf("zone %s is both a cluster zone and a %s zone", a.zone, a.kind)
 		}
 		for _, b := range own[:i] {
-			if dns.IsSubDomain(a.zone, b.zone) || dns.IsSubDomain(b.zone, a.zone) {
+			if zonename.Overlap(a.zone, b.zone) {
 				return fmt.Errorf("%s zone %s and %s zone %s overlap", b.kind, b.zone, a.kind, a.zone)
 			}
 		}
@@ -219,12 +218,6 @@ func (c *config) needsCluster() bool {
 		}
 	}
 	return false
-}
-
-// isReverse reports whether zone is in the reverse tree. (dnsutil.IsReverse needs a label
-// before in-addr.arpa, so it says no for the usual zone "in-addr.arpa." itself.)
-func isReverse(zone string) bool {
-	return dnsutil.IsReverse("x."+zone) > 0
 }
 
 // sourceKey identifies the source a block reads, so blocks reading the same one share it.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/index"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/zonename"
 
 	"github.com/coredns/coredns/plugin/pkg/dnsutil"
 	"github.com/coredns/coredns/request"
@@ -41,7 +42,7 @@ func (c *ClusterDNS) answer(ctx context.Context, state request.Request, zone str
 		return c.finish(m, qzone, snap)
 	}
 	var node *index.Node
-	if isReverse(zone) {
+	if zonename.IsReverse(zone) {
 		node = snap.Reverse(lname)
 	} else {
 		rel := lname[:len(lname)-len(zone)-1]

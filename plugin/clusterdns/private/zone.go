@@ -9,6 +9,7 @@ import (
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/zone"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/zonename"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/fall"
@@ -26,7 +27,7 @@ type Config struct {
 
 // Reverse reports whether the zone is in the reverse tree (it then holds PTRs).
 func (c *Config) Reverse() bool {
-	return dns.IsSubDomain("in-addr.arpa.", c.Zone) || dns.IsSubDomain("ip6.arpa.", c.Zone)
+	return zonename.IsReverse(c.Zone)
 }
 
 // ReadsCluster reports whether the zone reads Kubernetes objects (also through the

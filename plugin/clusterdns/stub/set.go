@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/zonename"
-
-	"github.com/miekg/dns"
 )
 
 // Set is the stub zones of a clusterdns block: those of its Corefile, and those of a
@@ -131,7 +129,7 @@ func (st *Set) overlap(zone string) string {
 		}
 	}
 	for _, z := range st.private {
-		if dns.IsSubDomain(zone, z) || dns.IsSubDomain(z, zone) {
+		if zonename.Overlap(zone, z) {
 			return z
 		}
 	}
