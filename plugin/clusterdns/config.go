@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/stub"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/zonename"
@@ -26,7 +27,7 @@ type config struct {
 	context      string
 	endpoint     string
 	manifests    []string
-	namespaces   map[string]bool
+	namespaces   model.Namespaces
 	podsInsecure bool
 	ttl          uint32
 	fall         fall.F
@@ -47,7 +48,7 @@ func (c *config) hasReverse() bool {
 
 // parse reads one clusterdns block. It checks everything it can without touching the network.
 func parse(c *caddy.Controller) (*config, error) {
-	cfg := &config{ttl: defaultTTL, namespaces: map[string]bool{}}
+	cfg := &config{ttl: defaultTTL, namespaces: model.Namespaces{}}
 	if !c.Next() {
 		return nil, c.ArgErr()
 	}

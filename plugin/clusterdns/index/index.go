@@ -14,9 +14,9 @@ import (
 
 // Config is what one clusterdns block serves.
 type Config struct {
-	PrimaryZone  string          // the first forward zone, lowercase, fully qualified: PTR targets use it
-	Reverse      bool            // build reverse (PTR) names
-	Namespaces   map[string]bool // only these namespaces; empty means all
+	PrimaryZone  string           // the first forward zone, lowercase, fully qualified: PTR targets use it
+	Reverse      bool             // build reverse (PTR) names
+	Namespaces   model.Namespaces // only these namespaces; empty means all
 	PodsInsecure bool
 	LocalIPs     []netip.Addr // addresses this server listens on, for NS records
 	// Published is called after every publication with its duration (metrics).
@@ -171,7 +171,7 @@ type batch struct {
 }
 
 func (ix *Index) exposed(ns string) bool {
-	return len(ix.cfg.Namespaces) == 0 || ix.cfg.Namespaces[ns]
+	return ix.cfg.Namespaces.Allow(ns)
 }
 
 // rebuild replaces the name of one Service and its claims on addresses.

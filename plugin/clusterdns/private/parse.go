@@ -75,7 +75,7 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 			if len(args) == 0 {
 				return nil, c.ArgErr()
 			}
-			p.Namespaces = map[string]bool{}
+			p.Namespaces = model.Namespaces{}
 			for _, ns := range args {
 				p.Namespaces[ns] = true
 			}

@@ -49,11 +49,8 @@ type Sources struct {
 	TTL       uint32
 	// Namespaces, when set, are the only namespaces whose objects may put names in the zone:
 	// a hostname annotation is otherwise a claim any namespace can make.
-	Namespaces map[string]bool
+	Namespaces model.Namespaces
 }
-
-// allowed reports whether objects of namespace ns may put names in the zone.
-func (s *Sources) allowed(ns string) bool { return len(s.Namespaces) == 0 || s.Namespaces[ns] }
 
 // Needs reports whether the zone reads anything from the cluster.
 func (s *Sources) Needs() bool { return s.Services != ExportNone || s.Ingresses || s.Mesh }
@@ -90,7 +87,7 @@ func Records(src *Sources, v model.View, file []dns.RR) (rrs []dns.RR, problems 
 	}
 	if src.Services != ExportNone {
 		v.ExposedServices(func(s *model.Service) {
-			if (src.Services == ExportAnnotated && !s.Exposure.Annotated) || !src.allowed(s.Namespace) {
+			if (src.Services == ExportAnnotated && !s.Exposure.Annotated) || !src.Namespaces.Allow(s.Namespace) {
 				return
 			}
 			owner := "Service " + s.Namespace + "/" + s.Name
@@ -106,7 +103,7 @@ func Records(src *Sources, v model.View, file []dns.RR) (rrs []dns.RR, problems 
 	}
 	if src.Ingresses {
 		v.Ingresses(func(in *model.Ingress) {
-			if !src.allowed(in.Namespace) {
+			if !src.Namespaces.Allow(in.Namespace) {
 				return
 			}
 			owner := "Ingress " + in.Namespace + "/" + in.Name
@@ -129,7 +126,7 @@ func Records(src *Sources, v model.View, file []dns.RR) (rrs []dns.RR, problems 
 			}
 		}
 		v.VirtualServices(func(vs *model.VirtualService) {
-			if !vs.BoundTo(MeshGateway) || !src.allowed(vs.Namespace) {
+			if !vs.BoundTo(MeshGateway) || !src.Namespaces.Allow(vs.Namespace) {
 				return
 			}
 			owner := "VirtualService " + vs.Namespace + "/" + vs.Name
