@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/index"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/zone"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/zonename"
 
-	"github.com/coredns/coredns/plugin/pkg/dnsutil"
 	"github.com/coredns/coredns/request"
 
 	"github.com/miekg/dns"
@@ -179,21 +179,15 @@ func (c *ClusterDNS) soa(qzone string, snap *index.Snapshot) dns.RR {
 	if !ok { // the zone was asked in another case: build its names in that case, as CoreDNS
 		names = soaNames(qzone)
 	}
-	return &dns.SOA{
-		Hdr:     dns.RR_Header{Name: qzone, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: min(c.TTL, 300)},
-		Ns:      names.ns,
-		Mbox:    names.mbox,
-		Serial:  snap.Serial,
-		Refresh: 7200, Retry: 1800, Expire: 86400,
-		Minttl: c.TTL,
-	}
+	return zone.SyntheticSOA(qzone, names.ns, names.mbox, min(c.TTL, 300), c.TTL, snap.Serial)
 }
 
 // zoneNames are the name server and mailbox of a zone's SOA.
 type zoneNames struct{ ns, mbox string }
 
-func soaNames(zone string) zoneNames {
-	return zoneNames{ns: dnsutil.Join("ns.dns", zone), mbox: dnsutil.Join("hostmaster", zone)}
+func soaNames(origin string) zoneNames {
+	ns, mbox := zone.SOANames(origin)
+	return zoneNames{ns, mbox}
 }
 
 func (c *ClusterDNS) ns(qname, qzone string, snap *index.Snapshot) (answer, extra []dns.RR) {

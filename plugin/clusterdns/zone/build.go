@@ -174,14 +174,14 @@ func (b *builder) synthesize(origin string, opts Options) {
 	hdr := func(t uint16) dns.RR_Header {
 		return dns.RR_Header{Name: origin, Rrtype: t, Class: dns.ClassINET, Ttl: ttl}
 	}
+	nsName, mbox := SOANames(origin)
 	if apex.rrset(dns.TypeSOA) == nil {
-		soa := &dns.SOA{Hdr: hdr(dns.TypeSOA), Ns: "ns.dns." + origin, Mbox: "hostmaster." + origin,
-			Serial: opts.Serial, Refresh: 7200, Retry: 1800, Expire: 86400, Minttl: ttl}
+		soa := SyntheticSOA(origin, nsName, mbox, ttl, ttl, opts.Serial)
 		apex.rrsets = append(apex.rrsets, &rrset{rrtype: dns.TypeSOA, rrs: []dns.RR{soa}})
 		b.z.count++
 	}
 	if apex.rrset(dns.TypeNS) == nil {
-		ns := &dns.NS{Hdr: hdr(dns.TypeNS), Ns: "ns.dns." + origin}
+		ns := &dns.NS{Hdr: hdr(dns.TypeNS), Ns: nsName}
 		apex.rrsets = append(apex.rrsets, &rrset{rrtype: dns.TypeNS, rrs: []dns.RR{ns}})
 		b.z.count++
 	}
