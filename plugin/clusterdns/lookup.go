@@ -103,18 +103,9 @@ func addresses(hdr dns.RR_Header, node *index.Node, qtype uint16) []dns.RR {
 	}
 	rrs := make([]dns.RR, len(ips))
 	for i, ip := range ips {
-		rrs[i] = addressRR(hdr, ip)
+		rrs[i] = index.AddressRR(hdr, ip)
 	}
 	return rrs
-}
-
-func addressRR(hdr dns.RR_Header, ip net.IP) dns.RR {
-	if len(ip) == net.IPv4len {
-		hdr.Rrtype = dns.TypeA
-		return &dns.A{Hdr: hdr, A: ip}
-	}
-	hdr.Rrtype = dns.TypeAAAA
-	return &dns.AAAA{Hdr: hdr, AAAA: ip}
 }
 
 func (c *ClusterDNS) srv(hdr dns.RR_Header, qzone string, node *index.Node) (answer, extra []dns.RR) {
@@ -128,7 +119,7 @@ func (c *ClusterDNS) srv(hdr dns.RR_Header, qzone string, node *index.Node) (ans
 	}
 	extra = make([]dns.RR, len(node.Extra))
 	for i, a := range node.Extra {
-		extra[i] = addressRR(dns.RR_Header{Name: a.Target + qzone, Class: dns.ClassINET, Ttl: c.TTL}, a.IP)
+		extra[i] = index.AddressRR(dns.RR_Header{Name: a.Target + qzone, Class: dns.ClassINET, Ttl: c.TTL}, a.IP)
 	}
 	return answer, extra
 }
@@ -194,7 +185,7 @@ func (c *ClusterDNS) ns(qname, qzone string, snap *index.Snapshot) (answer, extr
 	seen := map[string]bool{}
 	for _, a := range snap.NS {
 		target := a.Target + qzone
-		extra = append(extra, addressRR(dns.RR_Header{Name: target, Class: dns.ClassINET, Ttl: c.TTL}, a.IP))
+		extra = append(extra, index.AddressRR(dns.RR_Header{Name: target, Class: dns.ClassINET, Ttl: c.TTL}, a.IP))
 		if !seen[target] {
 			seen[target] = true
 			answer = append(answer, &dns.NS{Hdr: dns.RR_Header{Name: qname, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: c.TTL}, Ns: target})

@@ -212,13 +212,7 @@ func addressRecords(name string, ttl uint32, addrs []netip.Addr, target string) 
 	}
 	out := make([]dns.RR, 0, len(addrs))
 	for _, a := range addrs {
-		if a.Is4() {
-			hdr.Rrtype = dns.TypeA
-			out = append(out, &dns.A{Hdr: hdr, A: index.IP(a)})
-		} else {
-			hdr.Rrtype = dns.TypeAAAA
-			out = append(out, &dns.AAAA{Hdr: hdr, AAAA: index.IP(a)})
-		}
+		out = append(out, index.AddressRR(hdr, index.IP(a)))
 	}
 	return out
 }
