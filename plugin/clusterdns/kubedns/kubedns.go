@@ -9,7 +9,6 @@ import (
 	"maps"
 	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 
@@ -118,9 +117,9 @@ func nameserver(ns string) (string, error) {
 		}
 		return "", fmt.Errorf("nameserver %q: want IP or IP:port", ns)
 	}
-	p, err := strconv.ParseUint(port, 10, 16) // no sign, no spaces
-	if err != nil || p == 0 {
-		return "", fmt.Errorf("nameserver %q: bad port %q: want a number from 1 to 65535", ns, port)
+	addr, err := stub.CheckPort(net.JoinHostPort(ip.String(), port))
+	if err != nil {
+		return "", fmt.Errorf("nameserver %q: %v", ns, err)
 	}
-	return net.JoinHostPort(ip.String(), strconv.FormatUint(p, 10)), nil
+	return addr, nil
 }

@@ -102,7 +102,7 @@ func normalizeResolvers(addrs []string, allTLS bool) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("resolver %q: want an IP address with an optional port", a)
 		}
-		if hostPort, err = checkPort(hostPort); err != nil {
+		if hostPort, err = CheckPort(hostPort); err != nil {
 			return nil, fmt.Errorf("resolver %q: %v", a, err)
 		}
 		if trans == transport.TLS {
@@ -117,10 +117,11 @@ func normalizeResolvers(addrs []string, allTLS bool) ([]string, error) {
 	return out, nil
 }
 
-// checkPort rejects what parse.HostPort lets through, ports out of range or not decimal
+// CheckPort rejects what parse.HostPort lets through, ports out of range or not decimal
 // numbers (a sign, spaces, hexadecimal), and returns hostPort with its port in canonical
-// form (053 is 53), so that one resolver cannot be given twice under two spellings.
-func checkPort(hostPort string) (string, error) {
+// form (053 is 53), so that one resolver cannot be given twice under two spellings. The
+// resolvers of stub blocks and of kube-dns ConfigMaps are checked by it.
+func CheckPort(hostPort string) (string, error) {
 	host, port, err := net.SplitHostPort(hostPort)
 	if err != nil {
 		return "", err
