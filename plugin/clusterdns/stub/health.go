@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/coredns/coredns/plugin/pkg/proxy"
+	"github.com/coredns/coredns/plugin/pkg/rcode"
 	"github.com/coredns/coredns/request"
 
 	"github.com/miekg/dns"
@@ -59,7 +60,7 @@ func (r *resolver) probe(ctx context.Context) error {
 		return err
 	}
 	if ret.Rcode != dns.RcodeSuccess && ret.Rcode != dns.RcodeNameError {
-		return fmt.Errorf("SOA %s: %s", r.zone, rcodeName(ret.Rcode))
+		return fmt.Errorf("SOA %s: %s", r.zone, rcode.ToString(ret.Rcode))
 	}
 	return nil
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/coredns/coredns/plugin/pkg/parse"
 	"github.com/coredns/coredns/plugin/pkg/proxy"
+	"github.com/coredns/coredns/plugin/pkg/rcode"
 	"github.com/coredns/coredns/plugin/pkg/transport"
 	"github.com/coredns/coredns/request"
 
@@ -109,7 +109,7 @@ func (r *resolver) query(ctx context.Context, state request.Request, deadline ti
 	r.duration.Observe(time.Since(sent).Seconds())
 	switch {
 	case err == nil:
-		responses.WithLabelValues(r.zone, r.addr, rcodeName(ret.Rcode)).Inc()
+		responses.WithLabelValues(r.zone, r.addr, rcode.ToString(ret.Rcode)).Inc()
 		r.alive(sent)
 	case ctx.Err() != nil:
 		// The client gave up: nothing is known of the resolver.
@@ -180,11 +180,4 @@ func (r *resolver) askProbe() {
 	case r.recheck <- struct{}{}:
 	default:
 	}
-}
-
-func rcodeName(rcode int) string {
-	if s, ok := dns.RcodeToString[rcode]; ok {
-		return s
-	}
-	return strconv.Itoa(rcode)
 }
