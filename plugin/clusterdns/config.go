@@ -1,7 +1,6 @@
 package clusterdns
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -165,7 +164,7 @@ func parse(c *caddy.Controller) (*config, error) {
 		return nil, c.Err("manifests serve objects from files: do not combine them with kubeconfig or endpoint")
 	}
 	if c.Next() && c.Val() == name {
-		return nil, errors.New("only one clusterdns block per server block")
+		return nil, plugin.ErrOnce
 	}
 	return cfg, nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
 
 	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/plugin"
 )
 
 func TestParse(t *testing.T) {
@@ -62,7 +63,7 @@ func TestParse(t *testing.T) {
 		{input: "clusterdns cluster.local {\n namespaces\n}", wantErr: "Wrong argument count"},
 		{input: "clusterdns cluster.local {\n manifests x\n kubeconfig y\n}", wantErr: "do not combine"},
 		{input: "clusterdns cluster.local {\n bogus\n}", wantErr: "unknown property"},
-		{input: "clusterdns cluster.local\nclusterdns example.org", wantErr: "only one"},
+		{input: "clusterdns cluster.local\nclusterdns example.org", wantErr: plugin.ErrOnce.Error()},
 	}
 	for _, tc := range tests {
 		cfg, err := parse(caddy.NewTestController("dns", tc.input))
