@@ -141,8 +141,8 @@ func (v *validator) run() (servers, blocks int) {
 			continue
 		}
 		blocks++
-		v.clusterdns(sb, toks)
-		v.reachable(i, toks, keys)
+		zones := v.clusterdns(sb, toks)
+		v.reachable(i, toks, zones, keys)
 	}
 	return len(sbs), blocks
 }
@@ -200,8 +200,9 @@ func (v *validator) duplicates(keys []key) {
 	}
 }
 
-// clusterdns validates one server block's clusterdns tokens as the server would parse them.
-func (v *validator) clusterdns(sb caddyfile.ServerBlock, toks []caddyfile.Token) {
+// clusterdns validates one server block's clusterdns tokens as the server would parse them,
+// and returns the zones the block answers (nil when it does not parse).
+func (v *validator) clusterdns(sb caddyfile.ServerBlock, toks []caddyfile.Token) []string {
 	toks = slices.Clone(toks)
 	for i := range toks {
 		toks[i].Text = v.mounts.local(toks[i].Text)
@@ -211,7 +212,8 @@ func (v *validator) clusterdns(sb caddyfile.ServerBlock, toks []caddyfile.Token)
 	c := caddy.NewTestController("dns", "")
 	c.Dispenser = caddyfile.NewDispenserTokens(v.path, toks)
 	c.Key, c.ServerBlockKeys = sb.Keys[0], sb.Keys
-	if err := clusterdns.Validate(c); err != nil {
+	zones, err := clusterdns.Validate(c)
+	if err != nil {
 		msg := located(err.Error())
 		if !hasLocation.MatchString(msg) { // the line naming the file, else the directive's
 			file, line := fileOf(toks[0], v.path), toks[0].Line
@@ -224,14 +226,15 @@ func (v *validator) clusterdns(sb caddyfile.ServerBlock, toks []caddyfile.Token)
 		}
 		appendOnce(&v.problems, msg)
 	}
+	return zones
 }
 
 // reachable warns about clusterdns zones whose queries another server block takes: CoreDNS
 // gives a query to the block with the most specific zone on its listener. These run, but
 // are usually mistakes, so they are warnings.
-func (v *validator) reachable(block int, toks []caddyfile.Token, keys []key) {
+func (v *validator) reachable(block int, toks []caddyfile.Token, zones []string, keys []key) {
 	file, line := fileOf(toks[0], v.path), toks[0].Line
-	for _, z := range clusterdnsZones(toks) {
+	for _, z := range zones {
 		inBlock := false
 		for _, k := range keys {
 			if k.block != block || !dns.IsSubDomain(k.zone, z) {
@@ -254,27 +257,6 @@ func (v *validator) reachable(block int, toks []caddyfile.Token, keys []key) {
 			v.warn(file, line, "clusterdns zone %s is outside the zones of its server block: no query for it reaches clusterdns", z)
 		}
 	}
-}
-
-// clusterdnsZones returns the zones a clusterdns block answers: the cluster zones on its
-// first line, the private zones and the stub zones.
-func clusterdnsZones(toks []caddyfile.Token) []string {
-	var zones []string
-	depth := 0
-	for i, t := range toks[1:] {
-		prev := toks[i]
-		switch {
-		case t.Text == "{":
-			depth++
-		case t.Text == "}":
-			depth--
-		case depth == 0 && t.Line == prev.Line && t.File == prev.File:
-			zones = append(zones, plugin.Host(t.Text).NormalizeExact()...)
-		case depth == 1 && (t.Text == "private" || t.Text == "stub") && (t.Line != prev.Line || t.File != prev.File) && i+2 < len(toks):
-			zones = append(zones, plugin.Host(toks[i+2].Text).NormalizeExact()...)
-		}
-	}
-	return zones
 }
 
 // keyLine finds the line where server block key k appears for the nth time (from 0) in the
