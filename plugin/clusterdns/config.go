@@ -89,12 +89,8 @@ func parse(c *caddy.Controller) (*config, error) {
 				return nil, c.ArgErr()
 			}
 		case "namespaces":
-			args := c.RemainingArgs()
-			if len(args) == 0 {
-				return nil, c.ArgErr()
-			}
-			for _, ns := range args {
-				cfg.namespaces[ns] = true
+			if cfg.namespaces, err = private.ParseNamespaces(c, cfg.namespaces); err != nil {
+				return nil, err
 			}
 		case "pods":
 			if !c.NextArg() {
@@ -151,15 +147,7 @@ func parse(c *caddy.Controller) (*config, error) {
 	if err := cfg.checkZones(); err != nil {
 		return nil, c.Err(err.Error())
 	}
-	for _, p := range cfg.privates {
-		if p.Reverse() {
-			for _, f := range cfg.privates {
-				if !f.Reverse() {
-					p.Forward = append(p.Forward, &f.Sources)
-				}
-			}
-		}
-	}
+	private.Link(cfg.privates)
 	if len(cfg.manifests) > 0 && (cfg.kubeconfig != "" || cfg.endpoint != "") {
 		return nil, c.Err("manifests serve objects from files: do not combine them with kubeconfig or endpoint")
 	}

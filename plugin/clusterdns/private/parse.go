@@ -71,13 +71,9 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 			}
 			p.Ingresses = true
 		case "namespaces":
-			args := c.RemainingArgs()
-			if len(args) == 0 {
-				return nil, c.ArgErr()
-			}
-			p.Namespaces = model.Namespaces{}
-			for _, ns := range args {
-				p.Namespaces[ns] = true
+			var err error
+			if p.Namespaces, err = ParseNamespaces(c, p.Namespaces); err != nil {
+				return nil, err
 			}
 		case "mesh":
 			p.Mesh = true
@@ -122,4 +118,35 @@ func ParseTTL(c *caddy.Controller) (uint32, error) {
 		return 0, c.Errf("ttl %q: want seconds from 0 to 3600", args[0])
 	}
 	return uint32(t), nil
+}
+
+// ParseNamespaces parses the arguments of a namespaces option, of a clusterdns block or of
+// a private zone, into the filter ns (nil: a new one): a second namespaces line adds to
+// the first.
+func ParseNamespaces(c *caddy.Controller, ns model.Namespaces) (model.Namespaces, error) {
+	args := c.RemainingArgs()
+	if len(args) == 0 {
+		return nil, c.ArgErr()
+	}
+	if ns == nil {
+		ns = model.Namespaces{}
+	}
+	for _, n := range args {
+		ns[n] = true
+	}
+	return ns, nil
+}
+
+// Link gives each reverse private zone of a block the block's forward private zones, whose
+// addresses it maps to names.
+func Link(zones []*Config) {
+	for _, p := range zones {
+		if p.Reverse() {
+			for _, f := range zones {
+				if !f.Reverse() {
+					p.Forward = append(p.Forward, &f.Sources)
+				}
+			}
+		}
+	}
 }
