@@ -1,6 +1,11 @@
 // Package clusterdns serves the Kubernetes cluster zone from a precomputed index: every
 // answer is built when informer events arrive, and a query is one lookup in an immutable
 // snapshot.
+//
+// This package holds setup (parse and wire), dispatch (ServeDNS hands a query to the stub
+// zone, private zone or cluster zone it belongs to), the cluster-zone lookup, the sources
+// shared by blocks, metrics and readiness. Private zones are served by package private
+// (transfers through CoreDNS's transfer plugin), stub zones by package stub.
 package clusterdns
 
 import (
