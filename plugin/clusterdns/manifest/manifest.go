@@ -38,9 +38,6 @@ var log = clog.NewWithPlugin("clusterdns")
 // namespaces every cluster has; objects may live there without a Namespace manifest.
 var builtinNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
 
-// Objects is what a set of manifests declares.
-type Objects = model.State
-
 // Source watches manifest files.
 type Source struct {
 	store *model.Store
@@ -51,7 +48,7 @@ type Source struct {
 
 type file struct {
 	sum  [32]byte
-	objs Objects // the last good content
+	objs model.State // the last good content
 }
 
 // Store returns the Store the manifests are written to.
@@ -123,7 +120,7 @@ func (s *Source) Reload() {
 		}
 	}
 	if changed || len(s.files) == 0 {
-		all := Objects{Namespaces: slices.Clone(builtinNamespaces)}
+		all := model.State{Namespaces: slices.Clone(builtinNamespaces)}
 		for _, name := range slices.Sorted(maps.Keys(s.files)) {
 			o := s.files[name].objs
 			all.Services = append(all.Services, o.Services...)
@@ -177,8 +174,8 @@ func expand(paths []string) ([]string, error) {
 }
 
 // Parse reads the objects of one file. Kinds DNS does not use are skipped.
-func Parse(name string, data []byte) (Objects, error) {
-	var objs Objects
+func Parse(name string, data []byte) (model.State, error) {
+	var objs model.State
 	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	for doc := 1; ; doc++ {
 		raw, err := r.Read()
@@ -186,23 +183,23 @@ func Parse(name string, data []byte) (Objects, error) {
 			break
 		}
 		if err != nil {
-			return Objects{}, fmt.Errorf("%s: document %d: %w", name, doc, err)
+			return model.State{}, fmt.Errorf("%s: document %d: %w", name, doc, err)
 		}
 		if len(bytes.TrimSpace(raw)) == 0 {
 			continue
 		}
 		js, err := yaml.YAMLToJSON(raw)
 		if err != nil {
-			return Objects{}, fmt.Errorf("%s: document %d: %w", name, doc, err)
+			return model.State{}, fmt.Errorf("%s: document %d: %w", name, doc, err)
 		}
 		if err := add(&objs, js); err != nil {
-			return Objects{}, fmt.Errorf("%s: document %d: %w", name, doc, err)
+			return model.State{}, fmt.Errorf("%s: document %d: %w", name, doc, err)
 		}
 	}
 	return objs, nil
 }
 
-func add(o *Objects, js []byte) error {
+func add(o *model.State, js []byte) error {
 	if string(bytes.TrimSpace(js)) == "null" {
 		return nil // a document holding only comments
 	}
