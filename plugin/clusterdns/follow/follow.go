@@ -120,6 +120,7 @@ func (f *File[T]) Start() error {
 		case changed:
 			return nil
 		case err != nil && !errors.Is(err, errBusy):
+			f.reported = err.Error() // the caller has it: Check does not report it again
 			return err
 		case !now.Before(deadline):
 			return fmt.Errorf("%s: still changing after %v", f.src, f.opts.StartWait)
