@@ -2,9 +2,10 @@
 // files, a kube-dns ConfigMap — and hands over its parsed content only once it is whole.
 //
 // It is ours and not CoreDNS's: the file plugin's reload (plugin/file/reload.go) parses the
-// file at each tick as it finds it, so a file caught half-written by an editor, `cp` or a
-// slow writer is served if it parses, and a zone cut after a complete record does; its
-// serial check does not help when the new serial is in the first half. Here:
+// file at each tick as it finds it and takes it if it parses with a higher serial, so a zone
+// caught half-written by an editor, `cp` or a slow writer is served when the cut falls after
+// the SOA and between records (or in a comment); manifests and ConfigMaps have no serial at
+// all. Here:
 //
 //   - A look stats, reads and stats again; a file whose stamp (inode, size, times) moved
 //     during the read is being written, and the look is discarded.

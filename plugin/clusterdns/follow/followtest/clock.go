@@ -62,8 +62,8 @@ func (c *Clock) Advance(d time.Duration) {
 	c.waiters = kept
 }
 
-// Waiting blocks until n callers are waiting on After, or fails after 5 s of real time
-// (a goroutine that never comes back to wait is a bug).
+// Waiting blocks until n callers are waiting on After and reports true, or reports false
+// after 5 s of real time: a goroutine that never comes back to wait is a bug to report.
 func (c *Clock) Waiting(n int) bool {
 	deadline := time.After(5 * time.Second)
 	for {
