@@ -27,11 +27,12 @@ var log = clog.NewWithPlugin(name)
 // for cluster names until the sync completes.
 var startupTimeout = 5 * time.Second
 
-// manifestPoll is how often manifest files are checked for changes.
-var manifestPoll = 2 * time.Second
+// manifestPoll is how often manifest files are checked for changes: a poll and the settle
+// window of package follow (twice, for a writer caught mid-way) serve an edit within 2 s.
+var manifestPoll = time.Second
 
-// filePoll is how often zone files are checked for changes.
-var filePoll = 2 * time.Second
+// filePoll is how often zone files are checked for changes, as manifestPoll.
+var filePoll = time.Second
 
 // stubdomainsPoll is how often a kube-dns ConfigMap is checked for changes.
 var stubdomainsPoll = 2 * time.Second

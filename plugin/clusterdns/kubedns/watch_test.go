@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"io"
 	golog "log"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/follow"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/follow/followtest"
 )
 
 const interval = 20 * time.Millisecond
@@ -166,5 +170,57 @@ func TestWatchMissingPath(t *testing.T) {
 	}
 	if err != nil && !strings.HasPrefix(err.Error(), "stubdomains: ") {
 		t.Errorf("error %q does not name the option", err)
+	}
+}
+
+// A directory of plain files (a hostPath, a copy) edited in place: the new configuration is
+// taken once it has settled, never from a file caught mid-way. On a clock of the test's own.
+func TestWatchPlainDirectorySettles(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, stubDomainsKey)
+	write := func(s string) {
+		t.Helper()
+		if err := os.WriteFile(key, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`{"acme.local": ["1.2.3.4"]}`)
+	clock := followtest.NewClock(time.Now().Add(time.Hour)) // the file is old by then
+	changes := make(chan *Config, 10)
+	w, err := watch(dir, time.Second, func(c *Config) { changes <- c }, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	if got := next(t, changes); got != "acme.local.=1.2.3.4:53 | " {
+		t.Fatalf("at start: %q", got)
+	}
+	after := func(d time.Duration) {
+		t.Helper()
+		if !clock.Waiting(1) {
+			t.Fatal("the watch is not waiting")
+		}
+		clock.Advance(d)
+		if !clock.Waiting(1) {
+			t.Fatal("the watch did not come back to wait")
+		}
+	}
+	write(`{"acme.local": ["1.2.3.4"], "corp.ex`) // a writer caught mid-way
+	after(time.Second)
+	write(`{"acme.local": ["1.2.3.4"], "corp.example": ["10.0.0.1"]}`)
+	after(follow.Settle)
+	select {
+	case c := <-changes:
+		t.Fatalf("taken before it settled: %s", summary(c))
+	default:
+	}
+	after(follow.Settle)
+	select {
+	case c := <-changes:
+		if got, want := summary(c), "acme.local.=1.2.3.4:53 corp.example.=10.0.0.1:53 | "; got != want {
+			t.Fatalf("settled: %q, want %q", got, want)
+		}
+	default:
+		t.Fatal("not taken once settled")
 	}
 }

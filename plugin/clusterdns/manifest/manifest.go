@@ -1,13 +1,13 @@
 // Package manifest feeds a model.Store from YAML or JSON manifest files, as `kubectl get -o
 // yaml` writes them (multi-document files and kind: List), so clusterdns runs without a
-// cluster. Files are re-read when their content changes; a file that no longer parses keeps
-// its last good objects, and the error names the file and the document.
+// cluster. Files are followed with package follow: a change is taken once the file has
+// settled, never half-written; a file that no longer parses keeps its last good objects,
+// and the error names the file and the document.
 package manifest
 
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,8 +20,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/follow"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
-	"github.com/clusterdns/clusterdns/plugin/clusterdns/poll"
 
 	clog "github.com/coredns/coredns/plugin/pkg/log"
 	corev1 "k8s.io/api/core/v1"
@@ -38,20 +38,14 @@ var log = clog.NewWithPlugin("clusterdns")
 // namespaces every cluster has; objects may live there without a Namespace manifest.
 var builtinNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
 
-// Objects is what a set of manifests declares.
-type Objects = model.State
-
-// Source watches manifest files.
+// Source follows manifest files.
 type Source struct {
-	store *model.Store
-	paths []string
-	files map[string]*file
-	stop  func()
-}
-
-type file struct {
-	sum  [32]byte
-	objs Objects // the last good content
+	store    *model.Store
+	paths    []string
+	clock    follow.Clock
+	files    map[string]*follow.File[model.State]
+	reported string // the listing error last logged
+	stop     func()
 }
 
 // Store returns the Store the manifests are written to.
@@ -68,74 +62,116 @@ func (s *Source) Stop() {
 	s.stop()
 }
 
-// Start reads paths (files or directories) and re-reads them every interval.
-// A path that does not exist is an error; a file that does not parse is logged.
+// Start reads paths (files or directories, a directory being the set of its manifest
+// files) and checks them every interval. Each file is followed on its own (see package
+// follow): its content is taken once it has settled, a file that suddenly holds fewer than
+// half the objects it held settles twice before it is believed, and a file that does not
+// read or parse keeps its last good objects and is logged once per distinct error. A file
+// gone from a directory takes its objects with it. A path that does not exist is an error;
+// a file that does not parse is logged.
 func Start(paths []string, interval time.Duration) (*Source, error) {
+	return start(paths, interval, nil)
+}
+
+func start(paths []string, interval time.Duration, clock follow.Clock) (*Source, error) {
 	for _, p := range paths {
 		if _, err := os.Stat(p); err != nil {
 			return nil, fmt.Errorf("manifests: %w", err)
 		}
 	}
-	s := &Source{store: model.NewStore(), paths: paths, files: map[string]*file{}}
-	s.Reload()
+	s := &Source{store: model.NewStore(), paths: paths, clock: clock, files: map[string]*follow.File[model.State]{}}
+	names, err := expand(paths)
+	if err != nil {
+		return nil, fmt.Errorf("manifests: %w", err)
+	}
+	for _, name := range names {
+		f := s.follow(name)
+		if err := f.Start(); err != nil {
+			log.Errorf("manifests: %v; %s holds no objects until it is fixed", err, name)
+		}
+	}
+	s.publish()
 	s.store.SetSynced()
-	s.stop = poll.Every(interval, s.Reload)
+	s.stop = follow.Loop(clock, interval, s.check)
 	return s, nil
 }
 
-// Reload reads every file again and applies what changed.
-func (s *Source) Reload() {
+// follow starts following the file name.
+func (s *Source) follow(name string) *follow.File[model.State] {
+	f := follow.New(follow.Path(name), func(data []byte) (model.State, error) { return Parse(name, data) }, shrunk, follow.Options{
+		Clock: s.clock,
+		OnError: func(err error) {
+			log.Errorf("manifests: %v; keeping the last good objects of %s", err, name)
+		},
+	})
+	s.files[name] = f
+	return f
+}
+
+// shrunk reports whether a file holds fewer than half the objects it held: cut short more
+// likely than emptied on purpose.
+func shrunk(last, next model.State) bool {
+	return count(next) < count(last)/2
+}
+
+// count counts objects; namespaces are not, as every object names one.
+func count(s model.State) int {
+	return len(s.Services) + len(s.Slices) + len(s.Ingresses) + len(s.VirtualServices)
+}
+
+// check looks at every file once and publishes what changed; it returns when a file wants
+// to be looked at again.
+func (s *Source) check(now time.Time) (next time.Time) {
 	names, err := expand(s.paths)
 	if err != nil {
-		log.Errorf("manifests: %v; keeping the last good state", err)
-		return
+		if err.Error() != s.reported {
+			s.reported = err.Error()
+			log.Errorf("manifests: %v; keeping the last good state", err)
+		}
+		return time.Time{}
 	}
+	s.reported = ""
 	changed := false
 	seen := map[string]bool{}
 	for _, name := range names {
 		seen[name] = true
-		data, err := os.ReadFile(name)
-		if err != nil {
-			log.Errorf("%s: %v; keeping its last good objects", name, err)
-			continue
-		}
-		sum := sha256.Sum256(data)
 		f := s.files[name]
-		if f != nil && f.sum == sum {
-			continue
-		}
 		if f == nil {
-			f = &file{}
-			s.files[name] = f
+			f = s.follow(name)
 		}
-		f.sum = sum
-		objs, err := Parse(name, data)
-		if err != nil {
-			log.Errorf("%v; keeping the last good objects of %s", err, name)
-			continue
+		n, ch := f.Check(now)
+		changed = changed || ch
+		if !n.IsZero() && (next.IsZero() || n.Before(next)) {
+			next = n
 		}
-		f.objs, changed = objs, true
 	}
-	for name := range s.files {
+	for name, f := range s.files {
 		if !seen[name] {
 			delete(s.files, name)
-			changed = true
+			_, had := f.Value()
+			changed = changed || had
 		}
 	}
-	if changed || len(s.files) == 0 {
-		all := Objects{Namespaces: slices.Clone(builtinNamespaces)}
-		for _, name := range slices.Sorted(maps.Keys(s.files)) {
-			o := s.files[name].objs
-			all.Services = append(all.Services, o.Services...)
-			all.Slices = append(all.Slices, o.Slices...)
-			all.Namespaces = append(all.Namespaces, o.Namespaces...)
-			all.Ingresses = append(all.Ingresses, o.Ingresses...)
-			all.VirtualServices = append(all.VirtualServices, o.VirtualServices...)
-		}
-		slices.Sort(all.Namespaces)
-		all.Namespaces = slices.Compact(all.Namespaces)
-		s.store.Replace(all)
+	if changed {
+		s.publish()
 	}
+	return next
+}
+
+// publish hands the last good objects of every file to the store.
+func (s *Source) publish() {
+	all := model.State{Namespaces: slices.Clone(builtinNamespaces)}
+	for _, name := range slices.Sorted(maps.Keys(s.files)) {
+		o, _ := s.files[name].Value()
+		all.Services = append(all.Services, o.Services...)
+		all.Slices = append(all.Slices, o.Slices...)
+		all.Namespaces = append(all.Namespaces, o.Namespaces...)
+		all.Ingresses = append(all.Ingresses, o.Ingresses...)
+		all.VirtualServices = append(all.VirtualServices, o.VirtualServices...)
+	}
+	slices.Sort(all.Namespaces)
+	all.Namespaces = slices.Compact(all.Namespaces)
+	s.store.Replace(all)
 }
 
 // expand lists the manifest files under paths: files as given, directories walked for
@@ -177,8 +213,8 @@ func expand(paths []string) ([]string, error) {
 }
 
 // Parse reads the objects of one file. Kinds DNS does not use are skipped.
-func Parse(name string, data []byte) (Objects, error) {
-	var objs Objects
+func Parse(name string, data []byte) (model.State, error) {
+	var objs model.State
 	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	for doc := 1; ; doc++ {
 		raw, err := r.Read()
@@ -186,23 +222,23 @@ func Parse(name string, data []byte) (Objects, error) {
 			break
 		}
 		if err != nil {
-			return Objects{}, fmt.Errorf("%s: document %d: %w", name, doc, err)
+			return model.State{}, fmt.Errorf("%s: document %d: %w", name, doc, err)
 		}
 		if len(bytes.TrimSpace(raw)) == 0 {
 			continue
 		}
 		js, err := yaml.YAMLToJSON(raw)
 		if err != nil {
-			return Objects{}, fmt.Errorf("%s: document %d: %w", name, doc, err)
+			return model.State{}, fmt.Errorf("%s: document %d: %w", name, doc, err)
 		}
 		if err := add(&objs, js); err != nil {
-			return Objects{}, fmt.Errorf("%s: document %d: %w", name, doc, err)
+			return model.State{}, fmt.Errorf("%s: document %d: %w", name, doc, err)
 		}
 	}
 	return objs, nil
 }
 
-func add(o *Objects, js []byte) error {
+func add(o *model.State, js []byte) error {
 	if string(bytes.TrimSpace(js)) == "null" {
 		return nil // a document holding only comments
 	}

@@ -1,12 +1,15 @@
 package manifest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/follow"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/follow/followtest"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 )
 
@@ -50,37 +53,81 @@ func TestParse(t *testing.T) {
 	}
 }
 
-// A file that stops parsing keeps its last good objects; a fix is picked up.
-func TestReloadKeepsLastGood(t *testing.T) {
+// Each step writes a directory's files in place, then looks at them at the times given,
+// on a clock of the test's own: a change shows only once it has settled, a broken file keeps
+// its last good objects, a file that loses most of its objects settles twice, and a file gone
+// takes its objects with it.
+func TestFollow(t *testing.T) {
 	dir := t.TempDir()
-	f := filepath.Join(dir, "svc.yaml")
-	write := func(s string) {
-		if err := os.WriteFile(f, []byte(s), 0o600); err != nil {
+	write := func(name, s string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(s), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write("kind: Service\nmetadata: {name: one}\nspec: {clusterIP: 10.0.0.1}\n")
-	src, err := Start([]string{dir}, time.Hour)
+	services := func(names ...string) string {
+		var b strings.Builder
+		for i, n := range names {
+			fmt.Fprintf(&b, "---\nkind: Service\nmetadata: {name: %s}\nspec: {clusterIP: 10.0.0.%d}\n", n, i+1)
+		}
+		return b.String()
+	}
+	write("svc.yaml", services("one"))
+	clock := followtest.NewClock(time.Now().Add(time.Hour)) // the files are old by then
+	src, err := start([]string{dir}, time.Hour, clock)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Stop()
-	has := func(name string) (ok bool) {
-		src.Store().Read(func(v model.View) { ok = v.Service(model.Key{Namespace: "default", Name: name}) != nil })
-		return ok
+	has := func() string {
+		var names []string
+		src.Store().Read(func(v model.View) {
+			for _, n := range []string{"one", "two", "three", "four", "five", "six"} {
+				if v.Service(model.Key{Namespace: "default", Name: n}) != nil {
+					names = append(names, n)
+				}
+			}
+		})
+		return strings.Join(names, " ")
 	}
-	if !has("one") {
-		t.Fatal("initial service missing")
+	if got := has(); got != "one" {
+		t.Fatalf("at start: %q", got)
 	}
-	write("kind: Service\nmetadata: {name: two\n")
-	src.Reload()
-	if !has("one") || has("two") {
-		t.Fatal("a broken file must keep the last good state")
-	}
-	write("kind: Service\nmetadata: {name: two}\nspec: {clusterIP: 10.0.0.2}\n")
-	src.Reload()
-	if has("one") || !has("two") {
-		t.Fatal("the fixed file was not applied")
+	settle := follow.Settle
+	const five = "one two three four five"
+	for _, step := range []struct {
+		what  string
+		files map[string]string // "": removed
+		want  []string          // what the store holds after each look, the first at once, then settle apart
+	}{
+		{"broken", map[string]string{"svc.yaml": "kind: Service\nmetadata: {name: two\n"}, []string{"one", "one", "one"}},
+		{"fixed", map[string]string{"svc.yaml": services("two")}, []string{"one", "two"}},
+		{"grown", map[string]string{"svc.yaml": services("one", "two", "three", "four", "five")}, []string{"two", "one two three four five"}},
+		{"cut short", map[string]string{"svc.yaml": services("one")}, []string{five, five, "one"}},
+		{"grown again", map[string]string{"svc.yaml": services("one", "two", "three", "four", "five")}, []string{"one", five}},
+		{"cut short again", map[string]string{"svc.yaml": services("two")}, []string{five, five}},
+		{"then whole", map[string]string{"svc.yaml": services("one", "two", "three")}, []string{five, "one two three"}},
+		{"a new file", map[string]string{"more.yaml": services("six")}, []string{"one two three", "one two three six"}},
+		{"a file removed", map[string]string{"more.yaml": ""}, []string{"one two three"}},
+	} {
+		for name, content := range step.files {
+			if content == "" {
+				if err := os.Remove(filepath.Join(dir, name)); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			write(name, content)
+		}
+		for i, want := range step.want {
+			if i > 0 {
+				clock.Advance(settle)
+			}
+			src.check(clock.Now())
+			if got := has(); got != want {
+				t.Fatalf("%s, look %d: %q, want %q", step.what, i+1, got, want)
+			}
+		}
 	}
 	if _, err := Start([]string{filepath.Join(dir, "missing")}, time.Hour); err == nil {
 		t.Fatal("a missing path must be an error")

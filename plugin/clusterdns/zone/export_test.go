@@ -1,0 +1,4 @@
+package zone
+
+// WatchWithClock is Watch on a clock the test moves.
+var WatchWithClock = watch
