@@ -34,8 +34,8 @@ var manifestPoll = time.Second
 // filePoll is how often zone files are checked for changes, as manifestPoll.
 var filePoll = time.Second
 
-// stubdomainsPoll is how often a kube-dns ConfigMap is checked for changes.
-var stubdomainsPoll = 2 * time.Second
+// stubdomainsPoll is how often a kube-dns ConfigMap is checked for changes, as manifestPoll.
+var stubdomainsPoll = time.Second
 
 func init() { plugin.Register(name, setup) }
 
