@@ -48,7 +48,8 @@ var log = clog.NewWithPlugin("clusterdns")
 // asking in step. Steps is only there because Cap applies while steps remain.
 var retry = wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Cap: 800 * time.Millisecond, Jitter: 0.25, Steps: math.MaxInt32}
 
-// retryReset is how long without a failure before the delay starts again from its minimum.
+// retryReset: the delay starts again from its minimum when it last did longer ago than this
+// (client-go's DelayWithReset), so a failure after a long quiet time is retried at 200 ms.
 const retryReset = time.Minute
 
 // Config says how to reach the API server. All empty means in-cluster. Name labels the
