@@ -6,6 +6,10 @@
 #   apiserver.sh start          build if needed, start both on free loopback ports with a
 #                               fresh etcd; prints the kubeconfig path as its only stdout line
 #   apiserver.sh stop [--purge] stop what start started (--purge also removes run/)
+#   apiserver.sh stop-apiserver kill -9 kube-apiserver alone (a crash); etcd keeps the data
+#   apiserver.sh start-apiserver [--no-wait]
+#                               start kube-apiserver again on the same etcd, port and
+#                               certificates; waits for /readyz unless --no-wait
 #
 # Binaries live in $CLUSTERDNS_K8S_DIR/bin (default ~/.cache/clusterdns/k8s/bin), kept between
 # runs. Certificates, data, logs and the kubeconfig go to $CLUSTERDNS_K8S_RUN (default
@@ -49,7 +53,14 @@ build() {
   build_one kube-apiserver kube k8s.io/kubernetes/cmd/kube-apiserver "$ldf"
 }
 
-alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# alive reports whether the pid file names a running process: a killed one whose parent has
+# not reaped it yet (a zombie) is not.
+alive() {
+  [[ -f $1 ]] || return 1
+  local state
+  state=$(awk '{print $3}' "/proc/$(cat "$1")/stat" 2>/dev/null) || return 1
+  [[ -n $state && $state != Z && $state != X ]]
+}
 
 stop() {
   local p pid
@@ -107,18 +118,10 @@ start() {
   done
 
   url=https://127.0.0.1:$ap
-  # shellcheck disable=SC2086
-  nohup "$bin/kube-apiserver" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
-    --endpoint-reconciler-type=none --secure-port="$ap" --etcd-servers="http://127.0.0.1:$ec" \
-    --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
-    --client-ca-file="$pki/ca.crt" --token-auth-file="$pki/tokens.csv" --authorization-mode=RBAC \
-    --service-cluster-ip-range=10.96.0.0/16,fd00:10:96::/112 \
-    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
-    --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
-    --disable-admission-plugins=ServiceAccount \
-    --max-requests-inflight=1000 --max-mutating-requests-inflight=500 ${APISERVER_EXTRA_ARGS:-} \
-    >"$run/logs/kube-apiserver.log" 2>&1 &
-  echo $! > "$run/kube-apiserver.pid"
+  # what start-apiserver needs to start the same API server again
+  printf 'ec=%s\nap=%s\ntoken=%s\nurl=%s\n' "$ec" "$ap" "$token" "$url" > "$run/env"
+  chmod 600 "$run/env"
+  launch_apiserver
   cat > "$run/kubeconfig" <<KC
 apiVersion: v1
 kind: Config
@@ -134,19 +137,65 @@ contexts:
 current-context: test
 KC
   chmod 600 "$run/kubeconfig"
+  wait_ready
+  echo "$run/kubeconfig"
+}
+
+# launch_apiserver starts kube-apiserver in the background on $ec (etcd), $ap, with run/pki.
+launch_apiserver() {
+  local pki=$run/pki
+  # shellcheck disable=SC2086
+  nohup "$bin/kube-apiserver" --bind-address=127.0.0.1 --advertise-address=127.0.0.1 \
+    --endpoint-reconciler-type=none --secure-port="$ap" --etcd-servers="http://127.0.0.1:$ec" \
+    --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
+    --client-ca-file="$pki/ca.crt" --token-auth-file="$pki/tokens.csv" --authorization-mode=RBAC \
+    --service-cluster-ip-range=10.96.0.0/16,fd00:10:96::/112 \
+    --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
+    --disable-admission-plugins=ServiceAccount \
+    --max-requests-inflight=1000 --max-mutating-requests-inflight=500 ${APISERVER_EXTRA_ARGS:-} \
+    >"$run/logs/kube-apiserver.log" 2>&1 &
+  echo $! > "$run/kube-apiserver.pid"
+}
+
+wait_ready() {
   local deadline=$((SECONDS + ${READY_TIMEOUT:-120}))
-  until [[ "$(curl -fsS --max-time 5 --cacert "$pki/ca.crt" -H "Authorization: Bearer $token" "$url/readyz" 2>/dev/null)" == ok ]]; do
+  until [[ "$(curl -fsS --max-time 5 --cacert "$run/pki/ca.crt" -H "Authorization: Bearer $token" "$url/readyz" 2>/dev/null)" == ok ]]; do
     alive "$run/kube-apiserver.pid" || { tail -30 "$run/logs/kube-apiserver.log" >&2; exit 1; }
     ((SECONDS < deadline)) || { log "timeout waiting for $url/readyz"; exit 1; }
     sleep 0.2
   done
   log "ready at $url"
-  echo "$run/kubeconfig"
+}
+
+# ours reports whether the pid file names a live process started for this run directory.
+ours() { alive "$run/$1.pid" && grep -qa -- "$run" "/proc/$(cat "$run/$1.pid")/cmdline" 2>/dev/null; }
+
+stop_apiserver() {
+  ours kube-apiserver || { log "no kube-apiserver of $run is running"; exit 1; }
+  local pid
+  pid=$(cat "$run/kube-apiserver.pid")
+  kill -9 "$pid"
+  for _ in $(seq 1 100); do alive "$run/kube-apiserver.pid" || return 0; sleep 0.05; done
+  log "kube-apiserver $pid survived kill -9"; exit 1
+}
+
+start_apiserver() {
+  [[ -f $run/env ]] || { log "nothing started in $run"; exit 1; }
+  ours etcd || { log "etcd of $run is not running"; exit 1; }
+  ! ours kube-apiserver || { log "kube-apiserver of $run is running"; exit 1; }
+  local ec ap token url
+  # shellcheck disable=SC1091
+  source "$run/env"
+  launch_apiserver
+  [[ ${1:-} == --no-wait ]] || wait_ready
 }
 
 case ${1:-} in
   build) build ;;
   start) start ;;
   stop) shift; stop "$@" ;;
-  *) echo "usage: apiserver.sh build|start|stop [--purge]" >&2; exit 2 ;;
+  stop-apiserver) stop_apiserver ;;
+  start-apiserver) shift; start_apiserver "$@" ;;
+  *) echo "usage: apiserver.sh build|start|stop [--purge]|stop-apiserver|start-apiserver [--no-wait]" >&2; exit 2 ;;
 esac

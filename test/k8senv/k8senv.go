@@ -105,6 +105,31 @@ func (e *Env) stop() {
 	os.RemoveAll(e.runDir)
 }
 
+// StopAPIServer kills kube-apiserver (kill -9, as a crash would) and leaves etcd running.
+// Only a test package of its own may call it: every test of the binary shares the server.
+func (e *Env) StopAPIServer() error { return e.script1("stop-apiserver") }
+
+// StartAPIServer starts kube-apiserver again on the same etcd, port and certificates, and
+// returns without waiting for it: Ready says when it is.
+func (e *Env) StartAPIServer() error { return e.script1("start-apiserver", "--no-wait") }
+
+// Ready reports whether the API server's /readyz answers ok.
+func (e *Env) Ready(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	out, err := e.Client.Discovery().RESTClient().Get().AbsPath("/readyz").DoRaw(ctx)
+	return err == nil && string(out) == "ok"
+}
+
+func (e *Env) script1(args ...string) error {
+	cmd := exec.Command("bash", append([]string{e.script}, args...)...)
+	cmd.Env = append(os.Environ(), "CLUSTERDNS_K8S_RUN="+e.runDir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("apiserver.sh %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
 // Namespace creates a namespace with a unique name. Without a controller manager a deleted
 // namespace never finishes terminating, so every test gets a fresh one.
 func (e *Env) Namespace(t testing.TB, prefix string) string {

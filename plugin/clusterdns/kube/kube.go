@@ -1,16 +1,26 @@
-// Package kube feeds a model.Store from a Kubernetes API server with informers: resync off,
-// every object converted to its small model form by the informer's transform, so the
-// informer cache and the Store share the same few bytes per object.
+// Package kube feeds a model.Store from a Kubernetes API server: one client-go Reflector per
+// resource, resync off, every object converted to its small model form as it arrives, so
+// nothing but the Store holds it.
+//
+// We run Reflectors, not SharedIndexInformers, for one reason: the retry delay. An informer's
+// reflector backs off from 0.8 s doubling to 30 s (plus up to 100% jitter) and the informer
+// offers no way to change it, so after an API server outage of 15 s a new Service showed only
+// 15 s after the API server was back. ReflectorOptions.Backoff does let us choose; see retry.
+// Without an informer there is no second cache either: the Reflector writes to a sink that
+// converts each object and hands it to the Store, and remembers only the objects' keys, which
+// a relist needs to find the objects that went away.
 package kube
 
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
-
-	"sync"
 
 	"github.com/coredns/coredns/coremain"
 	clog "github.com/coredns/coredns/plugin/pkg/log"
@@ -19,29 +29,46 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/util/watchlist"
+	"k8s.io/utils/clock"
 )
 
 var log = clog.NewWithPlugin("clusterdns")
 
-// Config says how to reach the API server. All empty means in-cluster.
+// retry is the delay after a failed list or watch: 200 ms doubling to 800 ms, plus up to 25%
+// jitter, so the next try comes at most 1 s after a failure, whatever the outage length. A few
+// DNS replicas asking once a second is no load for an API server; the jitter keeps them from
+// asking in step. Steps is only there because Cap applies while steps remain.
+var retry = wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Cap: 800 * time.Millisecond, Jitter: 0.25, Steps: math.MaxInt32}
+
+// retryReset: the delay starts again from its minimum when it last did longer ago than this
+// (client-go's DelayWithReset), so a failure after a long quiet time is retried at 200 ms.
+const retryReset = time.Minute
+
+// Config says how to reach the API server. All empty means in-cluster. Name labels the
+// source's metrics.
 type Config struct {
+	Name       string
 	Kubeconfig string
 	Context    string
 	Endpoint   string
 }
 
-// Source is a running set of informers for one API server.
+// Source is a running set of reflectors for one API server.
 type Source struct {
+	name   string
 	store  *model.Store
 	host   string
 	cs     kubernetes.Interface
 	dyn    dynamic.Interface
+	clock  clock.WithTicker
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -50,17 +77,18 @@ type Source struct {
 	enabled map[model.Kind]bool
 }
 
-// Store returns the Store the informers write.
+// Store returns the Store the reflectors write.
 func (s *Source) Store() *model.Store { return s.store }
 
-// Stop stops the informers and waits for them.
+// Stop stops the reflectors, waits for them and drops the source's metrics.
 func (s *Source) Stop() {
 	s.cancel()
 	s.wg.Wait()
+	forget(s.name)
 }
 
-// Start creates the informers of the cluster zone (Services, EndpointSlices, Namespaces)
-// and starts them; the Store is marked synced once every handler has seen the initial list.
+// Start starts the reflectors of the cluster zone (Services, EndpointSlices, Namespaces);
+// the Store is marked synced once each has applied its first list.
 func Start(cfg Config) (*Source, error) {
 	rc, err := restConfig(cfg)
 	if err != nil {
@@ -76,37 +104,40 @@ func Start(cfg Config) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
+	return start(cfg.Name, rc.Host, cs, dyn, clock.RealClock{}), nil
+}
+
+// start is Start on given clients and clock: tests pass fakes.
+func start(name, host string, cs kubernetes.Interface, dyn dynamic.Interface, clk clock.WithTicker) *Source {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Source{store: model.NewStore(), host: rc.Host, cs: cs, dyn: dyn, ctx: ctx, cancel: cancel, enabled: map[model.Kind]bool{}}
+	s := &Source{name: name, store: model.NewStore(), host: host, cs: cs, dyn: dyn, clock: clk,
+		ctx: ctx, cancel: cancel, enabled: map[model.Kind]bool{}}
 	st := s.store
-	err = s.run(func() {
+	s.run(func() {
 		st.SetSynced()
-		log.Infof("indexed the initial state of %s", rc.Host)
+		log.Infof("indexed the initial state of %s", host)
 	},
-		newInformer(&corev1.Service{},
+		newResource("services", &corev1.Service{}, cs,
 			func(ctx context.Context, o metav1.ListOptions) (*corev1.ServiceList, error) {
 				return cs.CoreV1().Services(corev1.NamespaceAll).List(ctx, o)
 			},
 			cs.CoreV1().Services(corev1.NamespaceAll).Watch,
 			model.ServiceFromAPI, st.UpsertService, st.DeleteService),
-		newInformer(&discoveryv1.EndpointSlice{},
+		newResource("endpointslices", &discoveryv1.EndpointSlice{}, cs,
 			func(ctx context.Context, o metav1.ListOptions) (*discoveryv1.EndpointSliceList, error) {
 				return cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).List(ctx, o)
 			},
 			cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).Watch,
 			model.EndpointSliceFromAPI, st.UpsertSlice, st.DeleteSlice),
-		newInformer(&corev1.Namespace{}, cs.CoreV1().Namespaces().List, cs.CoreV1().Namespaces().Watch, model.NamespaceFromAPI,
+		newResource("namespaces", &corev1.Namespace{}, cs, cs.CoreV1().Namespaces().List, cs.CoreV1().Namespaces().Watch,
+			model.NamespaceFromAPI,
 			func(n *model.Namespace) { st.SetNamespace(n.Name, true) },
 			func(k model.Key) { st.SetNamespace(k.Name, false) }),
 	)
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	return s, nil
+	return s
 }
 
-// Enable starts the informer of an optional kind, once: Ingresses and VirtualServices are
+// Enable starts the reflector of an optional kind, once: Ingresses and VirtualServices are
 // read (and need RBAC) only when a private zone serves them.
 func (s *Source) Enable(kind model.Kind) error {
 	s.mu.Lock()
@@ -119,92 +150,73 @@ func (s *Source) Enable(kind model.Kind) error {
 	}
 	st := s.store
 	synced := func() { st.SetKindSynced(kind) }
-	var err error
 	switch kind {
 	case model.KindIngress:
 		ing := s.cs.NetworkingV1().Ingresses(corev1.NamespaceAll)
-		err = s.run(synced, newInformer(&networkingv1.Ingress{}, ing.List, ing.Watch,
+		s.run(synced, newResource("ingresses", &networkingv1.Ingress{}, s.cs, ing.List, ing.Watch,
 			model.IngressFromAPI, st.UpsertIngress, st.DeleteIngress))
 	case model.KindVirtualService:
-		s.wg.Add(1) // Stop waits for it: it may start an informer
+		s.wg.Add(1) // Stop waits for it: it may start a reflector
 		go s.watchVirtualServices(synced)
 	default:
-		err = fmt.Errorf("unknown kind %q", kind)
+		return fmt.Errorf("unknown kind %q", kind)
 	}
-	if err == nil {
-		s.enabled[kind] = true
-	}
-	return err
-}
-
-// run starts informers and calls synced once all of them have listed.
-func (s *Source) run(synced func(), informers ...informer) error {
-	var hasSynced []cache.InformerSynced
-	var started []func()
-	for _, in := range informers {
-		inf := cache.NewSharedIndexInformerWithOptions(in.lw, in.obj, cache.SharedIndexInformerOptions{})
-		conv := in.conv
-		if err := inf.SetTransform(func(o any) (any, error) { return conv(o), nil }); err != nil {
-			return err
-		}
-		onUpsert, onDelete := in.onUpsert, in.onDelete
-		reg, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc:    func(o any) { onUpsert(o) },
-			UpdateFunc: func(_, o any) { onUpsert(o) },
-			DeleteFunc: func(o any) {
-				if t, ok := o.(cache.DeletedFinalStateUnknown); ok {
-					o = t.Obj
-				}
-				if m, ok := o.(metav1.Object); ok {
-					onDelete(model.Key{Namespace: m.GetNamespace(), Name: m.GetName()})
-				}
-			},
-		})
-		if err != nil {
-			return err
-		}
-		hasSynced = append(hasSynced, reg.HasSynced)
-		started = append(started, func() { inf.RunWithContext(s.ctx) })
-	}
-	for _, run := range started {
-		s.wg.Add(1)
-		go func() { defer s.wg.Done(); run() }()
-	}
-	go func() {
-		if cache.WaitForCacheSync(s.ctx.Done(), hasSynced...) {
-			synced()
-		}
-	}()
+	s.enabled[kind] = true
 	return nil
 }
 
-// informer is what Start needs to run one informer: how to list and watch, the API type,
-// and how converted objects reach the Store.
-type informer struct {
-	lw       *cache.ListWatch
+// run starts a reflector per resource and calls synced once all of them have listed.
+func (s *Source) run(synced func(), resources ...resource) {
+	var pending atomic.Int32
+	pending.Add(int32(len(resources)))
+	for _, r := range resources {
+		k := newSink(s.name, r, s.clock, func() {
+			if pending.Add(-1) == 0 {
+				synced()
+			}
+		})
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			k.reflect(s.ctx, s.clock)
+		}()
+	}
+}
+
+// resource is what a reflector needs for one API resource: how to list and watch it, its API
+// type, and how converted objects reach the Store.
+type resource struct {
+	name     string // plural, lower case: the metrics' resource label
+	lw       *listWatch
 	obj      k8sruntime.Object
 	conv     func(any) any
 	onUpsert func(any)
 	onDelete func(model.Key)
 }
 
-// newInformer types the pieces of an informer for API type A (a pointer) and model type M.
-func newInformer[A k8sruntime.Object, L k8sruntime.Object, M any](obj A,
+// newResource types the pieces of a resource for API type A (a pointer) and model type M.
+// client is the clientset the list and watch functions come from: the Reflector cannot see
+// it through them, and must not stream lists (WatchList) from a fake that cannot.
+func newResource[A k8sruntime.Object, L k8sruntime.Object, M any](name string, obj A, client any,
 	list func(context.Context, metav1.ListOptions) (L, error),
 	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error),
 	convert func(A) M, upsert func(M), remove func(model.Key),
-) informer {
-	return informer{
-		lw: &cache.ListWatch{
-			ListWithContextFunc:  func(ctx context.Context, o metav1.ListOptions) (k8sruntime.Object, error) { return list(ctx, o) },
-			WatchFuncWithContext: watchFn,
+) resource {
+	return resource{
+		name: name,
+		lw: &listWatch{
+			ListWatch: cache.ListWatch{
+				ListWithContextFunc:  func(ctx context.Context, o metav1.ListOptions) (k8sruntime.Object, error) { return list(ctx, o) },
+				WatchFuncWithContext: watchFn,
+			},
+			noWatchList: watchlist.DoesClientNotSupportWatchListSemantics(client),
 		},
 		obj: obj,
 		conv: func(o any) any {
 			if a, ok := o.(A); ok {
 				return convert(a)
 			}
-			return o // tombstones and objects already converted
+			return o // already converted (a streamed list goes through Transformer first)
 		},
 		onUpsert: func(o any) {
 			if m, ok := o.(M); ok {
@@ -214,6 +226,15 @@ func newInformer[A k8sruntime.Object, L k8sruntime.Object, M any](obj A,
 		onDelete: remove,
 	}
 }
+
+// listWatch tells the Reflector whether the client can stream lists.
+type listWatch struct {
+	cache.ListWatch
+	noWatchList bool
+}
+
+// IsWatchListSemanticsUnSupported is read by client-go's watchlist package.
+func (lw *listWatch) IsWatchListSemanticsUnSupported() bool { return lw.noWatchList }
 
 func restConfig(cfg Config) (*rest.Config, error) {
 	switch {

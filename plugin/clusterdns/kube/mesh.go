@@ -16,7 +16,7 @@ import (
 var crdPoll = 10 * time.Second
 
 // watchVirtualServices waits until the API server serves networking.istio.io (Istio may be
-// installed after us), then runs an informer on its preferred version. Until then there
+// installed after us), then runs a reflector on its preferred version. Until then there
 // are no VirtualServices, which is complete knowledge: synced is called at once.
 func (s *Source) watchVirtualServices(synced func()) {
 	defer s.wg.Done()
@@ -30,16 +30,14 @@ func (s *Source) watchVirtualServices(synced func()) {
 			gvr := schema.GroupVersionResource{Group: model.VirtualServiceGroup.Group, Version: version, Resource: model.VirtualServiceGroup.Resource}
 			res := s.dyn.Resource(gvr)
 			st := s.store
-			err = s.run(synced, newInformer(&unstructured.Unstructured{},
+			s.run(synced, newResource("virtualservices", &unstructured.Unstructured{}, s.dyn,
 				func(ctx context.Context, o metav1.ListOptions) (*unstructured.UnstructuredList, error) {
 					return res.List(ctx, o)
 				},
 				func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return res.Watch(ctx, o) },
 				model.VirtualServiceFromUnstructured, st.UpsertVirtualService, st.DeleteVirtualService))
-			if err == nil {
-				log.Infof("watching %s/%s virtualservices on %s", gvr.Group, version, s.host)
-				return
-			}
+			log.Infof("watching %s/%s virtualservices on %s", gvr.Group, version, s.host)
+			return
 		}
 		switch {
 		case err == nil && !logged:
@@ -52,7 +50,7 @@ func (s *Source) watchVirtualServices(synced func()) {
 		}
 		select {
 		case <-s.ctx.Done():
-		case <-time.After(crdPoll):
+		case <-s.clock.After(crdPoll):
 		}
 	}
 }
