@@ -1,5 +1,5 @@
 // Package model holds the parts of Kubernetes objects that DNS needs, in a form that is
-// cheap to keep for every object of a cluster. Sources (informers, manifest files) convert
+// cheap to keep for every object of a cluster. Sources (the API server's reflectors, manifest files) convert
 // API objects with the *FromAPI functions and write them to a Store; indexes read the Store.
 package model
 
@@ -127,8 +127,8 @@ func NamespaceFromAPI(n *corev1.Namespace) *Namespace {
 	return &Namespace{Meta: trimMeta(&n.ObjectMeta)}
 }
 
-// The model types are stored directly in informer caches (converted by the informer's
-// transform), so the cache holds nothing DNS does not need. That requires runtime.Object.
+// The model types stand where client-go expects API objects (the kube source's reflectors
+// convert items of a streamed list in place), which requires runtime.Object.
 
 func (s *Service) GetObjectKind() schema.ObjectKind       { return schema.EmptyObjectKind }
 func (s *EndpointSlice) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
