@@ -282,10 +282,8 @@ func TestHealthyGaugeAcrossReload(t *testing.T) {
 	if _, ok := healthyGauge(t, f.addr); ok {
 		t.Error("the last stub stopped and left its series behind")
 	}
-	time.Sleep(3 * 200 * time.Millisecond) // three health_check intervals
-	if n := f.probes.Load() - probes; n != 0 {
-		t.Errorf("%d probes after Stop returned", n)
-	}
+	stays(t, 3*200*time.Millisecond, "no probe after Stop returned (three health_check intervals)",
+		func() bool { return f.probes.Load() == probes })
 	if _, ok := healthyGauge(t, f.addr); ok {
 		t.Error("the series came back after Stop")
 	}
