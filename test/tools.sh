@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the benchmarks (and later the stub-resolver tests) use,
-# when they are missing: dnsperf, dig (dnsutils) and BIND 9 (named, used by test/bindtest).
+# Installs what the tests and benchmarks use, when it is missing:
+#  - Debian packages: dnsperf, dig (dnsutils), BIND 9 (named, used by test/bindtest), taskset;
+#  - staticcheck, pinned, built from the Go module proxy into $CLUSTERDNS_BIN
+#    (default ~/.cache/clusterdns/bin), where test/all.sh runs it from. The pin is the newest
+#    release for the project's Go (v0.8.2 needs Go 1.26); it is rebuilt when the pin or the
+#    Go version changes, since staticcheck must be built by a Go at least as new as the code.
 set -euo pipefail
+STATICCHECK_VERSION=v0.8.2
+
 need=()
 command -v dnsperf >/dev/null || need+=(dnsperf)
 command -v dig >/dev/null || need+=(dnsutils)
@@ -12,4 +18,13 @@ if ((${#need[@]})); then
   SUDO=; [[ $(id -u) == 0 ]] || SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+bin=${CLUSTERDNS_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/clusterdns/bin}
+stamp="$STATICCHECK_VERSION $(go env GOVERSION)"
+if [[ ! -x $bin/staticcheck || "$(cat "$bin/.staticcheck.stamp" 2>/dev/null)" != "$stamp" ]]; then
+  echo "[tools.sh] installing staticcheck $STATICCHECK_VERSION into $bin" >&2
+  mkdir -p "$bin"
+  GOBIN=$bin go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+  echo "$stamp" > "$bin/.staticcheck.stamp"
 fi

@@ -75,7 +75,7 @@ func TestCopiesMatch(t *testing.T) {
 }
 
 // Every kustomization builds, and, when kubectl is installed, to the same objects as
-// `kubectl kustomize` (the reference for this package's small kustomize).
+// `kubectl kustomize` (whose embedded kustomize may be older than the library here).
 func TestKustomizations(t *testing.T) {
 	kubectl, err := exec.LookPath("kubectl")
 	if err != nil {

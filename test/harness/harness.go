@@ -107,6 +107,35 @@ func Expect(t testing.TB, within time.Duration, addr, name string, qtype uint16,
 	})
 }
 
+// ExpectNow asserts the answer of one query at once, without waiting. It is the check of a
+// negative answer ("NXDOMAIN after the delete"): waiting for NXDOMAIN would pass before the
+// server has even seen the change. Call it once the server provably has, after a sentinel:
+// a change made after the one under test whose answer (awaited with Expect) shows that the
+// server applied everything before it, such as an object of the same kind created last,
+// since a watch delivers one kind's events in order.
+func ExpectNow(t testing.TB, addr, name string, qtype uint16, want string) {
+	t.Helper()
+	if got := Answers(Query(t, addr, name, qtype)); got != want {
+		t.Fatalf("%s %s = %s, want %s", name, dns.TypeToString[qtype], got, want)
+	}
+}
+
+// Stays asserts that the answer of a query reads want at every poll for window: for what
+// must hold over time (the last good state kept while a broken input is read), not once.
+func Stays(t testing.TB, window time.Duration, addr, name string, qtype uint16, want string) {
+	t.Helper()
+	end := time.Now().Add(window)
+	for polls := 1; ; polls++ {
+		if got := Answers(Query(t, addr, name, qtype)); got != want {
+			t.Fatalf("%s %s = %s after %d polls, want %s for %v", name, dns.TypeToString[qtype], got, polls, want, window)
+		}
+		if time.Now().After(end) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // Localize adapts a shipped Corefile to the test machine and changes nothing else: every
 // server block on a free loopback port (ports maps the Corefile's port, "53" or "5353", to
 // it, and "health" and "ready" to theirs), the test API server's kubeconfig in every

@@ -63,14 +63,15 @@ func TestServicesFollowTheAPI(t *testing.T) {
 
 	// headless: endpoints appear, change readiness, go away
 	create(t, e, service(ns, "db", corev1.ClusterIPNone, svcPort{"pg", corev1.ProtocolTCP, 5432}))
-	harness.Expect(t, within, addr, name("db"), dns.TypeA, "NXDOMAIN: ")
+	settleServices(t, e, ns, addr)
+	harness.ExpectNow(t, addr, name("db"), dns.TypeA, "NXDOMAIN: ") // no endpoints yet
 	pg := []svcPort{{"pg", corev1.ProtocolTCP, 5432}}
 	sl := slice(ns, "db-1", "db", discoveryv1.AddressTypeIPv4, pg,
 		endpoint{ip: "10.244.1.1", hostname: "db-0"}, endpoint{ip: "10.244.1.2", hostname: "db-1", ready: ptr.To(false)})
 	create(t, e, sl)
 	harness.Expect(t, within, addr, name("db"), dns.TypeA, "NOERROR: A 10.244.1.1")
 	harness.Expect(t, within, addr, "db-0."+name("db"), dns.TypeA, "NOERROR: A 10.244.1.1")
-	harness.Expect(t, within, addr, "db-1."+name("db"), dns.TypeA, "NXDOMAIN: ")
+	harness.ExpectNow(t, addr, "db-1."+name("db"), dns.TypeA, "NXDOMAIN: ") // not ready: seen with db-0, same slice
 	harness.Expect(t, within, addr, "_pg._tcp."+name("db"), dns.TypeSRV, "NOERROR: SRV 0 100 5432 db-0."+name("db"))
 	harness.Expect(t, within, addr, "1.1.244.10.in-addr.arpa.", dns.TypePTR, "NOERROR: PTR db-0."+name("db"))
 
@@ -97,8 +98,9 @@ func TestServicesFollowTheAPI(t *testing.T) {
 	if err := e.Client.DiscoveryV1().EndpointSlices(ns).Delete(ctx, "db-1", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	harness.Expect(t, within, addr, name("db"), dns.TypeA, "NXDOMAIN: ")
-	harness.Expect(t, within, addr, "1.1.244.10.in-addr.arpa.", dns.TypePTR, "NXDOMAIN: ")
+	settleSlices(t, e, ns, addr)
+	harness.ExpectNow(t, addr, name("db"), dns.TypeA, "NXDOMAIN: ")
+	harness.ExpectNow(t, addr, "1.1.244.10.in-addr.arpa.", dns.TypePTR, "NXDOMAIN: ")
 
 	// a service without selector whose slice is written by hand (an external database)
 	create(t, e, service(ns, "legacy-db", "", svcPort{"mysql", corev1.ProtocolTCP, 3306}),
@@ -123,12 +125,13 @@ func TestServicesFollowTheAPI(t *testing.T) {
 	if err := e.Client.CoreV1().Services(ns).Delete(ctx, "web", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	harness.Expect(t, within, addr, name("web"), dns.TypeA, "NXDOMAIN: ")
-	harness.Expect(t, within, addr, rev4, dns.TypePTR, "NXDOMAIN: ")
+	settleServices(t, e, ns, addr)
+	harness.ExpectNow(t, addr, name("web"), dns.TypeA, "NXDOMAIN: ")
+	harness.ExpectNow(t, addr, rev4, dns.TypePTR, "NXDOMAIN: ")
 
 	// a namespace exists as an empty non-terminal; one that does not is NXDOMAIN
-	harness.Expect(t, within, addr, ns+".svc.cluster.local.", dns.TypeA, "NOERROR: ")
-	harness.Expect(t, within, addr, "no-such-ns.svc.cluster.local.", dns.TypeA, "NXDOMAIN: ")
+	harness.ExpectNow(t, addr, ns+".svc.cluster.local.", dns.TypeA, "NOERROR: ")
+	harness.ExpectNow(t, addr, "no-such-ns.svc.cluster.local.", dns.TypeA, "NXDOMAIN: ")
 }
 
 // Before the first sync (here: an API server that never answers) cluster names are SERVFAIL
@@ -201,7 +204,7 @@ func TestReloadKeepsInformers(t *testing.T) {
 	harness.Expect(t, within, addr, qname, dns.TypeA, want)
 
 	var stop atomic.Bool
-	var failures atomic.Int64
+	var failures, answered atomic.Int64
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -213,6 +216,8 @@ func TestReloadKeepsInformers(t *testing.T) {
 			r, _, err := c.Exchange(m, addr)
 			if err != nil || harness.Answers(r) != want {
 				failures.Add(1)
+			} else {
+				answered.Add(1)
 			}
 		}
 	}()
@@ -227,7 +232,12 @@ func TestReloadKeepsInformers(t *testing.T) {
 		inst = next
 	}
 	t.Cleanup(func() { inst.Stop(); inst.ShutdownCallbacks() })
-	time.Sleep(300 * time.Millisecond)
+	// answers go on after the last reload: 100 more queries, not a while
+	after := answered.Load()
+	harness.Eventually(t, 5*time.Second, "100 queries answered after the reloads", func() (bool, string) {
+		n := answered.Load() - after
+		return n >= 100, fmt.Sprint(n, " answered")
+	})
 	stop.Store(true)
 	wg.Wait()
 	if n := failures.Load(); n > 0 {

@@ -2,15 +2,20 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	_ "github.com/clusterdns/clusterdns/core" // every plugin, ours included
+	"github.com/clusterdns/clusterdns/test/harness"
 	"github.com/clusterdns/clusterdns/test/k8senv"
 
+	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 )
@@ -89,4 +94,41 @@ func getService(t testing.TB, e *k8senv.Env, ns, name string) *corev1.Service {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// Sentinels make negative answers checkable. After the change under test, a test makes one
+// more change of the same kind and waits until the server answers it: one watch delivers
+// a kind's events in order and the server applies them in order, so the server has then
+// seen the change under test, and harness.ExpectNow can assert its NXDOMAIN. (Waiting for
+// NXDOMAIN instead passes before the server has seen anything.)
+var sentinels atomic.Int64
+
+// settleServices creates a ClusterIP Service and waits until the cluster zone at every
+// addr answers it: they have applied every earlier Service event.
+func settleServices(t testing.TB, e *k8senv.Env, ns string, addrs ...string) {
+	t.Helper()
+	name := fmt.Sprintf("sentinel-%d", sentinels.Add(1))
+	create(t, e, service(ns, name, "", svcPort{"http", corev1.ProtocolTCP, 80}))
+	want := "NOERROR: A " + getService(t, e, ns, name).Spec.ClusterIP
+	for _, addr := range addrs {
+		harness.Expect(t, within, addr, name+"."+ns+".svc.cluster.local.", dns.TypeA, want)
+	}
+}
+
+// settleSlices creates an EndpointSlice (of the headless Service sentinel in ns) and waits
+// until the cluster zone at every addr answers its endpoint: they have applied every
+// earlier EndpointSlice event.
+func settleSlices(t testing.TB, e *k8senv.Env, ns string, addrs ...string) {
+	t.Helper()
+	n := sentinels.Add(1)
+	_, err := e.Client.CoreV1().Services(ns).Create(context.Background(),
+		service(ns, "sentinel", corev1.ClusterIPNone), metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	host, ip := fmt.Sprintf("s%d", n), fmt.Sprintf("10.255.%d.%d", n>>8&255, n&255)
+	create(t, e, slice(ns, fmt.Sprintf("sentinel-%d", n), "sentinel", discoveryv1.AddressTypeIPv4, nil, endpoint{ip: ip, hostname: host}))
+	for _, addr := range addrs {
+		harness.Expect(t, within, addr, host+".sentinel."+ns+".svc.cluster.local.", dns.TypeA, "NOERROR: A "+ip)
+	}
 }

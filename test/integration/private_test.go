@@ -136,6 +136,38 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
 		harness.Expect(t, within, podAddr, name, qtype, want)
 		harness.Expect(t, within, peerAddr, name, qtype, want)
 	}
+	// bothNow asserts at once, after a sentinel: for negative answers
+	bothNow := func(name string, qtype uint16, want string) {
+		t.Helper()
+		harness.ExpectNow(t, podAddr, name, qtype, want)
+		harness.ExpectNow(t, peerAddr, name, qtype, want)
+	}
+	// settle exports one more Service and waits until both views' private zones answer it:
+	// they have then applied every earlier Service event (see settleServices)
+	settle := func() {
+		t.Helper()
+		n := sentinels.Add(1)
+		name, ip := fmt.Sprintf("sentinel-%d", n), fmt.Sprintf("10.128.255.%d", n&255)
+		s := service(ns, name, "", svcPort{"https", corev1.ProtocolTCP, 443})
+		s.Spec.Type = corev1.ServiceTypeLoadBalancer
+		s.Annotations = map[string]string{
+			"networking.gke.io/load-balancer-type": "Internal",
+			"clusterdns.io/hostname":               name + ".mycompany.internal",
+		}
+		create(t, e, s)
+		setLoadBalancer(t, e, ns, name, corev1.LoadBalancerIngress{IP: ip})
+		both(name+".mycompany.internal.", dns.TypeA, "NOERROR: A "+ip)
+	}
+	// settleMesh does the same with a VirtualService, for VirtualService events
+	settleMesh := func() {
+		t.Helper()
+		name := fmt.Sprintf("sentinel-%d", sentinels.Add(1))
+		if _, err := dyn.Resource(vsGVR).Namespace(ns).Create(ctx,
+			virtualService(ns, name, []string{name + ".mesh.private"}, "istio-system/external-mesh"), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		both(name+".mesh.private.", dns.TypeA, "NOERROR: A 10.128.7.1")
+	}
 
 	// an internal load balancer, annotated with a hostname
 	api := service(ns, "api", "", svcPort{"https", corev1.ProtocolTCP, 443})
@@ -145,7 +177,8 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
 		"clusterdns.io/hostname":               "api.mycompany.internal, api.elsewhere.example",
 	}
 	create(t, e, api)
-	both("api.mycompany.internal.", dns.TypeA, "NXDOMAIN: ") // no address yet
+	settle()
+	bothNow("api.mycompany.internal.", dns.TypeA, "NXDOMAIN: ") // no address yet
 	setLoadBalancer(t, e, ns, "api", corev1.LoadBalancerIngress{IP: "10.128.5.1"})
 	both("api.mycompany.internal.", dns.TypeA, "NOERROR: A 10.128.5.1")
 	both("api."+ns+".mycompany.internal.", dns.TypeA, "NOERROR: A 10.128.5.1")
@@ -186,11 +219,13 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
 	if _, err := e.Client.CoreV1().Services(ns).Update(ctx, api, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	both("api."+ns+".mycompany.internal.", dns.TypeA, "NXDOMAIN: ")
+	settle()
+	bothNow("api."+ns+".mycompany.internal.", dns.TypeA, "NXDOMAIN: ")
 	if err := e.Client.CoreV1().Services(ns).Delete(ctx, "twin", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	both("api.mycompany.internal.", dns.TypeA, "NXDOMAIN: ")
+	settle()
+	bothNow("api.mycompany.internal.", dns.TypeA, "NXDOMAIN: ")
 
 	// Ingress hosts, wildcards included
 	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns}}
@@ -227,14 +262,15 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	both("ads.mesh.private.", dns.TypeA, "NOERROR: A 10.128.7.1")
-	both("internal.mesh.private.", dns.TypeA, "NXDOMAIN: ") // not bound to external-mesh
-	both("adz.mesh.private.", dns.TypeA, "NXDOMAIN: ")      // a typo fails fast
+	settleMesh()
+	bothNow("internal.mesh.private.", dns.TypeA, "NXDOMAIN: ") // not bound to external-mesh
+	bothNow("adz.mesh.private.", dns.TypeA, "NXDOMAIN: ")      // a typo fails fast
 	patch := []byte(`[{"op":"replace","path":"/spec/hosts","value":["ads2.mesh.private"]}]`)
 	if _, err := vs.Patch(ctx, "ads", types.JSONPatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	both("ads2.mesh.private.", dns.TypeA, "NOERROR: A 10.128.7.1")
-	both("ads.mesh.private.", dns.TypeA, "NXDOMAIN: ")
+	bothNow("ads.mesh.private.", dns.TypeA, "NXDOMAIN: ") // the same event as ads2
 
 	// zone transfer to the listed address, over TCP, through CoreDNS's transfer plugin
 	names, soa := axfr(t, podAddr, "mycompany.internal.")

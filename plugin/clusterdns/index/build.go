@@ -14,10 +14,10 @@ import (
 // DNSSchemaVersion is the version of the Kubernetes DNS specification served at dns-version.ZONE.
 const DNSSchemaVersion = "1.1.0"
 
-// Service answers the names below a Service's name from the (immutable) model objects,
+// svcEntry answers the names below a Service's name from the (immutable) model objects,
 // when they are asked: keeping a Node per _port._proto and endpoint name would cost more
 // memory than every other part of the index.
-type Service struct {
+type svcEntry struct {
 	Name   string // relative, without the trailing dot: "web.default.svc"
 	svc    *model.Service
 	slices []*model.EndpointSlice // by name
@@ -61,7 +61,7 @@ func newService(svc *model.Service, sl []*model.EndpointSlice) *Node {
 		}
 		return &Node{Rare: &Rare{CNAME: dns.Fqdn(svc.ExternalName)}}
 	}
-	s := &Service{Name: name, svc: svc, slices: slices.Clone(sl)}
+	s := &svcEntry{Name: name, svc: svc, slices: slices.Clone(sl)}
 	var rs []record
 	addrs := 0
 	s.endpoints(func(label string, ip netip.Addr, ports []model.Port) {
@@ -83,7 +83,7 @@ func newService(svc *model.Service, sl []*model.EndpointSlice) *Node {
 		}
 	}
 	n := nodeOf(rs, true) // no records: the name exists without addresses, as CoreDNS answers it
-	n.Service, s.node = s, n
+	n.entry, s.node = s, n
 	if svc.Headless {
 		s.indexPorts(rs)
 	}
@@ -96,7 +96,7 @@ func newService(svc *model.Service, sl []*model.EndpointSlice) *Node {
 // indexPorts builds the _name._proto Nodes of a headless Service. The records of a port
 // name are those of the Service name when every port has that name, the usual case: the
 // Node is then shared.
-func (s *Service) indexPorts(all []record) {
+func (s *svcEntry) indexPorts(all []record) {
 	groups := map[string][]record{}
 	s.endpoints(func(label string, ip netip.Addr, ports []model.Port) {
 		for _, p := range ports {
@@ -117,7 +117,7 @@ func (s *Service) indexPorts(all []record) {
 }
 
 // indexLabels groups the endpoint records of a large Service by endpoint name.
-func (s *Service) indexLabels() {
+func (s *svcEntry) indexLabels() {
 	s.labels = map[string][]record{}
 	s.endpoints(func(label string, ip netip.Addr, ports []model.Port) {
 		target := label + "." + s.Name + "."
@@ -128,7 +128,7 @@ func (s *Service) indexLabels() {
 }
 
 // endpoints calls fn for every served address with its endpoint label and its slice's ports.
-func (s *Service) endpoints(fn func(label string, ip netip.Addr, ports []model.Port)) {
+func (s *svcEntry) endpoints(fn func(label string, ip netip.Addr, ports []model.Port)) {
 	var buf [64]byte
 	for _, sl := range s.slices {
 		ports := portsOr(sl.Ports)
@@ -146,7 +146,7 @@ func (s *Service) endpoints(fn func(label string, ip netip.Addr, ports []model.P
 
 // below answers the name one label below the Service: an endpoint, or _proto, which is an
 // empty non-terminal (NODATA, RFC 8020) when a named port has that protocol.
-func (s *Service) below(label string) *Node {
+func (s *svcEntry) below(label string) *Node {
 	if strings.HasPrefix(label, "_") {
 		if s.hasProtocol(label[1:]) {
 			return Empty
@@ -185,7 +185,7 @@ func (s *Service) below(label string) *Node {
 
 // port answers _name._proto below the Service: its ClusterIPs with that port, or for a
 // headless Service every endpoint of a slice with that port.
-func (s *Service) port(name, proto string) *Node {
+func (s *svcEntry) port(name, proto string) *Node {
 	if name == "" {
 		return nil
 	}
@@ -204,7 +204,7 @@ func (s *Service) port(name, proto string) *Node {
 
 // clusterIPPort answers _name._proto below a ClusterIP Service from its own Node: the same
 // addresses and additional records, an SRV record for each port of that name.
-func (s *Service) clusterIPPort(name, proto string) *Node {
+func (s *svcEntry) clusterIPPort(name, proto string) *Node {
 	base := s.node
 	ips := len(base.A) + len(base.AAAA)
 	if ips == 0 || len(base.SRV) == 0 {
@@ -232,7 +232,7 @@ func (s *Service) clusterIPPort(name, proto string) *Node {
 	return &Node{A: base.A, AAAA: base.AAAA, SRV: srv, Extra: base.Extra}
 }
 
-func (s *Service) hasProtocol(proto string) bool {
+func (s *svcEntry) hasProtocol(proto string) bool {
 	named := func(ports []model.Port) bool {
 		return slices.ContainsFunc(ports, func(p model.Port) bool {
 			return p.Name != "" && strings.EqualFold(p.Protocol, proto)
@@ -251,7 +251,7 @@ func (s *Service) hasProtocol(proto string) bool {
 
 // addresses calls fn for every address the Service claims: its ClusterIPs (label "") and
 // its endpoints' addresses with their labels.
-func (s *Service) addresses(fn func(ip netip.Addr, label string)) {
+func (s *svcEntry) addresses(fn func(ip netip.Addr, label string)) {
 	for _, ip := range s.svc.ClusterIPs {
 		fn(ip, "")
 	}

@@ -170,7 +170,8 @@ type batch struct {
 	localChanged bool // an address the server listens on changed owners
 }
 
-func (ix *Index) exposed(ns string) bool {
+// served reports whether the block serves a namespace (its namespaces filter).
+func (ix *Index) served(ns string) bool {
 	return ix.cfg.Namespaces.Allow(ns)
 }
 
@@ -179,12 +180,12 @@ func (ix *Index) rebuild(v model.View, b *batch, k model.Key) {
 	name := k.Name + "." + k.Namespace + ".svc"
 	if old, _ := b.names.Get(name); old != nil {
 		b.names.Delete(name)
-		if old.Service != nil {
-			old.Service.addresses(func(ip netip.Addr, _ string) { ix.disown(b, ip, name) })
+		if old.entry != nil {
+			old.entry.addresses(func(ip netip.Addr, _ string) { ix.disown(b, ip, name) })
 		}
 	}
 	svc := v.Service(k)
-	if svc == nil || !ix.exposed(k.Namespace) || !v.NamespaceExists(k.Namespace) {
+	if svc == nil || !ix.served(k.Namespace) || !v.NamespaceExists(k.Namespace) {
 		return
 	}
 	n := newService(svc, v.Slices(k))
@@ -192,8 +193,8 @@ func (ix *Index) rebuild(v model.View, b *batch, k model.Key) {
 		return
 	}
 	b.names.Set(name, n)
-	if n.Service != nil {
-		n.Service.addresses(func(ip netip.Addr, label string) { ix.own(b, ip, Owner{n.Service, label}) })
+	if n.entry != nil {
+		n.entry.addresses(func(ip netip.Addr, label string) { ix.own(b, ip, Owner{n.entry, label}) })
 	}
 }
 
@@ -225,7 +226,7 @@ func (ix *Index) disown(b *batch, ip netip.Addr, service string) {
 	}
 	key := addrKey(ip)
 	old, _ := b.owners.Get(key)
-	kept := slices.DeleteFunc(slices.Clone(old), func(o Owner) bool { return o.Service.Name == service })
+	kept := slices.DeleteFunc(slices.Clone(old), func(o Owner) bool { return o.entry.Name == service })
 	switch {
 	case len(kept) == len(old):
 	case len(kept) == 0:
@@ -236,9 +237,9 @@ func (ix *Index) disown(b *batch, ip netip.Addr, service string) {
 }
 
 // namespaceNodes marks NS.svc (and NS.pod with pods insecure) as existing while the
-// namespace exists and is exposed.
+// namespace exists and is served.
 func (ix *Index) namespaceNodes(v model.View, tx *pmap.Txn[*Node], ns string) {
-	exists := v.NamespaceExists(ns) && ix.exposed(ns)
+	exists := v.NamespaceExists(ns) && ix.served(ns)
 	for _, name := range []string{ns + ".svc", ns + ".pod"} {
 		if exists && (name == ns+".svc" || ix.cfg.PodsInsecure) {
 			tx.Set(name, Empty)
@@ -265,11 +266,11 @@ func (ix *Index) nsAddrs(owned *pmap.Txn[[]Owner]) []Addr {
 	for _, ip := range ix.cfg.LocalIPs {
 		owners, _ := owned.Get(addrKey(ip))
 		for _, o := range owners {
-			if o.Label == "" || o.Service.svc.Headless {
+			if o.Label == "" || o.entry.svc.Headless {
 				continue
 			}
-			for _, cip := range o.Service.svc.ClusterIPs {
-				out = append(out, Addr{Target: o.Service.Name + ".", IP: IP(cip)})
+			for _, cip := range o.entry.svc.ClusterIPs {
+				out = append(out, Addr{Target: o.entry.Name + ".", IP: IP(cip)})
 			}
 		}
 	}

@@ -20,9 +20,9 @@ type Node struct {
 	Extra   []Addr   // addresses of SRV targets, for the additional section
 	PTR     []string // fully qualified targets
 	*Rare            // nil for all but a few names: keeps the common Node small
-	// Service is set on the name of a Service: the names below it (_port._proto and
+	// entry is set on the name of a Service: the names below it (_port._proto and
 	// endpoint names) are answered from it when asked, not stored one by one.
-	Service *Service
+	entry *svcEntry
 }
 
 // Rare holds what few names have.
@@ -81,8 +81,8 @@ type Snapshot struct {
 
 // Owner is a Service's claim on an address: its ClusterIP, or one of its endpoints.
 type Owner struct {
-	Service *Service
-	Label   string // the endpoint's label; "" for a ClusterIP
+	entry *svcEntry
+	Label string // the endpoint's label; "" for a ClusterIP
 }
 
 // Get returns the stored Node of a name, or nil.
@@ -114,9 +114,9 @@ func (s *Snapshot) Lookup(rel string) *Node {
 	return nil
 }
 
-func (s *Snapshot) service(name string) *Service {
+func (s *Snapshot) service(name string) *svcEntry {
 	if n, _ := s.Names.Get(name); n != nil {
-		return n.Service
+		return n.entry
 	}
 	return nil
 }
@@ -137,12 +137,12 @@ func (s *Snapshot) Reverse(name string) *Node {
 	var targets []string
 	for _, o := range owners {
 		if o.Label == "" {
-			if t := o.Service.Name + "."; service == "" || t < service {
+			if t := o.entry.Name + "."; service == "" || t < service {
 				service = t
 			}
 			continue
 		}
-		targets = append(targets, o.Label+"."+o.Service.Name+"."+s.PTRZone)
+		targets = append(targets, o.Label+"."+o.entry.Name+"."+s.PTRZone)
 	}
 	if service != "" {
 		return &Node{PTR: []string{service + s.PTRZone}}

@@ -290,7 +290,7 @@ func add(o *model.State, js []byte) error {
 			return err
 		}
 		if n.Name == "" {
-			return errors.New("Namespace without metadata.name")
+			return errors.New("a Namespace without metadata.name")
 		}
 		o.Namespaces = append(o.Namespaces, n.Name)
 	case strings.HasSuffix(tm.Kind, "List"):

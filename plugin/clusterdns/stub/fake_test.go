@@ -11,7 +11,7 @@ import (
 	"github.com/miekg/dns"
 )
 
-// fakeResolver is a resolver for myco.com that named cannot imitate: one that goes silent
+// fakeResolver is a resolver for myco.com that a zone server does not imitate: one that goes silent
 // (no reply, no ICMP error: a resolver behind a dead route), or holds replies until told.
 // It answers the SOA, who.myco.com TXT with its name, slow.myco.com A once released, and
 // SERVFAIL for broken.myco.com; it never answers dropped.myco.com (a firewall dropping

@@ -26,6 +26,7 @@ func TestHealthBookkeeping(t *testing.T) {
 		answer    = "a query is answered"
 		probeOK   = "a probe succeeds"
 		probeFail = "a probe fails"
+		probeOld  = "a probe sent before the last reply succeeds"
 	)
 	errLost := errors.New("lost")
 	tests := []struct {
@@ -43,6 +44,7 @@ func TestHealthBookkeeping(t *testing.T) {
 		{"queries in flight fail after a probe succeeded", []string{probeFail, probeOK, failOld, failOld, failOld},
 			[]bool{false, true, true, true, true}},
 		{"an answer does not undo a failed probe", []string{probeFail, answer}, []bool{false, false}},
+		{"a late reply to an older probe forgives nothing", []string{fail, probeOld, fail, fail}, []bool{true, true, true, false}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,6 +65,8 @@ func TestHealthBookkeeping(t *testing.T) {
 					r.setHealth(nil, now)
 				case probeFail:
 					r.setHealth(errLost, now)
+				case probeOld:
+					r.setHealth(nil, time.Unix(0, r.answered.Load()-1))
 				}
 				if got := r.up.Load(); got != tt.up[i] {
 					t.Fatalf("after %q (event %d): up %v, want %v", ev, i+1, got, tt.up[i])
@@ -278,10 +282,8 @@ func TestHealthyGaugeAcrossReload(t *testing.T) {
 	if _, ok := healthyGauge(t, f.addr); ok {
 		t.Error("the last stub stopped and left its series behind")
 	}
-	time.Sleep(3 * 200 * time.Millisecond) // three health_check intervals
-	if n := f.probes.Load() - probes; n != 0 {
-		t.Errorf("%d probes after Stop returned", n)
-	}
+	stays(t, 3*200*time.Millisecond, "no probe after Stop returned (three health_check intervals)",
+		func() bool { return f.probes.Load() == probes })
 	if _, ok := healthyGauge(t, f.addr); ok {
 		t.Error("the series came back after Stop")
 	}

@@ -150,12 +150,17 @@ func exchange(ctx context.Context, p *proxy.Proxy, state request.Request, opts p
 }
 
 // alive records that the resolver answered a query or probe sent at sent: failed queries
-// sent before are forgiven.
+// sent before are forgiven. A reply to something sent before the last answered one (a
+// probe that started before a query, answered after) forgives nothing: the failures
+// counted since were sent after that answer.
 func (r *resolver) alive(sent time.Time) {
-	r.fails.Store(0)
 	for t := sent.UnixNano(); ; {
 		last := r.answered.Load()
-		if t <= last || r.answered.CompareAndSwap(last, t) {
+		if t <= last {
+			return
+		}
+		if r.answered.CompareAndSwap(last, t) {
+			r.fails.Store(0)
 			return
 		}
 	}
