@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"testing"
-	"time"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 
@@ -46,9 +45,7 @@ func benchHandler(b testing.TB) (*ClusterDNS, *model.Store) {
 	h := newClusterDNS(cfg)
 	h.index.Start(st, nil)
 	b.Cleanup(h.index.Stop)
-	for !h.Ready() {
-		time.Sleep(time.Millisecond)
-	}
+	waitReady(b, h)
 	return h, st
 }
 

@@ -38,14 +38,20 @@ func newTestHandler(t testing.TB, block, manifestYAML string) *ClusterDNS {
 	h := newClusterDNS(cfg)
 	h.index.Start(st, nil)
 	t.Cleanup(h.index.Stop)
+	waitReady(t, h)
+	return h
+}
+
+// waitReady waits, bounded, for the handler's first snapshot.
+func waitReady(t testing.TB, h *ClusterDNS) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !h.Ready() {
 		if time.Now().After(deadline) {
-			t.Fatal("index not ready")
+			t.Fatal("index not ready after 5s")
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(time.Millisecond) // polling a condition with a deadline
 	}
-	return h
 }
 
 func run(t *testing.T, h *ClusterDNS, cases []test.Case) {
@@ -348,9 +354,7 @@ func TestNameServerAddresses(t *testing.T) {
 	h := newClusterDNS(cfg)
 	h.index.Start(st, []netip.Addr{netip.MustParseAddr("10.0.0.53"), netip.MustParseAddr("fd00::53")})
 	t.Cleanup(h.index.Stop)
-	for !h.Ready() {
-		time.Sleep(time.Millisecond)
-	}
+	waitReady(t, h)
 	run(t, h, []test.Case{
 		{Qname: "ns.dns.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("ns.dns.cluster.local.	30	IN	A	10.0.0.53")}},
 		{Qname: "ns.dns.cluster.local.", Qtype: dns.TypeAAAA, Answer: []dns.RR{test.AAAA("ns.dns.cluster.local.	30	IN	AAAA	fd00::53")}},
