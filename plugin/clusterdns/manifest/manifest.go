@@ -44,7 +44,8 @@ type Source struct {
 	paths    []string
 	clock    follow.Clock
 	files    map[string]*follow.File[model.State]
-	reported string // the listing error last logged
+	missing  map[string]time.Time // files of a directory not seen since then
+	reported string               // the listing error last logged
 	stop     func()
 }
 
@@ -79,7 +80,7 @@ func start(paths []string, interval time.Duration, clock follow.Clock) (*Source,
 			return nil, fmt.Errorf("manifests: %w", err)
 		}
 	}
-	s := &Source{store: model.NewStore(), paths: paths, clock: clock, files: map[string]*follow.File[model.State]{}}
+	s := &Source{store: model.NewStore(), paths: paths, clock: clock, files: map[string]*follow.File[model.State]{}, missing: map[string]time.Time{}}
 	names, err := expand(paths)
 	if err != nil {
 		return nil, fmt.Errorf("manifests: %w", err)
@@ -145,12 +146,29 @@ func (s *Source) check(now time.Time) (next time.Time) {
 			next = n
 		}
 	}
+	// A file missing from a directory is dropped only once it has stayed away for the settle
+	// window: a non-atomic save (rm then cp, an editor's backup rename, git checkout) must not
+	// take its names away for a moment.
 	for name, f := range s.files {
-		if !seen[name] {
-			delete(s.files, name)
-			_, had := f.Value()
-			changed = changed || had
+		if seen[name] {
+			delete(s.missing, name)
+			continue
 		}
+		since, ok := s.missing[name]
+		if !ok {
+			since = now
+			s.missing[name] = now
+		}
+		if gone := since.Add(follow.Settle); now.Before(gone) {
+			if next.IsZero() || gone.Before(next) {
+				next = gone
+			}
+			continue
+		}
+		delete(s.files, name)
+		delete(s.missing, name)
+		_, had := f.Value()
+		changed = changed || had
 	}
 	if changed {
 		s.publish()

@@ -56,7 +56,7 @@ func TestParse(t *testing.T) {
 // Each step writes a directory's files in place, then looks at them at the times given,
 // on a clock of the test's own: a change shows only once it has settled, a broken file keeps
 // its last good objects, a file that loses most of its objects settles twice, and a file gone
-// takes its objects with it.
+// for a settle window takes its objects with it.
 func TestFollow(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, s string) {
@@ -108,7 +108,9 @@ func TestFollow(t *testing.T) {
 		{"cut short again", map[string]string{"svc.yaml": services("two")}, []string{five, five}},
 		{"then whole", map[string]string{"svc.yaml": services("one", "two", "three")}, []string{five, "one two three"}},
 		{"a new file", map[string]string{"more.yaml": services("six")}, []string{"one two three", "one two three six"}},
-		{"a file removed", map[string]string{"more.yaml": ""}, []string{"one two three"}},
+		{"a file gone for a moment", map[string]string{"more.yaml": ""}, []string{"one two three six"}},
+		{"and back", map[string]string{"more.yaml": services("six")}, []string{"one two three six", "one two three six"}},
+		{"a file removed", map[string]string{"more.yaml": ""}, []string{"one two three six", "one two three"}},
 	} {
 		for name, content := range step.files {
 			if content == "" {
