@@ -139,7 +139,8 @@ func (f *File[T]) Start() error {
 func (f *File[T]) Check(now time.Time) (next time.Time, changed bool) {
 	next, changed, err := f.check(now, false)
 	switch {
-	case changed:
+	case err == nil && f.pending == nil && !f.rejected.set:
+		// the file is back to good content: a later failure, even the same one, is news
 		f.reported = ""
 	case err != nil && !errors.Is(err, errBusy) && err.Error() != f.reported:
 		f.reported = err.Error()
@@ -169,7 +170,7 @@ func (f *File[T]) check(now time.Time, start bool) (next time.Time, changed bool
 	f.prev = st
 	switch {
 	case f.taken.set && cur.sum == f.taken.sum:
-		f.taken, f.pending = cur, nil // touched, or written back as it was
+		f.taken, f.rejected, f.pending = cur, state{}, nil // touched, or written back as it was
 		return time.Time{}, false, nil
 	case f.rejected.set && cur.sum == f.rejected.sum:
 		f.rejected, f.pending = cur, nil

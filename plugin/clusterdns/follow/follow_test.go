@@ -211,6 +211,19 @@ func TestErrorsOnce(t *testing.T) {
 		t.Fatalf("a removed file: errors %q", x.errors)
 	}
 	x.want("removed", "b")
+
+	// back with the content it had, then gone again: the second outage is news
+	x.write("b")
+	x.check(settle)
+	x.check(settle)
+	if err := os.Remove(x.path); err != nil {
+		t.Fatal(err)
+	}
+	x.check(settle)
+	if len(x.errors) != 5 || !strings.Contains(x.errors[4], "no such file") {
+		t.Fatalf("removed again: errors %q", x.errors)
+	}
+	x.want("removed again", "b")
 }
 
 // A file renamed into place, written before, is whole: it is taken at first sight.
