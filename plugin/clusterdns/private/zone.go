@@ -257,8 +257,6 @@ func (z *Zone) rebuild() error {
 		soa.Serial = serial
 		rrs = append(rrs, soa)
 	}
-	z.ready.Store(ready)
-	z.listed.Store(listed)
 	built, err := zone.New(z.cfg.Zone, rrs, zone.Options{TTL: z.cfg.TTL, Serial: serial})
 	if err != nil && len(generated) > 0 {
 		// The file loaded on its own, so the cluster's records are at fault; one bad object
@@ -272,6 +270,10 @@ func (z *Zone) rebuild() error {
 	}
 	z.serial, z.content = serial, content
 	z.current.Store(built)
+	// Ready only once the zone built from the listed sources is the one served: a transfer
+	// or a query answered from the zone before it would miss the cluster's records.
+	z.ready.Store(ready)
+	z.listed.Store(listed)
 	select {
 	case z.notifyc <- struct{}{}:
 	default: // a round is due already
