@@ -167,20 +167,44 @@ func (z *Zone) Stop() {
 // peerSerial returns the highest serial the transfer peers hold (those the transfer plugin
 // notifies), so that a restarted server (whose serial starts again from the file and the
 // clock) never goes back behind what its secondaries have: they would ignore its changes.
-// Peers that do not answer within a second are skipped.
+// Peers are asked at once and those that do not answer within a second are skipped, so
+// unreachable peers delay a start by a second, not a second each.
 func (z *Zone) peerSerial() uint32 {
-	var highest uint32
+	var (
+		mu      sync.Mutex
+		serials []uint32
+		wg      sync.WaitGroup
+	)
 	for _, to := range peers(z.Xfer, z.cfg.Zone) {
-		m := new(dns.Msg)
-		m.SetQuestion(z.cfg.Zone, dns.TypeSOA)
-		r, _, err := (&dns.Client{Timeout: time.Second}).Exchange(m, to)
-		if err != nil || r.Rcode != dns.RcodeSuccess {
-			continue
-		}
-		for _, rr := range r.Answer {
-			if soa, ok := rr.(*dns.SOA); ok && serialAfter(soa.Serial, highest) {
-				highest = soa.Serial
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m := new(dns.Msg)
+			m.SetQuestion(z.cfg.Zone, dns.TypeSOA)
+			r, _, err := (&dns.Client{Timeout: time.Second}).Exchange(m, to)
+			if err != nil || r.Rcode != dns.RcodeSuccess {
+				return
 			}
+			for _, rr := range r.Answer {
+				if soa, ok := rr.(*dns.SOA); ok {
+					mu.Lock()
+					serials = append(serials, soa.Serial)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return highestSerial(serials)
+}
+
+// highestSerial returns the serial no other is after (RFC 1982), 0 for none. The first is
+// taken as it is: compared with 0, a serial 2^31 or more ahead would not count as after.
+func highestSerial(serials []uint32) uint32 {
+	var highest uint32
+	for i, s := range serials {
+		if i == 0 || serialAfter(s, highest) {
+			highest = s
 		}
 	}
 	return highest

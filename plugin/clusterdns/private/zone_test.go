@@ -104,3 +104,20 @@ func TestZoneFollowsFileAndCluster(t *testing.T) {
 		t.Fatalf("Changed called %d times", n)
 	}
 }
+
+func TestHighestSerial(t *testing.T) {
+	for _, c := range []struct {
+		serials []uint32
+		want    uint32
+	}{
+		{nil, 0},
+		{[]uint32{7}, 7},
+		{[]uint32{3_000_000_000}, 3_000_000_000}, // 2^31 or more ahead of 0: still the peer's
+		{[]uint32{5, 9, 7}, 9},
+		{[]uint32{4_294_967_000, 10}, 10}, // 10 is after 4294967000: the serial wrapped
+	} {
+		if got := highestSerial(c.serials); got != c.want {
+			t.Errorf("highestSerial(%v) = %d, want %d", c.serials, got, c.want)
+		}
+	}
+}
