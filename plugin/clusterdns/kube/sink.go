@@ -42,7 +42,7 @@ func newSink(source string, r resource, clk clock.Clock, synced func()) *sink {
 	list, watchFn := lw.ListWithContextFunc, lw.WatchFuncWithContext
 	lw.ListWithContextFunc = func(ctx context.Context, o metav1.ListOptions) (k8sruntime.Object, error) {
 		obj, err := list(ctx, o)
-		if err != nil {
+		if err != nil && ctx.Err() == nil { // a list cut short by Stop is no outage
 			k.failed(err)
 		}
 		return obj, err
@@ -50,6 +50,7 @@ func newSink(source string, r resource, clk clock.Clock, synced func()) *sink {
 	lw.WatchFuncWithContext = func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 		w, err := watchFn(ctx, o)
 		switch {
+		case err != nil && ctx.Err() != nil: // Stop: no outage, and its metrics are gone
 		case err != nil:
 			k.failed(err)
 		case o.SendInitialEvents == nil:
