@@ -85,6 +85,13 @@ func Answers(m *dns.Msg) string {
 // answer.
 func Eventually(t testing.TB, within time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
+	EventuallyEvery(t, within, 5*time.Millisecond, what, cond)
+}
+
+// EventuallyEvery is Eventually polling every interval: for conditions that cost the server
+// something to evaluate, such as a metrics scrape.
+func EventuallyEvery(t testing.TB, within, interval time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
 		ok, got := cond()
@@ -94,7 +101,7 @@ func Eventually(t testing.TB, within time.Duration, what string, cond func() (bo
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: not seen within %v; last answer:\n%s", what, within, got)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(interval) // polling a condition with a deadline
 	}
 }
 

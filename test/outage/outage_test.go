@@ -360,17 +360,7 @@ func procStatus(t *testing.T, pid int, field string) int64 {
 // MB to the very peak RSS that the test measures.
 func scraped(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		ok, got := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not seen within %v; last: %s", what, within, got)
-		}
-		time.Sleep(100 * time.Millisecond) // polling a condition
-	}
+	harness.EventuallyEvery(t, within, 100*time.Millisecond, what, cond)
 }
 
 // metric returns the value of the first sample of name whose labels contain label. It asks
