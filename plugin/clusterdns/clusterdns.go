@@ -19,7 +19,6 @@ import (
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/fall"
-	"github.com/coredns/coredns/plugin/transfer"
 	"github.com/coredns/coredns/request"
 
 	"github.com/miekg/dns"
@@ -79,12 +78,12 @@ func (c *ClusterDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 }
 
 // Transfer implements transfer.Transferer: CoreDNS's transfer plugin serves AXFR and IXFR
-// of the block's private zones. The cluster zone is not transferred.
+// of the block's private zones and of its forward cluster zones (xfr.go).
 func (c *ClusterDNS) Transfer(zone string, serial uint32) (<-chan []dns.RR, error) {
 	if p := c.privates[zone]; p != nil {
 		return p.Transfer(zone, serial)
 	}
-	return nil, transfer.ErrNotAuthoritative
+	return c.transferCluster(zone, serial)
 }
 
 // Name implements plugin.Handler.
