@@ -1,0 +1,93 @@
+package clusterdns
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/zonename"
+
+	"github.com/coredns/coredns/plugin/metadata"
+	"github.com/coredns/coredns/request"
+
+	"github.com/miekg/dns"
+)
+
+// Metadata implements metadata.Provider with the kubernetes plugin's keys for a query in a
+// cluster zone, so `log` formats and `view` expressions written for it keep working:
+// kubernetes/kind (svc or pod), kubernetes/namespace, kubernetes/service,
+// kubernetes/endpoint, kubernetes/port-name, kubernetes/protocol, or
+// kubernetes/parse-error for a name the plugin cannot parse. The values are those of the
+// plugin's parseRequest, taken from the name asked whether or not it exists.
+//
+// The client keys (kubernetes/client-namespace, kubernetes/client-pod-name,
+// kubernetes/client-label/*) need the pod that has the client's address, which the
+// kubernetes plugin finds with `pods verified`; the index holds no pods, so they are not
+// set. kubernetes/cluster and kubernetes/zone (multicluster and zonal names) are not set
+// either.
+func (c *ClusterDNS) Metadata(ctx context.Context, state request.Request) context.Context {
+	zone := zonename.Match(c.cfg.zones, state.Name())
+	if zone == "" {
+		return ctx
+	}
+	r, err := parseName(state.Name(), zone)
+	if err != nil {
+		metadata.SetValueFunc(ctx, "kubernetes/parse-error", func() string { return err.Error() })
+		return ctx
+	}
+	for _, kv := range [...][2]string{
+		{"kubernetes/port-name", r.port},
+		{"kubernetes/protocol", r.protocol},
+		{"kubernetes/endpoint", r.endpoint},
+		{"kubernetes/service", r.service},
+		{"kubernetes/namespace", r.namespace},
+		{"kubernetes/kind", r.kind},
+	} {
+		v := kv[1]
+		metadata.SetValueFunc(ctx, kv[0], func() string { return v })
+	}
+	return ctx
+}
+
+// nameParts are the parts of a cluster-zone name, as the kubernetes plugin's recordRequest.
+type nameParts struct {
+	port, protocol, endpoint, service, namespace, kind string
+}
+
+// errInvalidName is the kubernetes plugin's errInvalidRequest, whose text users match.
+var errInvalidName = errors.New("invalid query name")
+
+// parseName splits name (lowercase, in zone) as the kubernetes plugin's parseRequest does
+// without multicluster and zonal names: [_port._proto.|endpoint.]service.namespace.kind.
+func parseName(name, zone string) (nameParts, error) {
+	var r nameParts
+	base := strings.TrimSuffix(strings.TrimSuffix(name, zone), ".")
+	if base == "" || base == "svc" || base == "pod" {
+		return r, nil
+	}
+	segs := dns.SplitDomainName(base)
+	last := len(segs) - 1
+	r.kind = segs[last]
+	if r.kind != "svc" && r.kind != "pod" {
+		return r, errInvalidName
+	}
+	if last--; last < 0 {
+		return r, nil
+	}
+	r.namespace = segs[last]
+	if last--; last < 0 {
+		return r, nil
+	}
+	r.service = segs[last]
+	switch last - 1 {
+	case -1:
+	case 0:
+		r.endpoint = segs[0]
+	case 1:
+		r.protocol = strings.TrimPrefix(segs[1], "_")
+		r.port = strings.TrimPrefix(segs[0], "_")
+	default:
+		return r, errInvalidName
+	}
+	return r, nil
+}

@@ -1,0 +1,68 @@
+package clusterdns
+
+import (
+	"context"
+	"maps"
+	"testing"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/plugin/metadata"
+	"github.com/coredns/coredns/plugin/test"
+	"github.com/coredns/coredns/request"
+
+	"github.com/miekg/dns"
+)
+
+// The kubernetes plugin's metadataCases (metadata_test.go), less the multicluster and
+// pods verified ones, plus the names of other zones of the block.
+func TestMetadata(t *testing.T) {
+	cfg, err := parse(caddy.NewTestController("dns", "clusterdns cluster.local in-addr.arpa {\n private corp.example\n}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newClusterDNS(cfg) // the keys come from the name alone: no snapshot needed
+	svc := func(kind, ns, service, endpoint, port, proto string) map[string]string {
+		return map[string]string{
+			"kubernetes/kind": kind, "kubernetes/namespace": ns, "kubernetes/service": service,
+			"kubernetes/endpoint": endpoint, "kubernetes/port-name": port, "kubernetes/protocol": proto,
+		}
+	}
+	invalid := map[string]string{"kubernetes/parse-error": "invalid query name"}
+	tests := []struct {
+		qname    string
+		qtype    uint16
+		remoteIP string
+		want     map[string]string
+	}{
+		{"foo.bar.notapod.cluster.local.", dns.TypeA, "", invalid},
+		{"10-240-0-1.podns.pod.cluster.local.", dns.TypeA, "", svc("pod", "podns", "10-240-0-1", "", "", "")},
+		{"s.ns.svc.cluster.local.", dns.TypeA, "", svc("svc", "ns", "s", "", "", "")},
+		{"s.ns.svc.cluster.local.", dns.TypeA, "10.10.10.10", svc("svc", "ns", "s", "", "", "")},
+		{"_http._tcp.s.ns.svc.cluster.local.", dns.TypeSRV, "10.10.10.10", svc("svc", "ns", "s", "", "http", "tcp")},
+		{"ep.s.ns.svc.cluster.local.", dns.TypeA, "10.10.10.10", svc("svc", "ns", "s", "ep", "", "")},
+		{"example.com.", dns.TypeA, "10.10.10.10", map[string]string{}},
+		// not in the plugin's table; its parseRequest gives these
+		{"EP.S.NS.Svc.Cluster.Local.", dns.TypeA, "", svc("svc", "ns", "s", "ep", "", "")},
+		{"cluster.local.", dns.TypeSOA, "", svc("", "", "", "", "", "")},
+		{"svc.cluster.local.", dns.TypeA, "", svc("", "", "", "", "", "")},
+		{"ns.svc.cluster.local.", dns.TypeA, "", svc("svc", "ns", "", "", "", "")},
+		{"a.b.c.s.ns.svc.cluster.local.", dns.TypeA, "", invalid},
+		{"10.0.96.10.in-addr.arpa.", dns.TypePTR, "", invalid},
+		{"www.corp.example.", dns.TypeA, "", map[string]string{}}, // a private zone
+	}
+	for _, tc := range tests {
+		t.Run(tc.qname, func(t *testing.T) {
+			ctx := metadata.ContextWithMetadata(context.Background())
+			m := new(dns.Msg)
+			m.SetQuestion(tc.qname, tc.qtype)
+			h.Metadata(ctx, request.Request{Req: m, W: &test.ResponseWriter{RemoteIP: tc.remoteIP}})
+			got := map[string]string{}
+			for _, l := range metadata.Labels(ctx) {
+				got[l] = metadata.ValueFunc(ctx, l)()
+			}
+			if !maps.Equal(got, tc.want) {
+				t.Errorf("metadata %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
