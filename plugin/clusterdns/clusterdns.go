@@ -38,6 +38,9 @@ type ClusterDNS struct {
 	Fall     fall.F
 	TTL      uint32
 	Upstream Upstreamer
+	// ClientPod finds a client's pod for autopath and the client metadata keys; nil while
+	// the block keeps no pods.
+	ClientPod ClientPod
 
 	index    *index.Index // nil when the block serves no cluster zone
 	privates map[string]*private.Zone

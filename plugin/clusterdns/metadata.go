@@ -20,12 +20,18 @@ import (
 // kubernetes/parse-error for a name the plugin cannot parse. The values are those of the
 // plugin's parseRequest, taken from the name asked whether or not it exists.
 //
-// The client keys (kubernetes/client-namespace, kubernetes/client-pod-name,
-// kubernetes/client-label/*) need the pod that has the client's address, which the
-// kubernetes plugin finds with `pods verified`; the index holds no pods, so they are not
-// set. kubernetes/cluster and kubernetes/zone (multicluster and zonal names) are not set
-// either.
+// The client keys kubernetes/client-namespace and kubernetes/client-pod-name are set, for
+// any query, when ClientPod finds the client's pod (the kubernetes plugin finds it with
+// `pods verified`); ClientPod is nil while the block keeps no pods, so today they are not
+// set. kubernetes/client-label/* (pod labels), kubernetes/cluster and kubernetes/zone
+// (multicluster and zonal names) are not set either.
 func (c *ClusterDNS) Metadata(ctx context.Context, state request.Request) context.Context {
+	if c.ClientPod != nil {
+		if ns, name, ok := c.ClientPod(state.IP()); ok {
+			metadata.SetValueFunc(ctx, "kubernetes/client-namespace", func() string { return ns })
+			metadata.SetValueFunc(ctx, "kubernetes/client-pod-name", func() string { return name })
+		}
+	}
 	zone := zonename.Match(c.cfg.zones, state.Name())
 	if zone == "" {
 		return ctx

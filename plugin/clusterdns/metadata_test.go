@@ -52,17 +52,27 @@ func TestMetadata(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.qname, func(t *testing.T) {
-			ctx := metadata.ContextWithMetadata(context.Background())
-			m := new(dns.Msg)
-			m.SetQuestion(tc.qname, tc.qtype)
-			h.Metadata(ctx, request.Request{Req: m, W: &test.ResponseWriter{RemoteIP: tc.remoteIP}})
-			got := map[string]string{}
-			for _, l := range metadata.Labels(ctx) {
-				got[l] = metadata.ValueFunc(ctx, l)()
-			}
-			if !maps.Equal(got, tc.want) {
-				t.Errorf("metadata %v, want %v", got, tc.want)
-			}
+			check(t, h, tc.qname, tc.qtype, tc.remoteIP, tc.want)
 		})
+	}
+	// with the client's pod known, the client keys too, for any name
+	h.ClientPod = pods(map[string][2]string{"10.10.10.10": {"podns", "foo"}})
+	check(t, h, "example.com.", dns.TypeA, "10.10.10.10", map[string]string{"kubernetes/client-namespace": "podns", "kubernetes/client-pod-name": "foo"})
+	check(t, h, "example.com.", dns.TypeA, "10.10.10.11", map[string]string{})
+}
+
+// check asks h for the metadata of a query and compares every key it set.
+func check(t *testing.T, h *ClusterDNS, qname string, qtype uint16, remoteIP string, want map[string]string) {
+	t.Helper()
+	ctx := metadata.ContextWithMetadata(context.Background())
+	m := new(dns.Msg)
+	m.SetQuestion(qname, qtype)
+	h.Metadata(ctx, request.Request{Req: m, W: &test.ResponseWriter{RemoteIP: remoteIP}})
+	got := map[string]string{}
+	for _, l := range metadata.Labels(ctx) {
+		got[l] = metadata.ValueFunc(ctx, l)()
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("metadata of %s from %s: %v, want %v", qname, remoteIP, got, want)
 	}
 }
