@@ -134,14 +134,19 @@ func (s *svcEntry) endpoints(fn func(label string, ip netip.Addr, ports []model.
 		ports := portsOr(sl.Ports)
 		for _, e := range sl.Endpoints {
 			for _, ip := range e.Addresses {
-				label := e.Hostname
-				if label == "" {
-					label = string(appendLabel(buf[:0], ip))
-				}
-				fn(label, ip, ports)
+				fn(endpointLabel(&buf, e, ip), ip, ports)
 			}
 		}
 	}
+}
+
+// endpointLabel returns the name of an endpoint's address below its Service: its hostname,
+// else one made from the address. Answers and transfers (xfr.go) both take it from here.
+func endpointLabel(buf *[64]byte, e model.Endpoint, ip netip.Addr) string {
+	if e.Hostname != "" {
+		return e.Hostname
+	}
+	return string(appendLabel(buf[:0], ip))
 }
 
 // below answers the name one label below the Service: an endpoint, or _proto, which is an

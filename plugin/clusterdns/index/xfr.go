@@ -78,11 +78,7 @@ func (s *Snapshot) Records(zone string, ttl uint32, fn func(dns.RR)) {
 			weight := uint16(max(1, 100/max(1, addrs))) // #nosec G115 -- at most 100
 			for _, ep := range sl.Endpoints {
 				for _, ip := range ep.Addresses {
-					label := ep.Hostname
-					if label == "" {
-						label = string(appendLabel(buf[:0], ip))
-					}
-					target := label + "." + owner
+					target := endpointLabel(&buf, ep, ip) + "." + owner
 					fn(AddressRR(hdr(owner), IP(ip)))
 					fn(AddressRR(hdr(target), IP(ip)))
 					for _, p := range sl.Ports {
