@@ -4,8 +4,10 @@
 //
 // This package holds setup (parse and wire), dispatch (ServeDNS hands a query to the stub
 // zone, private zone or cluster zone it belongs to), the cluster-zone lookup, the sources
-// shared by blocks, metrics and readiness. Private zones are served by package private
-// (transfers through CoreDNS's transfer plugin), stub zones by package stub.
+// shared by blocks, metrics, readiness, and what other plugins ask of the cluster zone:
+// transfers (xfr.go), metadata keys (metadata.go) and autopath's search path
+// (autopath.go). Private zones are served by package private (transfers through CoreDNS's
+// transfer plugin), stub zones by package stub.
 package clusterdns
 
 import (
