@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/plugin/kubernetes"
 	"github.com/coredns/coredns/plugin/metadata"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/coredns/coredns/request"
@@ -74,5 +75,35 @@ func check(t *testing.T, h *ClusterDNS, qname string, qtype uint16, remoteIP str
 	}
 	if !maps.Equal(got, want) {
 		t.Errorf("metadata of %s from %s: %v, want %v", qname, remoteIP, got, want)
+	}
+}
+
+// The keys and values of the kubernetes plugin itself (without pods verified), name by name.
+func TestMetadataAgainstKubernetesPlugin(t *testing.T) {
+	cfg, err := parse(caddy.NewTestController("dns", "clusterdns cluster.local in-addr.arpa"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newClusterDNS(cfg)
+	k := kubernetes.New([]string{"cluster.local.", "in-addr.arpa."})
+	names := []string{
+		"cluster.local.", "svc.cluster.local.", "pod.cluster.local.", "dns-version.cluster.local.",
+		"ns.dns.cluster.local.", "ns.svc.cluster.local.", "s.ns.svc.cluster.local.", "S.NS.SVC.cluster.local.",
+		"ep.s.ns.svc.cluster.local.", "_http._tcp.s.ns.svc.cluster.local.", "http.tcp.s.ns.svc.cluster.local.",
+		"__x._tcp.s.ns.svc.cluster.local.", "a.b.c.s.ns.svc.cluster.local.", "a.b.c.d.s.ns.svc.cluster.local.",
+		"10-1-2-3.ns.pod.cluster.local.", "x.y.notsvc.cluster.local.", "svc.svc.cluster.local.",
+		"10.0.96.10.in-addr.arpa.", "in-addr.arpa.", "example.com.", ".",
+	}
+	for _, name := range names {
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypeA)
+		state := request.Request{Req: m, W: &test.ResponseWriter{}}
+		theirs := metadata.ContextWithMetadata(context.Background())
+		k.Metadata(theirs, state)
+		want := map[string]string{}
+		for _, l := range metadata.Labels(theirs) {
+			want[l] = metadata.ValueFunc(theirs, l)()
+		}
+		check(t, h, name, dns.TypeA, "", want)
 	}
 }
