@@ -278,3 +278,19 @@ func parseZone(t *testing.T, text string) []dns.RR {
 	}
 	return rrs
 }
+
+// BenchmarkTransfer transfers the cluster zone of benchHandler (5,000 Services, 20,000
+// endpoints): the cost of one AXFR to a secondary, channel included.
+func BenchmarkTransfer(b *testing.B) {
+	h, _ := benchHandler(b)
+	b.ReportAllocs()
+	records := 0
+	for b.Loop() {
+		ch, err := h.Transfer("cluster.local.", 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		records = len(drain(ch))
+	}
+	b.ReportMetric(float64(records), "records")
+}
