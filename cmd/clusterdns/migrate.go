@@ -1,0 +1,549 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/caddy/caddyfile"
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/autopath"
+	external "github.com/coredns/coredns/plugin/k8s_external"
+	"github.com/coredns/coredns/plugin/metadata"
+	"github.com/coredns/coredns/plugin/pkg/parse"
+	"github.com/coredns/coredns/plugin/transfer"
+	"github.com/miekg/dns"
+)
+
+const migrateUsage = `usage: clusterdns -migrate COREFILE
+
+Prints COREFILE with every kubernetes block switched to clusterdns, and what works with
+kubernetes rewritten for clusterdns (autopath @kubernetes, k8s_external, a missing ttl).
+Lines it does not touch are printed as they are, comments included, so the result diffs
+cleanly against the original. import lines, snippets and {$ENV} placeholders are carried
+untouched (files named by import are not read: migrate them too).
+
+Whether an option can be carried is asked of the clusterdns plugin itself: each option of a
+kubernetes block is run through the plugin's own parser. One it rejects, or a plugin that
+clusterdns cannot stand in for in this build, is printed commented out ("# not carried
+over: ...") so the printed Corefile still starts, and named on stderr as
+FILE:LINE: not carried over: MESSAGE. Changes worth knowing are FILE:LINE: note: MESSAGE.
+
+Exit status: 0 when everything was carried over (notes do not count), 1 when something was
+not carried over, 2 when COREFILE cannot be read or tokenized.
+`
+
+// kubernetesTTL is the kubernetes plugin's TTL for a block that sets none.
+const kubernetesTTL = 5
+
+// migrateMain runs clusterdns -migrate with the arguments after the flag.
+func migrateMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprint(stderr, migrateUsage)
+		return 2
+	}
+	src, err := os.ReadFile(args[0])
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	out, reports, err := migrate(args[0], src)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	fmt.Fprint(stdout, out)
+	status := 0
+	for _, r := range reports {
+		fmt.Fprintln(stderr, r)
+		if r.problem {
+			status = 1
+		}
+	}
+	return status
+}
+
+// report is one line of what -migrate says on stderr.
+type report struct {
+	file    string
+	line    int
+	msg     string
+	problem bool // something not carried over
+}
+
+func (r report) String() string {
+	kind := "note"
+	if r.problem {
+		kind = "not carried over"
+	}
+	return fmt.Sprintf("%s:%d: %s: %s", r.file, r.line, kind, r.msg)
+}
+
+// edit replaces src[start:end] with text; start == end inserts.
+type edit struct {
+	start, end int
+	text       string
+}
+
+type migration struct {
+	path     string
+	src      []byte
+	toks     []span
+	snippets map[string]bool
+	edits    []edit
+	reports  []report
+	handler  plugin.Handler // a clusterdns handler built by the plugin's setup, asked what it implements
+	ttl      uint32         // clusterdns's TTL for a block that sets none
+}
+
+// entry is a top-level part of a Corefile: a server block, a snippet or an import.
+type entry struct {
+	keys []span
+	body [][]span // directives
+}
+
+// migrate returns the migrated Corefile and what it says about it.
+func migrate(path string, src []byte) (string, []report, error) {
+	toks, err := lexSpans(path, src)
+	if err != nil {
+		return "", nil, err
+	}
+	h, ttl, err := clusterdnsDefaults()
+	if err != nil {
+		return "", nil, fmt.Errorf("clusterdns plugin: %v", err)
+	}
+	m := &migration{path: path, src: src, toks: toks, snippets: map[string]bool{}, handler: h, ttl: ttl}
+	entries := m.entries()
+	for _, e := range entries {
+		if len(e.keys) == 1 && strings.HasPrefix(e.keys[0].Text, "(") && strings.HasSuffix(e.keys[0].Text, ")") {
+			m.snippets[strings.Trim(e.keys[0].Text, "()")] = true
+		}
+	}
+	found := false
+	for _, e := range entries {
+		found = m.serverBlock(e) || found
+	}
+	if !found {
+		m.note(1, "no kubernetes block: printed unchanged")
+	}
+	sort.SliceStable(m.reports, func(i, j int) bool { return m.reports[i].line < m.reports[j].line })
+	return m.apply(), m.reports, nil
+}
+
+// clusterdnsDefaults builds a handler with the plugin's own setup, for a block that sets
+// nothing: what it implements and its TTL are what a migrated block gets.
+func clusterdnsDefaults() (plugin.Handler, uint32, error) {
+	setup, err := caddy.DirectiveAction("dns", "clusterdns")
+	if err != nil {
+		return nil, 0, err
+	}
+	c := caddy.NewTestController("dns", "clusterdns cluster.local")
+	if err := setup(c); err != nil {
+		return nil, 0, err
+	}
+	p := dnsserver.GetConfig(c).Plugin
+	if len(p) == 0 {
+		return nil, 0, errors.New("setup added no handler")
+	}
+	h := p[len(p)-1](nil)
+	cd, ok := h.(*clusterdns.ClusterDNS)
+	if !ok {
+		return nil, 0, fmt.Errorf("setup added a %T, want *clusterdns.ClusterDNS", h)
+	}
+	return h, cd.TTL, nil
+}
+
+// entries splits the file into its top-level parts as caddy's parser does, without
+// expanding imports.
+func (m *migration) entries() []entry {
+	t := m.toks
+	var out []entry
+	for i := 0; i < len(t); {
+		if t[i].Text == "import" {
+			j := i + 1
+			for j < len(t) && !newLine(t, j) {
+				j++
+			}
+			out = append(out, entry{body: [][]span{t[i:j]}})
+			i = j
+			continue
+		}
+		// keys: the line's tokens, continued on the next line after a trailing comma
+		j := i + 1
+		for j < len(t) && t[j].Text != "{" && (!newLine(t, j) || strings.HasSuffix(t[j-1].Text, ",")) {
+			j++
+		}
+		e := entry{keys: t[i:j]}
+		braces := j < len(t) && t[j].Text == "{"
+		if braces {
+			j++
+		}
+		for j < len(t) {
+			if braces && t[j].Text == "}" {
+				j++
+				break
+			}
+			k := directiveEnd(t, j)
+			e.body = append(e.body, t[j:k])
+			j = k
+		}
+		out = append(out, e)
+		i = j
+	}
+	return out
+}
+
+// directiveEnd returns the end of the directive starting at toks[i]: its arguments on the
+// line and its nested block, as caddy's parser delimits it.
+func directiveEnd(t []span, i int) int {
+	nesting := 0
+	j := i + 1
+	for ; j < len(t); j++ {
+		switch {
+		case t[j].Text == "{":
+			nesting++
+		case newLine(t, j) && nesting == 0:
+			return j
+		case t[j].Text == "}" && nesting > 0:
+			nesting--
+		case t[j].Text == "}":
+			return j
+		}
+	}
+	return j
+}
+
+// serverBlock migrates one entry; it reports whether it held a kubernetes block.
+func (m *migration) serverBlock(e entry) bool {
+	var zones []string // the kubernetes zones of the block, for the plugins that work on them
+	for _, d := range e.body {
+		if d[0].Text == "kubernetes" {
+			zones = append(zones, m.kubernetes(e.keys, d)...)
+		}
+	}
+	for _, d := range e.body {
+		switch d[0].Text {
+		case "autopath":
+			m.autopath(d)
+		case "k8s_external":
+			m.external(d)
+		case "transfer":
+			m.transfer(e.keys, d, zones)
+		case "metadata":
+			if zones != nil {
+				m.metadata(d)
+			}
+		case "import":
+			if len(d) > 1 && !m.snippets[d[1].Text] {
+				m.note(d[0].Line, "import %s is carried as it is: run clusterdns -migrate on the files it names if they hold kubernetes blocks", d[1].Text)
+			}
+		}
+	}
+	return zones != nil
+}
+
+// kubernetes rewrites one kubernetes block and returns its zones.
+func (m *migration) kubernetes(keys []span, d []span) []string {
+	line := d[0].Line
+	m.replace(d[0], "clusterdns")
+	k := 1
+	for k < len(d) && !newLine(d, k) && d[k].Text != "{" {
+		k++
+	}
+	var zones []string
+	for _, z := range d[1:k] {
+		zones = append(zones, z.Text)
+	}
+	if len(zones) == 0 {
+		// kubernetes takes the server block's zones; clusterdns without zones serves none
+		zones = keyZones(keys)
+		if len(zones) == 0 {
+			m.problem(line, "kubernetes without zones outside a server block: write its zones (clusterdns ZONES...), clusterdns without zones serves no cluster zone")
+			zones = []string{}
+		} else {
+			m.insert(d[k-1].end, " "+strings.Join(zones, " "))
+			m.note(line, "wrote the server block's zones %s: kubernetes takes them when it names none, clusterdns serves none", strings.Join(zones, " "))
+		}
+	}
+	braces := k < len(d) && d[k].Text == "{"
+	var body []span
+	if braces {
+		body = d[k+1:]
+		if n := len(body); n > 0 && body[n-1].Text == "}" {
+			body = body[:n-1]
+		}
+	}
+	var carried [][]span
+	ttl := false
+	for o := 0; o < len(body); {
+		e := directiveEnd(body, o)
+		opt := body[o:e]
+		o = e
+		if _, err := m.probe(keys, line, zones, opt); err != nil {
+			m.problem(opt[0].Line, "%s: %s", spanText(opt), plainErr(err))
+			m.commentOut(opt)
+			continue
+		}
+		carried = append(carried, opt)
+		ttl = ttl || opt[0].Text == "ttl"
+	}
+	if !ttl && m.ttl != kubernetesTTL {
+		add := fmt.Sprintf("ttl %d", kubernetesTTL)
+		indent := m.indent(d[0])
+		inner := indent + indentUnit(indent)
+		if len(body) > 0 {
+			inner = m.indent(body[0])
+		}
+		last := d[len(d)-1]
+		switch {
+		case !braces:
+			m.insert(last.end, " {\n"+inner+add+"\n"+indent+"}")
+		case last.Text == "}" && newLine(d, len(d)-1):
+			m.insert(m.lineStart(last.start), inner+add+"\n")
+		default:
+			m.insert(last.start, "\n"+inner+add+"\n"+indent)
+		}
+		carried = append(carried, []span{{Token: caddyfile.Token{File: m.path, Line: last.Line, Text: "ttl"}},
+			{Token: caddyfile.Token{File: m.path, Line: last.Line, Text: strconv.Itoa(kubernetesTTL)}}})
+		m.note(line, "wrote %s: kubernetes answers with TTL %d when the block sets none, clusterdns with %d", add, kubernetesTTL, m.ttl)
+	}
+	if _, err := m.probe(keys, line, zones, carried...); err != nil {
+		m.problem(line, "the migrated clusterdns block does not parse: %s", plainErr(err))
+	}
+	return zones
+}
+
+// probe runs a clusterdns block with these zones and options through the plugin's own
+// parser (clusterdns.Validate): the plugin, not a list here, says what it accepts.
+func (m *migration) probe(keys []span, line int, zones []string, opts ...[]span) ([]string, error) {
+	toks := []caddyfile.Token{{File: m.path, Line: line, Text: "clusterdns"}}
+	for _, z := range zones {
+		toks = append(toks, caddyfile.Token{File: m.path, Line: line, Text: replaceEnv(z)})
+	}
+	toks = append(toks, caddyfile.Token{File: m.path, Line: line, Text: "{"})
+	last := line
+	for _, o := range opts {
+		for _, t := range o {
+			t.Text = replaceEnv(t.Text)
+			toks = append(toks, t.Token)
+			last = t.Line
+		}
+	}
+	toks = append(toks, caddyfile.Token{File: m.path, Line: last + 1, Text: "}"})
+	var k []string
+	for _, s := range keys {
+		k = append(k, strings.TrimSuffix(replaceEnv(s.Text), ","))
+	}
+	return parseClusterdns(m.path, k, toks)
+}
+
+// autopath rewrites autopath @kubernetes. autopath fails at start when the plugin it names
+// is no AutoPather, so without one the line is left out.
+func (m *migration) autopath(d []span) {
+	if len(d) < 2 || d[1].Text != "@kubernetes" {
+		return
+	}
+	if _, ok := m.handler.(autopath.AutoPather); !ok {
+		m.problem(d[0].Line, "autopath @kubernetes: clusterdns in this build does not implement autopath's AutoPather and autopath @clusterdns would stop the server from starting; left out")
+		m.commentOut(d)
+		return
+	}
+	m.replace(d[1], "@clusterdns")
+}
+
+// external handles k8s_external, which looks up the handler named kubernetes at start and
+// fails to start without it.
+func (m *migration) external(d []span) {
+	if _, ok := m.handler.(external.Externaler); ok {
+		m.note(d[0].Line, "k8s_external is carried: clusterdns answers its names")
+		return
+	}
+	m.problem(d[0].Line, "k8s_external looks up the kubernetes plugin, which a migrated server block no longer has, and would stop the server from starting; left out: serve these names from a clusterdns private zone (private ZONE { services all }) or keep them in a kubernetes block")
+	m.commentOut(d)
+}
+
+// transfer reports a transfer of a cluster zone that clusterdns does not serve.
+func (m *migration) transfer(keys []span, d []span, zones []string) {
+	var tz []string
+	for i := 1; i < len(d) && !newLine(d, i) && d[i].Text != "{"; i++ {
+		tz = append(tz, d[i].Text)
+	}
+	if len(tz) == 0 {
+		tz = keyZones(keys)
+	}
+	if zones == nil {
+		return
+	}
+	x, ok := m.handler.(transfer.Transferer)
+	for _, z := range zones {
+		z = dns.Fqdn(strings.ToLower(replaceEnv(z)))
+		for _, t := range tz {
+			if !dns.IsSubDomain(dns.Fqdn(strings.ToLower(replaceEnv(t))), z) {
+				continue
+			}
+			if !ok || notTransferred(x, z) {
+				m.problem(d[0].Line, "transfer of the cluster zone %s: clusterdns in this build does not transfer it; AXFR and IXFR of it are refused", z)
+				return
+			}
+		}
+	}
+}
+
+// notTransferred asks an unstarted handler whether it would transfer zone at all.
+func notTransferred(x transfer.Transferer, zone string) (not bool) {
+	defer func() {
+		if recover() != nil {
+			not = false // it tried: it serves the zone once started
+		}
+	}()
+	_, err := x.Transfer(zone, 0)
+	return errors.Is(err, transfer.ErrNotAuthoritative)
+}
+
+// metadata reports the kubernetes/* metadata keys when clusterdns provides none.
+func (m *migration) metadata(d []span) {
+	if _, ok := m.handler.(metadata.Provider); ok || !strings.Contains(string(m.src), "kubernetes/") {
+		return
+	}
+	m.problem(d[0].Line, "metadata: clusterdns in this build provides no kubernetes/* metadata keys; log formats and view expressions using them see them empty")
+}
+
+// keyZones returns the zones of server block keys, as the kubernetes plugin takes them
+// (plugin.OriginsFromArgsOrServerBlock).
+func keyZones(keys []span) []string {
+	var zones []string
+	for _, k := range keys {
+		_, addr := parse.Transport(strings.TrimSuffix(k.Text, ","))
+		hosts, _, err := plugin.SplitHostPort(addr)
+		if err != nil {
+			continue
+		}
+		for _, h := range hosts {
+			for _, z := range plugin.Host(h).NormalizeExact() {
+				if z != "." {
+					z = strings.TrimSuffix(z, ".") // as operators write zones
+				}
+				if !slices.Contains(zones, z) {
+					zones = append(zones, z)
+				}
+			}
+		}
+	}
+	return zones
+}
+
+func (m *migration) note(line int, format string, args ...any) {
+	m.reports = append(m.reports, report{m.path, line, fmt.Sprintf(format, args...), false})
+}
+
+func (m *migration) problem(line int, format string, args ...any) {
+	m.reports = append(m.reports, report{m.path, line, fmt.Sprintf(format, args...), true})
+}
+
+func (m *migration) replace(t span, text string) {
+	m.edits = append(m.edits, edit{t.start, t.end, text})
+}
+
+func (m *migration) insert(at int, text string) { m.edits = append(m.edits, edit{at, at, text}) }
+
+// commentOut turns a directive into a comment, each of its lines. One that shares its last
+// line with a following token (a one-line block's "}") is removed instead.
+func (m *migration) commentOut(d []span) {
+	last := d[len(d)-1]
+	if i := slices.IndexFunc(m.toks, func(t span) bool { return t.start == last.start }); i+1 < len(m.toks) && !newLine(m.toks, i+1) {
+		m.edits = append(m.edits, edit{d[0].start, last.end, ""})
+		return
+	}
+	for i, t := range d {
+		if i == 0 {
+			m.insert(t.start, "# not carried over: ")
+		} else if newLine(d, i) {
+			m.insert(t.start, "# ")
+		}
+	}
+}
+
+// lineStart is the offset where the line holding offset at begins.
+func (m *migration) lineStart(at int) int {
+	for at > 0 && m.src[at-1] != '\n' {
+		at--
+	}
+	return at
+}
+
+// indent is the whitespace before t on its line.
+func (m *migration) indent(t span) string {
+	s := m.lineStart(t.start)
+	return string(m.src[s:t.start])
+}
+
+func indentUnit(indent string) string {
+	if strings.Contains(indent, "\t") {
+		return "\t"
+	}
+	return "    "
+}
+
+// apply returns the source with the edits made; inserts at one place keep their order.
+func (m *migration) apply() string {
+	sort.SliceStable(m.edits, func(i, j int) bool { return m.edits[i].start < m.edits[j].start })
+	var b strings.Builder
+	pos := 0
+	for _, e := range m.edits {
+		if e.start < pos {
+			continue // inside a removed range
+		}
+		b.Write(m.src[pos:e.start])
+		b.WriteString(e.text)
+		pos = e.end
+	}
+	b.Write(m.src[pos:])
+	return b.String()
+}
+
+// spanText is a directive as written, its lines joined by spaces.
+func spanText(d []span) string {
+	var parts []string
+	for _, t := range d {
+		parts = append(parts, t.Text)
+	}
+	return strings.Join(parts, " ")
+}
+
+// plainErr is an error's message without its FILE:LINE: prefix (the report has its own).
+func plainErr(err error) string {
+	msg := located(err.Error())
+	if loc := hasLocation.FindString(msg); loc != "" {
+		return msg[len(loc):]
+	}
+	return msg
+}
+
+// replaceEnv expands {$NAME} and {%NAME%} as caddy's parser does before a plugin sees a
+// token, so a probe parses what the server would.
+func replaceEnv(s string) string {
+	for _, ref := range [][2]string{{"{%", "%}"}, {"{$", "}"}} {
+		for {
+			i := strings.Index(s, ref[0])
+			if i < 0 {
+				break
+			}
+			j := strings.Index(s[i+len(ref[0]):], ref[1])
+			if j < 0 {
+				break
+			}
+			name := s[i+len(ref[0]) : i+len(ref[0])+j]
+			s = s[:i] + os.Getenv(name) + s[i+len(ref[0])+j+len(ref[1]):]
+		}
+	}
+	return s
+}
