@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/zonename"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/caddy/caddyfile"
@@ -239,9 +240,7 @@ func (m *migration) serverBlock(e entry) bool {
 		case "transfer":
 			m.transfer(e.keys, d, zones)
 		case "metadata":
-			if zones != nil {
-				m.metadata(d)
-			}
+			m.metadata(d)
 		case "import":
 			if len(d) > 1 && !m.snippets[d[1].Text] {
 				m.note(d[0].Line, "import %s is carried as it is: run clusterdns -migrate on the files it names if they hold kubernetes blocks", d[1].Text)
@@ -288,6 +287,9 @@ func (m *migration) kubernetes(keys []span, d []span) []string {
 		e := directiveEnd(body, o)
 		opt := body[o:e]
 		o = e
+		if rw := optionRewrites[opt[0].Text]; rw != nil {
+			opt = rw(m, opt)
+		}
 		if _, err := m.probe(keys, line, zones, opt); err != nil {
 			m.problem(opt[0].Line, "%s: %s", spanText(opt), plainErr(err))
 			m.commentOut(opt)
@@ -320,6 +322,22 @@ func (m *migration) kubernetes(keys []span, d []span) []string {
 		m.problem(line, "the migrated clusterdns block does not parse: %s", plainErr(err))
 	}
 	return zones
+}
+
+// optionRewrites are the kubernetes options whose clusterdns form differs from what the
+// kubernetes block says. Each edits the Corefile and returns the option as rewritten; the
+// plugin's parser then decides whether that is carried. Every other option is carried as
+// written when the parser accepts it: the plugin, not a list here, knows its options.
+var optionRewrites = map[string]func(m *migration, opt []span) []span{
+	// kubernetes takes several URLs but uses only the first (several are deprecated)
+	"endpoint": func(m *migration, opt []span) []span {
+		if len(opt) <= 2 {
+			return opt
+		}
+		m.edits = append(m.edits, edit{opt[1].end, opt[len(opt)-1].end, ""})
+		m.note(opt[0].Line, "kept only the first endpoint %s: kubernetes uses only the first of several", opt[1].Text)
+		return opt[:2]
+	},
 }
 
 // probe runs a clusterdns block with these zones and options through the plugin's own
@@ -385,12 +403,12 @@ func (m *migration) transfer(keys []span, d []span, zones []string) {
 	}
 	x, ok := m.handler.(transfer.Transferer)
 	for _, z := range zones {
-		z = dns.Fqdn(strings.ToLower(replaceEnv(z)))
+		z = strings.ToLower(replaceEnv(z))
 		for _, t := range tz {
-			if !dns.IsSubDomain(dns.Fqdn(strings.ToLower(replaceEnv(t))), z) {
+			if !zonename.Overlap(dns.Fqdn(z), dns.Fqdn(strings.ToLower(replaceEnv(t)))) {
 				continue
 			}
-			if !ok || notTransferred(x, z) {
+			if !ok || notTransferred(x, dns.Fqdn(z)) {
 				m.problem(d[0].Line, "transfer of the cluster zone %s: clusterdns in this build does not transfer it; AXFR and IXFR of it are refused", z)
 				return
 			}
