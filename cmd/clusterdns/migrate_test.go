@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coredns/caddy/caddyfile"
+	"github.com/coredns/coredns/core/dnsserver"
+)
+
+var update = flag.Bool("update", false, "rewrite corefile/testdata/migrate's golden files from the tool's output")
+
+// migrateDir holds Corefiles as kubeadm, k3s, RKE2, EKS, AKS and the CoreDNS Helm chart
+// ship them, and one with every kubernetes option. NAME.golden is what -migrate prints,
+// NAME.stderr what it reports (paths from the repository's root). The goldens follow the
+// plugin: when it learns an option, rerun with -update and review the diff.
+const migrateDir = "../../corefile/testdata/migrate"
+
+func TestMigrateCorefiles(t *testing.T) {
+	paths, err := filepath.Glob(filepath.Join(migrateDir, "*.Corefile"))
+	if err != nil || len(paths) < 7 {
+		t.Fatalf("want the 7 Corefiles of %s, got %v (%v)", migrateDir, paths, err)
+	}
+	for _, path := range paths {
+		name := strings.TrimSuffix(filepath.Base(path), ".Corefile")
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			status := migrateMain([]string{path}, &stdout, &stderr)
+			reports := strings.ReplaceAll(stderr.String(), "../../", "")
+
+			golden := filepath.Join(migrateDir, name+".golden")
+			goldenErr := filepath.Join(migrateDir, name+".stderr")
+			if *update {
+				if err := os.WriteFile(golden, stdout.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(goldenErr, []byte(reports), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantErr, err := os.ReadFile(goldenErr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stdout.String() != string(want) {
+				t.Errorf("output differs from %s:\n%s", golden, stdout.String())
+			}
+			if reports != string(wantErr) {
+				t.Errorf("reports differ from %s:\n%s", goldenErr, reports)
+			}
+			wantStatus := 0
+			if strings.Contains(reports, ": not carried over: ") {
+				wantStatus = 1
+			}
+			if status != wantStatus {
+				t.Errorf("exit status %d, want %d", status, wantStatus)
+			}
+			accepted(t, stdout.Bytes())
+		})
+	}
+}
+
+// accepted checks that a migrated Corefile parses, holds no kubernetes block and that its
+// clusterdns blocks pass the plugin's own setup parsing, as clusterdns -validate checks them.
+func accepted(t *testing.T, corefile []byte) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "Corefile")
+	if err := os.WriteFile(path, corefile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sbs, err := caddyfile.Parse(path, bytes.NewReader(corefile), dnsserver.Directives)
+	if err != nil {
+		t.Fatalf("migrated Corefile does not parse: %v", err)
+	}
+	blocks := 0
+	for _, sb := range sbs {
+		if len(sb.Tokens["kubernetes"]) > 0 {
+			t.Errorf("server block %v still has a kubernetes block", sb.Keys)
+		}
+		if len(sb.Tokens["clusterdns"]) > 0 {
+			blocks++
+		}
+	}
+	if blocks == 0 {
+		t.Error("no clusterdns block in the migrated Corefile")
+	}
+	v := &validator{path: path}
+	v.run()
+	if len(v.problems) > 0 {
+		t.Errorf("clusterdns -validate rejects the migrated Corefile:\n%s", strings.Join(v.problems, "\n"))
+	}
+}
+
+// TestMigrateRewrites holds the rules one at a time, on small Corefiles.
+func TestMigrateRewrites(t *testing.T) {
+	tests := []struct {
+		name, in, out string
+		reports       []string // substrings, one per report in order
+	}{
+		{
+			name: "untouched lines keep comments, spacing and quotes",
+			in:   "\uFEFF# head\n.:53 {   # block\n  log . \"{remote} # not a comment\"\n\tkubernetes  cluster.local\t{ # zones\n\t\tttl  7 # seven\n\t}\n}\n",
+			out:  "\uFEFF# head\n.:53 {   # block\n  log . \"{remote} # not a comment\"\n\tclusterdns  cluster.local\t{ # zones\n\t\tttl  7 # seven\n\t}\n}\n",
+		},
+		{
+			name:    "a block without zones gets its server block's, without braces gets the ttl",
+			in:      "cluster.local:53 example.org {\n    kubernetes\n}\n",
+			out:     "cluster.local:53 example.org {\n    clusterdns cluster.local example.org {\n        ttl 5\n    }\n}\n",
+			reports: []string{":2: note: wrote the server block's zones cluster.local example.org", ":2: note: wrote ttl 5"},
+		},
+		{
+			name:    "ttl goes before the closing brace with the options' indentation",
+			in:      ".:53 {\n  kubernetes cluster.local {\n     pods insecure\n  }\n}\n",
+			out:     ".:53 {\n  clusterdns cluster.local {\n     pods insecure\n     ttl 5\n  }\n}\n",
+			reports: []string{":2: note: wrote ttl 5"},
+		},
+		{
+			name:    "a rejected option is commented out and reported",
+			in:      ".:53 {\n  kubernetes cluster.local {\n    ttl 30\n    no_such_option 1   # why\n  }\n}\n",
+			out:     ".:53 {\n  clusterdns cluster.local {\n    ttl 30\n    # not carried over: no_such_option 1   # why\n  }\n}\n",
+			reports: []string{":4: not carried over: no_such_option 1: unknown property"},
+		},
+		{
+			name:    "snippets, imports and env placeholders are carried",
+			in:      "(k) {\n  kubernetes {$ZONE} {\n    ttl {$TTL}\n  }\n}\n.:53 {\n  import k\n  import extra/*.conf\n}\n",
+			out:     "(k) {\n  clusterdns {$ZONE} {\n    ttl {$TTL}\n  }\n}\n.:53 {\n  import k\n  import extra/*.conf\n}\n",
+			reports: []string{":8: note: import extra/*.conf is carried as it is"},
+		},
+		{
+			name:    "a Corefile without kubernetes is printed unchanged",
+			in:      ".:53 {\n  forward . 1.1.1.1\n}\n",
+			out:     ".:53 {\n  forward . 1.1.1.1\n}\n",
+			reports: []string{":1: note: no kubernetes block"},
+		},
+	}
+	t.Setenv("ZONE", "cluster.local")
+	t.Setenv("TTL", "5")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, reports, err := migrate("Corefile", []byte(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out != tc.out {
+				t.Errorf("got\n%s\nwant\n%s", out, tc.out)
+			}
+			if len(reports) != len(tc.reports) {
+				t.Fatalf("reports %v, want %d: %v", reports, len(tc.reports), tc.reports)
+			}
+			for i, r := range reports {
+				if !strings.Contains(r.String(), tc.reports[i]) {
+					t.Errorf("report %q, want it to contain %q", r, tc.reports[i])
+				}
+			}
+		})
+	}
+}
+
+func TestMigrateUsage(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if got := migrateMain(nil, &stdout, &stderr); got != 2 || !strings.Contains(stderr.String(), "usage: clusterdns -migrate") {
+		t.Errorf("no argument: status %d, stderr %q", got, stderr.String())
+	}
+	stderr.Reset()
+	if got := migrateMain([]string{"/does/not/exist"}, &stdout, &stderr); got != 2 || stdout.Len() != 0 {
+		t.Errorf("missing file: status %d, stdout %q", got, stdout.String())
+	}
+}
