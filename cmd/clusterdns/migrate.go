@@ -123,7 +123,10 @@ func migrate(path string, src []byte) (string, []report, error) {
 		return "", nil, fmt.Errorf("clusterdns plugin: %v", err)
 	}
 	m := &migration{path: path, src: src, toks: toks, snippets: map[string]bool{}, handler: h, ttl: ttl}
-	entries := m.entries()
+	entries, err := m.entries()
+	if err != nil {
+		return "", nil, err
+	}
 	for _, e := range entries {
 		if len(e.keys) == 1 && strings.HasPrefix(e.keys[0].Text, "(") && strings.HasSuffix(e.keys[0].Text, ")") {
 			m.snippets[strings.Trim(e.keys[0].Text, "()")] = true
@@ -165,7 +168,7 @@ func clusterdnsDefaults() (plugin.Handler, uint32, error) {
 
 // entries splits the file into its top-level parts as caddy's parser does, without
 // expanding imports.
-func (m *migration) entries() []entry {
+func (m *migration) entries() ([]entry, error) {
 	t := m.toks
 	var out []entry
 	for i := 0; i < len(t); {
@@ -178,6 +181,9 @@ func (m *migration) entries() []entry {
 			i = j
 			continue
 		}
+		if t[i].Text == "}" {
+			return nil, fmt.Errorf("%s:%d: unexpected }: no block is open", m.path, t[i].Line)
+		}
 		// keys: the line's tokens, continued on the next line after a trailing comma
 		j := i + 1
 		for j < len(t) && t[j].Text != "{" && (!newLine(t, j) || strings.HasSuffix(t[j-1].Text, ",")) {
@@ -188,23 +194,32 @@ func (m *migration) entries() []entry {
 		if braces {
 			j++
 		}
+		closed := !braces
 		for j < len(t) {
 			if braces && t[j].Text == "}" {
 				j++
+				closed = true
 				break
 			}
 			k := directiveEnd(t, j)
+			if k == len(t) && braces || k < len(t) && !newLine(t, k) && t[k].Text == "}" && !braces {
+				return nil, fmt.Errorf("%s:%d: unbalanced braces in the block of %s", m.path, t[j].Line, t[j].Text)
+			}
 			e.body = append(e.body, t[j:k])
 			j = k
+		}
+		if !closed {
+			return nil, fmt.Errorf("%s:%d: server block %s is not closed by }", m.path, t[i].Line, t[i].Text)
 		}
 		out = append(out, e)
 		i = j
 	}
-	return out
+	return out, nil
 }
 
 // directiveEnd returns the end of the directive starting at toks[i]: its arguments on the
-// line and its nested block, as caddy's parser delimits it.
+// line and its nested block, as caddy's parser delimits it; len(t) when a nested block is
+// not closed.
 func directiveEnd(t []span, i int) int {
 	nesting := 0
 	j := i + 1
@@ -219,6 +234,9 @@ func directiveEnd(t []span, i int) int {
 		case t[j].Text == "}":
 			return j
 		}
+	}
+	if nesting > 0 {
+		return len(t)
 	}
 	return j
 }
@@ -302,7 +320,7 @@ func (m *migration) kubernetes(keys []span, d []span) []string {
 		add := fmt.Sprintf("ttl %d", kubernetesTTL)
 		indent := m.indent(d[0])
 		inner := indent + indentUnit(indent)
-		if len(body) > 0 {
+		if len(body) > 0 && m.lineStart(body[0].start)+len(m.indent(body[0])) == body[0].start {
 			inner = m.indent(body[0])
 		}
 		last := d[len(d)-1]
@@ -481,12 +499,18 @@ func (m *migration) commentOut(d []span) {
 		m.edits = append(m.edits, edit{d[0].start, last.end, ""})
 		return
 	}
-	for i, t := range d {
-		if i == 0 {
-			m.insert(t.start, "# not carried over: ")
-		} else if newLine(d, i) {
-			m.insert(t.start, "# ")
+	// every line of it becomes a comment after its indentation, also the lines inside a
+	// quoted token spanning lines
+	m.insert(d[0].start, "# not carried over: ")
+	for at := d[0].start; at < last.end; at++ {
+		if m.src[at] != '\n' {
+			continue
 		}
+		ws := at + 1
+		for ws < last.end && (m.src[ws] == ' ' || m.src[ws] == '\t') {
+			ws++
+		}
+		m.insert(ws, "# ")
 	}
 }
 
@@ -498,10 +522,14 @@ func (m *migration) lineStart(at int) int {
 	return at
 }
 
-// indent is the whitespace before t on its line.
+// indent is the whitespace that starts t's line.
 func (m *migration) indent(t span) string {
 	s := m.lineStart(t.start)
-	return string(m.src[s:t.start])
+	e := s
+	for e < t.start && (m.src[e] == ' ' || m.src[e] == '\t') {
+		e++
+	}
+	return string(m.src[s:e])
 }
 
 func indentUnit(indent string) string {
@@ -532,7 +560,7 @@ func (m *migration) apply() string {
 func spanText(d []span) string {
 	var parts []string
 	for _, t := range d {
-		parts = append(parts, t.Text)
+		parts = append(parts, strings.Join(strings.Fields(t.Text), " "))
 	}
 	return strings.Join(parts, " ")
 }

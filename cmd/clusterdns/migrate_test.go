@@ -135,6 +135,18 @@ func TestMigrateRewrites(t *testing.T) {
 			reports: []string{":8: note: import extra/*.conf is carried as it is"},
 		},
 		{
+			name:    "a one-line block loses a rejected option and gets its ttl on a line of its own",
+			in:      ".:53 {\n  kubernetes cluster.local { pods verified }\n}\n",
+			out:     ".:53 {\n  clusterdns cluster.local {  \n      ttl 5\n  }\n}\n",
+			reports: []string{":2: not carried over: pods verified", ":2: note: wrote ttl 5"},
+		},
+		{
+			name:    "every line of a rejected option spanning lines is commented out",
+			in:      ".:53 {\n  kubernetes cluster.local {\n    ttl 5\n    labels \"a in (b,\n c)\"\n    nested {\n      x\n    }\n  }\n}\n",
+			out:     ".:53 {\n  clusterdns cluster.local {\n    ttl 5\n    # not carried over: labels \"a in (b,\n # c)\"\n    # not carried over: nested {\n      # x\n    # }\n  }\n}\n",
+			reports: []string{":4: not carried over: labels a in (b, c):", ":6: not carried over: nested { x }:"},
+		},
+		{
 			name:    "a Corefile without kubernetes is printed unchanged",
 			in:      ".:53 {\n  forward . 1.1.1.1\n}\n",
 			out:     ".:53 {\n  forward . 1.1.1.1\n}\n",
@@ -161,6 +173,19 @@ func TestMigrateRewrites(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMigrateUnbalanced: a Corefile caddy would not parse is refused, not half rewritten.
+func TestMigrateUnbalanced(t *testing.T) {
+	for _, in := range []string{
+		".:53 {\n  kubernetes cluster.local {\n    pods insecure\n",
+		".:53 {\n  kubernetes cluster.local\n",
+		".:53 {\n  kubernetes cluster.local\n}\n}\n",
+	} {
+		if out, _, err := migrate("Corefile", []byte(in)); err == nil || !strings.HasPrefix(err.Error(), "Corefile:") {
+			t.Errorf("%q: got %q, error %v; want an error naming the line", in, out, err)
+		}
 	}
 }
 
