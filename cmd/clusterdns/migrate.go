@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/zonename"
 
 	"github.com/coredns/caddy"
@@ -244,9 +245,12 @@ func directiveEnd(t []span, i int) int {
 // serverBlock migrates one entry; it reports whether it held a kubernetes block.
 func (m *migration) serverBlock(e entry) bool {
 	var zones []string // the kubernetes zones of the block, for the plugins that work on them
+	var blocks []*k8sBlock
 	for _, d := range e.body {
 		if d[0].Text == "kubernetes" {
-			zones = append(zones, m.kubernetes(e.keys, d)...)
+			b := m.kubernetes(e.keys, d)
+			blocks = append(blocks, b)
+			zones = append(zones, b.zones...)
 		}
 	}
 	for _, d := range e.body {
@@ -254,7 +258,11 @@ func (m *migration) serverBlock(e entry) bool {
 		case "autopath":
 			m.autopath(d)
 		case "k8s_external":
-			m.external(d)
+			var b *k8sBlock
+			if len(blocks) > 0 {
+				b = blocks[0]
+			}
+			m.external(e.keys, d, b)
 		case "transfer":
 			m.transfer(e.keys, d, zones)
 		case "metadata":
@@ -265,11 +273,27 @@ func (m *migration) serverBlock(e entry) bool {
 			}
 		}
 	}
+	for _, b := range blocks {
+		m.finish(b)
+	}
 	return zones != nil
 }
 
-// kubernetes rewrites one kubernetes block and returns its zones.
-func (m *migration) kubernetes(keys []span, d []span) []string {
+// k8sBlock is a kubernetes block being migrated: what it carries and the lines to add at
+// its end (the ttl, private zones standing in for k8s_external).
+type k8sBlock struct {
+	keys    []span
+	d       []span
+	zones   []string
+	braces  bool
+	body    []span
+	carried [][]span
+	add     []string // lines; a leading tab per level of nesting inside the block
+}
+
+// kubernetes rewrites one kubernetes block; finish adds its lines once the plugins of the
+// server block have had their say.
+func (m *migration) kubernetes(keys []span, d []span) *k8sBlock {
 	line := d[0].Line
 	m.replace(d[0], "clusterdns")
 	k := 1
@@ -316,30 +340,53 @@ func (m *migration) kubernetes(keys []span, d []span) []string {
 		carried = append(carried, opt)
 		ttl = ttl || opt[0].Text == "ttl"
 	}
+	b := &k8sBlock{keys: keys, d: d, zones: zones, braces: braces, body: body, carried: carried}
 	if !ttl && m.ttl != kubernetesTTL {
-		add := fmt.Sprintf("ttl %d", kubernetesTTL)
+		b.add = append(b.add, fmt.Sprintf("ttl %d", kubernetesTTL))
+		m.note(line, "wrote ttl %d: kubernetes answers with TTL %d when the block sets none, clusterdns with %d", kubernetesTTL, kubernetesTTL, m.ttl)
+	}
+	return b
+}
+
+// finish writes the lines added to a migrated block and runs the whole block through the
+// plugin's parser.
+func (m *migration) finish(b *k8sBlock) {
+	d, carried := b.d, b.carried
+	if len(b.add) > 0 {
 		indent := m.indent(d[0])
 		inner := indent + indentUnit(indent)
-		if len(body) > 0 && m.lineStart(body[0].start)+len(m.indent(body[0])) == body[0].start {
-			inner = m.indent(body[0])
+		if len(b.body) > 0 && m.lineStart(b.body[0].start)+len(m.indent(b.body[0])) == b.body[0].start {
+			inner = m.indent(b.body[0])
 		}
+		var text strings.Builder
+		for _, l := range b.add {
+			depth := len(l) - len(strings.TrimLeft(l, "\t"))
+			text.WriteString(inner + strings.Repeat(indentUnit(inner), depth) + l[depth:] + "\n")
+		}
+		add := text.String()
 		last := d[len(d)-1]
 		switch {
-		case !braces:
-			m.insert(last.end, " {\n"+inner+add+"\n"+indent+"}")
+		case !b.braces:
+			m.insert(last.end, " {\n"+add+indent+"}")
 		case last.Text == "}" && newLine(d, len(d)-1):
-			m.insert(m.lineStart(last.start), inner+add+"\n")
+			m.insert(m.lineStart(last.start), add)
 		default:
-			m.insert(last.start, "\n"+inner+add+"\n"+indent)
+			m.insert(last.start, "\n"+add+indent)
 		}
-		carried = append(carried, []span{{Token: caddyfile.Token{File: m.path, Line: last.Line, Text: "ttl"}},
-			{Token: caddyfile.Token{File: m.path, Line: last.Line, Text: strconv.Itoa(kubernetesTTL)}}})
-		m.note(line, "wrote %s: kubernetes answers with TTL %d when the block sets none, clusterdns with %d", add, kubernetesTTL, m.ttl)
+		// the added lines' tokens, on lines of their own for the parser
+		toks, err := lexSpans(m.path, []byte(add))
+		if err != nil {
+			m.problem(d[0].Line, "%v", err)
+			return
+		}
+		for i := range toks {
+			toks[i].Line += last.Line
+		}
+		carried = append(carried, toks)
 	}
-	if _, err := m.probe(keys, line, zones, carried...); err != nil {
-		m.problem(line, "the migrated clusterdns block does not parse: %s", plainErr(err))
+	if _, err := m.probe(b.keys, d[0].Line, b.zones, carried...); err != nil {
+		m.problem(d[0].Line, "the migrated clusterdns block does not parse: %s", plainErr(err))
 	}
-	return zones
 }
 
 // optionRewrites are the kubernetes options whose clusterdns form differs from what the
@@ -396,15 +443,63 @@ func (m *migration) autopath(d []span) {
 	m.replace(d[1], "@clusterdns")
 }
 
-// external handles k8s_external, which looks up the handler named kubernetes at start and
-// fails to start without it.
-func (m *migration) external(d []span) {
+// k8sExternalTTL is k8s_external's TTL when it sets none.
+const k8sExternalTTL = 5
+
+// external turns k8s_external into private zones of the server block's clusterdns block,
+// which answer the same names (plugin/clusterdns/README.md, k8s_external): k8s_external
+// looks up the handler named kubernetes at start, and a server block without one does not
+// start. Options without an equivalent are reported.
+func (m *migration) external(keys []span, d []span, b *k8sBlock) {
 	if _, ok := m.handler.(external.Externaler); ok {
 		m.note(d[0].Line, "k8s_external is carried: clusterdns answers its names")
 		return
 	}
-	m.problem(d[0].Line, "k8s_external looks up the kubernetes plugin, which a migrated server block no longer has, and would stop the server from starting; left out: serve these names from a clusterdns private zone (private ZONE { services all }) or keep them in a kubernetes block")
-	m.commentOut(d)
+	if b == nil {
+		m.commentOut(d)
+		m.problem(d[0].Line, "k8s_external needs the kubernetes plugin and this server block has no kubernetes block to migrate; left out: serve its names from a private zone with services all in a clusterdns block")
+		return
+	}
+	k := 1
+	for k < len(d) && !newLine(d, k) && d[k].Text != "{" {
+		k++
+	}
+	var zones []string
+	for _, z := range d[1:k] {
+		zones = append(zones, z.Text)
+	}
+	if len(zones) == 0 {
+		zones = keyZones(keys)
+	}
+	m.commentAs(d, "now private zones of clusterdns")
+	ttl := ""
+	if k < len(d) && d[k].Text == "{" {
+		body := d[k+1:]
+		if n := len(body); n > 0 && body[n-1].Text == "}" {
+			body = body[:n-1]
+		}
+		for o := 0; o < len(body); {
+			e := directiveEnd(body, o)
+			opt := body[o:e]
+			o = e
+			if opt[0].Text == "ttl" && len(opt) == 2 {
+				ttl = opt[1].Text
+				continue
+			}
+			m.problem(opt[0].Line, "k8s_external %s: a private zone has no equivalent", spanText(opt))
+		}
+	}
+	if ttl == "" && private.DefaultTTL != k8sExternalTTL {
+		ttl = strconv.Itoa(k8sExternalTTL)
+	}
+	for _, z := range zones {
+		b.add = append(b.add, "private "+z+" {", "\tservices all")
+		if ttl != "" {
+			b.add = append(b.add, "\tttl "+ttl)
+		}
+		b.add = append(b.add, "}")
+	}
+	m.note(d[0].Line, "k8s_external %s became private zones with services all in the clusterdns block on line %d: k8s_external needs the kubernetes plugin; see k8s_external in plugin/clusterdns/README.md for how the answers differ", strings.Join(zones, " "), b.d[0].Line)
 }
 
 // transfer reports a transfer of a cluster zone that clusterdns does not serve.
@@ -426,7 +521,7 @@ func (m *migration) transfer(keys []span, d []span, zones []string) {
 			if !zonename.Overlap(dns.Fqdn(z), dns.Fqdn(strings.ToLower(replaceEnv(t)))) {
 				continue
 			}
-			if !ok || notTransferred(x, dns.Fqdn(z)) {
+			if !ok || notTransferred(x) {
 				m.problem(d[0].Line, "transfer of the cluster zone %s: clusterdns in this build does not transfer it; AXFR and IXFR of it are refused", z)
 				return
 			}
@@ -434,14 +529,15 @@ func (m *migration) transfer(keys []span, d []span, zones []string) {
 	}
 }
 
-// notTransferred asks an unstarted handler whether it would transfer zone at all.
-func notTransferred(x transfer.Transferer, zone string) (not bool) {
+// notTransferred asks the unstarted handler of clusterdnsDefaults whether it would transfer
+// its cluster zone at all: not authoritative means never, not synced means once started.
+func notTransferred(x transfer.Transferer) (not bool) {
 	defer func() {
 		if recover() != nil {
 			not = false // it tried: it serves the zone once started
 		}
 	}()
-	_, err := x.Transfer(zone, 0)
+	_, err := x.Transfer("cluster.local.", 0)
 	return errors.Is(err, transfer.ErrNotAuthoritative)
 }
 
@@ -493,7 +589,10 @@ func (m *migration) insert(at int, text string) { m.edits = append(m.edits, edit
 
 // commentOut turns a directive into a comment, each of its lines. One that shares its last
 // line with a following token (a one-line block's "}") is removed instead.
-func (m *migration) commentOut(d []span) {
+func (m *migration) commentOut(d []span) { m.commentAs(d, "not carried over") }
+
+// commentAs turns a directive into a comment that starts with why.
+func (m *migration) commentAs(d []span, why string) {
 	last := d[len(d)-1]
 	if i := slices.IndexFunc(m.toks, func(t span) bool { return t.start == last.start }); i+1 < len(m.toks) && !newLine(m.toks, i+1) {
 		m.edits = append(m.edits, edit{d[0].start, last.end, ""})
@@ -501,7 +600,7 @@ func (m *migration) commentOut(d []span) {
 	}
 	// every line of it becomes a comment after its indentation, also the lines inside a
 	// quoted token spanning lines
-	m.insert(d[0].start, "# not carried over: ")
+	m.insert(d[0].start, "# "+why+": ")
 	for at := d[0].start; at < last.end; at++ {
 		if m.src[at] != '\n' {
 			continue

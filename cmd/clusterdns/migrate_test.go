@@ -147,6 +147,19 @@ func TestMigrateRewrites(t *testing.T) {
 			reports: []string{":4: not carried over: labels a in (b, c):", ":6: not carried over: nested { x }:"},
 		},
 		{
+			name: "k8s_external becomes private zones of the block's clusterdns, with its ttl",
+			in:   "example.org:53 {\n  k8s_external {\n    ttl 60\n    headless\n  }\n  kubernetes cluster.local {\n    ttl 30\n  }\n}\n",
+			out: "example.org:53 {\n  # now private zones of clusterdns: k8s_external {\n    # ttl 60\n    # headless\n  # }\n" +
+				"  clusterdns cluster.local {\n    ttl 30\n    private example.org {\n        services all\n        ttl 60\n    }\n  }\n}\n",
+			reports: []string{":2: note: k8s_external example.org became private zones", ":4: not carried over: k8s_external headless: a private zone has no equivalent"},
+		},
+		{
+			name:    "k8s_external without a kubernetes block in its server block is left out",
+			in:      ".:53 {\n  k8s_external example.org\n  forward . 1.1.1.1\n}\n",
+			out:     ".:53 {\n  # not carried over: k8s_external example.org\n  forward . 1.1.1.1\n}\n",
+			reports: []string{":1: note: no kubernetes block", ":2: not carried over: k8s_external needs the kubernetes plugin"},
+		},
+		{
 			name:    "a Corefile without kubernetes is printed unchanged",
 			in:      ".:53 {\n  forward . 1.1.1.1\n}\n",
 			out:     ".:53 {\n  forward . 1.1.1.1\n}\n",
