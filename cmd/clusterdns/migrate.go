@@ -323,8 +323,7 @@ func (m *migration) kubernetes(keys []span, d []span) *k8sBlock {
 			body = body[:n-1]
 		}
 	}
-	var carried [][]span
-	ttl := false
+	var opts [][]span
 	for o := 0; o < len(body); {
 		e := directiveEnd(body, o)
 		opt := body[o:e]
@@ -332,14 +331,10 @@ func (m *migration) kubernetes(keys []span, d []span) *k8sBlock {
 		if rw := optionRewrites[opt[0].Text]; rw != nil {
 			opt = rw(m, opt)
 		}
-		if _, err := m.probe(keys, line, zones, opt); err != nil {
-			m.problem(opt[0].Line, "%s: %s", spanText(opt), plainErr(err))
-			m.commentOut(opt)
-			continue
-		}
-		carried = append(carried, opt)
-		ttl = ttl || opt[0].Text == "ttl"
+		opts = append(opts, opt)
 	}
+	carried := m.carry(keys, line, zones, opts)
+	ttl := slices.ContainsFunc(carried, func(o []span) bool { return o[0].Text == "ttl" })
 	b := &k8sBlock{keys: keys, d: d, zones: zones, braces: braces, body: body, carried: carried}
 	if !ttl && m.ttl != kubernetesTTL {
 		b.add = append(b.add, fmt.Sprintf("ttl %d", kubernetesTTL))
@@ -387,6 +382,55 @@ func (m *migration) finish(b *k8sBlock) {
 	if _, err := m.probe(b.keys, d[0].Line, b.zones, carried...); err != nil {
 		m.problem(d[0].Line, "the migrated clusterdns block does not parse: %s", plainErr(err))
 	}
+}
+
+// carry returns the options the plugin's parser accepts together, and comments out and
+// reports the others. Options are parsed as a whole block, as some depend on others (tls
+// needs endpoint or kubeconfig): the parser's error names the line of the option it
+// rejects, which is dropped and the rest parsed again. An error naming no option's line is
+// traced by parsing each option alone; one that no option causes is left to finish.
+func (m *migration) carry(keys []span, line int, zones []string, opts [][]span) [][]span {
+	for {
+		_, err := m.probe(keys, line, zones, opts...)
+		if err == nil {
+			return opts
+		}
+		i := m.culprit(err, opts)
+		if i < 0 {
+			for j, o := range opts {
+				if _, e := m.probe(keys, line, zones, o); e != nil {
+					i, err = j, e
+					break
+				}
+			}
+		}
+		if i < 0 {
+			return opts
+		}
+		m.problem(opts[i][0].Line, "%s: %s", spanText(opts[i]), plainErr(err))
+		m.commentOut(opts[i])
+		opts = slices.Delete(slices.Clone(opts), i, i+1)
+	}
+}
+
+// culprit returns the index of the option on the line a parse error names, or -1.
+func (m *migration) culprit(err error, opts [][]span) int {
+	rest, ok := strings.CutPrefix(located(err.Error()), m.path+":")
+	if !ok {
+		return -1
+	}
+	digits, _, _ := strings.Cut(rest, ":")
+	l, err := strconv.Atoi(digits)
+	if err != nil {
+		return -1
+	}
+	for i, o := range opts {
+		last := o[len(o)-1]
+		if o[0].Line <= l && l <= last.Line+strings.Count(last.Text, "\n") {
+			return i
+		}
+	}
+	return -1
 }
 
 // optionRewrites are the kubernetes options whose clusterdns form differs from what the
