@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coredns/caddy"
 	"github.com/coredns/caddy/caddyfile"
 	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/plugin/kubernetes"
 )
 
 var update = flag.Bool("update", false, "rewrite corefile/testdata/migrate's golden files from the tool's output")
@@ -28,6 +30,7 @@ func TestMigrateCorefiles(t *testing.T) {
 	for _, path := range paths {
 		name := strings.TrimSuffix(filepath.Base(path), ".Corefile")
 		t.Run(name, func(t *testing.T) {
+			kubernetesAccepts(t, path)
 			var stdout, stderr bytes.Buffer
 			status := migrateMain([]string{path}, &stdout, &stderr)
 			reports := strings.ReplaceAll(stderr.String(), "../../", "")
@@ -65,6 +68,31 @@ func TestMigrateCorefiles(t *testing.T) {
 			}
 			accepted(t, stdout.Bytes())
 		})
+	}
+}
+
+// kubernetesAccepts checks that the kubernetes blocks of a test Corefile pass the kubernetes
+// plugin's own parser: the inputs are Corefiles CoreDNS runs, not guesses.
+func kubernetesAccepts(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sbs, err := caddyfile.Parse(path, bytes.NewReader(data), dnsserver.Directives)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sb := range sbs {
+		if toks := sb.Tokens["kubernetes"]; len(toks) > 0 {
+			c := caddy.NewTestController("dns", "")
+			c.Dispenser = caddyfile.NewDispenserTokens(path, toks)
+			c.Key, c.ServerBlockKeys = sb.Keys[0], sb.Keys
+			c.Next()
+			if _, err := kubernetes.ParseStanza(c); err != nil {
+				t.Errorf("the kubernetes plugin rejects %v: %v", sb.Keys, err)
+			}
+		}
 	}
 }
 
