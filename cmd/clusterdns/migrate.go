@@ -29,15 +29,17 @@ import (
 const migrateUsage = `usage: clusterdns -migrate COREFILE
 
 Prints COREFILE with every kubernetes block switched to clusterdns, and what works with
-kubernetes rewritten for clusterdns (autopath @kubernetes, k8s_external, a missing ttl).
+kubernetes rewritten for clusterdns: the server block's zones for a block naming none,
+ttl 5 (the kubernetes default) where the block sets no ttl, autopath @clusterdns, the
+first of several endpoints, k8s_external ZONE as a private zone ZONE with services all.
 Lines it does not touch are printed as they are, comments included, so the result diffs
 cleanly against the original. import lines, snippets and {$ENV} placeholders are carried
 untouched (files named by import are not read: migrate them too).
 
-Whether an option can be carried is asked of the clusterdns plugin itself: each option of a
-kubernetes block is run through the plugin's own parser. One it rejects, or a plugin that
-clusterdns cannot stand in for in this build, is printed commented out ("# not carried
-over: ...") so the printed Corefile still starts, and named on stderr as
+Whether an option can be carried is asked of the clusterdns plugin itself: the options of
+a kubernetes block are run through the plugin's own parser. One it rejects, or a plugin
+that clusterdns cannot stand in for in this build, is printed commented out ("# not
+carried over: ...") so the printed Corefile still starts, and named on stderr as
 FILE:LINE: not carried over: MESSAGE. Changes worth knowing are FILE:LINE: note: MESSAGE.
 
 Exit status: 0 when everything was carried over (notes do not count), 1 when something was
@@ -476,7 +478,12 @@ func (m *migration) probe(keys []span, line int, zones []string, opts ...[]span)
 // autopath rewrites autopath @kubernetes. autopath fails at start when the plugin it names
 // is no AutoPather, so without one the line is left out.
 func (m *migration) autopath(d []span) {
-	if len(d) < 2 || d[1].Text != "@kubernetes" {
+	// autopath [ZONE...] RESOLV-CONF: @kubernetes is the last argument
+	i := 1
+	for i < len(d) && !newLine(d, i) && d[i].Text != "@kubernetes" {
+		i++
+	}
+	if i == len(d) || newLine(d, i) {
 		return
 	}
 	if _, ok := m.handler.(autopath.AutoPather); !ok {
@@ -484,7 +491,7 @@ func (m *migration) autopath(d []span) {
 		m.commentOut(d)
 		return
 	}
-	m.replace(d[1], "@clusterdns")
+	m.replace(d[i], "@clusterdns")
 }
 
 // k8sExternalTTL is k8s_external's TTL when it sets none.

@@ -11,6 +11,7 @@ import (
 	"github.com/coredns/caddy"
 	"github.com/coredns/caddy/caddyfile"
 	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/plugin/autopath"
 	"github.com/coredns/coredns/plugin/kubernetes"
 )
 
@@ -164,15 +165,15 @@ func TestMigrateRewrites(t *testing.T) {
 		},
 		{
 			name:    "a one-line block loses a rejected option and gets its ttl on a line of its own",
-			in:      ".:53 {\n  kubernetes cluster.local { pods verified }\n}\n",
+			in:      ".:53 {\n  kubernetes cluster.local { pods bogus }\n}\n",
 			out:     ".:53 {\n  clusterdns cluster.local {  \n      ttl 5\n  }\n}\n",
-			reports: []string{":2: not carried over: pods verified", ":2: note: wrote ttl 5"},
+			reports: []string{":2: not carried over: pods bogus", ":2: note: wrote ttl 5"},
 		},
 		{
 			name:    "every line of a rejected option spanning lines is commented out",
-			in:      ".:53 {\n  kubernetes cluster.local {\n    ttl 5\n    labels \"a in (b,\n c)\"\n    nested {\n      x\n    }\n  }\n}\n",
-			out:     ".:53 {\n  clusterdns cluster.local {\n    ttl 5\n    # not carried over: labels \"a in (b,\n # c)\"\n    # not carried over: nested {\n      # x\n    # }\n  }\n}\n",
-			reports: []string{":4: not carried over: labels a in (b, c):", ":6: not carried over: nested { x }:"},
+			in:      ".:53 {\n  kubernetes cluster.local {\n    ttl 5\n    bogus \"a in (b,\n c)\"\n    nested {\n      x\n    }\n  }\n}\n",
+			out:     ".:53 {\n  clusterdns cluster.local {\n    ttl 5\n    # not carried over: bogus \"a in (b,\n # c)\"\n    # not carried over: nested {\n      # x\n    # }\n  }\n}\n",
+			reports: []string{":4: not carried over: bogus a in (b, c):", ":6: not carried over: nested { x }:"},
 		},
 		{
 			name: "k8s_external becomes private zones of the block's clusterdns, with its ttl",
@@ -194,6 +195,23 @@ func TestMigrateRewrites(t *testing.T) {
 			reports: []string{":1: note: no kubernetes block"},
 		},
 	}
+	// autopath @clusterdns is carried once the plugin is an AutoPather, left out before
+	autopathCase := struct {
+		name, in, out string
+		reports       []string
+	}{
+		name:    "autopath's @kubernetes is its last argument",
+		in:      ".:53 {\n  autopath cluster.local @kubernetes\n  kubernetes cluster.local {\n    ttl 5\n  }\n}\n",
+		out:     ".:53 {\n  # not carried over: autopath cluster.local @kubernetes\n  clusterdns cluster.local {\n    ttl 5\n  }\n}\n",
+		reports: []string{":2: not carried over: autopath @kubernetes: clusterdns in this build does not implement"},
+	}
+	if h, _, err := clusterdnsDefaults(); err != nil {
+		t.Fatal(err)
+	} else if _, ok := h.(autopath.AutoPather); ok {
+		autopathCase.out = ".:53 {\n  autopath cluster.local @clusterdns\n  clusterdns cluster.local {\n    ttl 5\n  }\n}\n"
+		autopathCase.reports = nil
+	}
+	tests = append(tests, autopathCase)
 	t.Setenv("ZONE", "cluster.local")
 	t.Setenv("TTL", "5")
 	for _, tc := range tests {
