@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -256,5 +257,48 @@ func TestMigrateUsage(t *testing.T) {
 	stderr.Reset()
 	if got := migrateMain([]string{"/does/not/exist"}, &stdout, &stderr); got != 2 || stdout.Len() != 0 {
 		t.Errorf("missing file: status %d, stdout %q", got, stdout.String())
+	}
+}
+
+// TestMain lets TestMigrateCommand run this binary's main, as operators run the command.
+func TestMain(m *testing.M) {
+	if os.Getenv("CLUSTERDNS_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestMigrateCommand: clusterdns -migrate PATH prints the migration and exits 1 when
+// something is not carried over.
+func TestMigrateCommand(t *testing.T) {
+	for _, name := range []string{"eks", "all-options"} {
+		path := filepath.Join(migrateDir, name+".Corefile")
+		cmd := exec.Command(os.Args[0], "-migrate", path)
+		cmd.Env = append(os.Environ(), "CLUSTERDNS_TEST_MAIN=1")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		status := 0
+		if x, ok := err.(*exec.ExitError); ok {
+			status = x.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(filepath.Join(migrateDir, name+".golden"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reports, err := os.ReadFile(filepath.Join(migrateDir, name+".stderr"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantStatus := 0
+		if strings.Contains(string(reports), ": not carried over: ") {
+			wantStatus = 1
+		}
+		if status != wantStatus || stdout.String() != string(want) {
+			t.Errorf("%s: status %d (want %d), output:\n%s\nstderr:\n%s", name, status, wantStatus, stdout.String(), stderr.String())
+		}
 	}
 }
