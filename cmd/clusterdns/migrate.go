@@ -102,7 +102,7 @@ type migration struct {
 	path     string
 	src      []byte
 	toks     []span
-	snippets map[string]bool
+	snippets map[string][][]span // by name: directives
 	edits    []edit
 	reports  []report
 	handler  plugin.Handler // a clusterdns handler built by the plugin's setup, asked what it implements
@@ -125,14 +125,14 @@ func migrate(path string, src []byte) (string, []report, error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("clusterdns plugin: %v", err)
 	}
-	m := &migration{path: path, src: src, toks: toks, snippets: map[string]bool{}, handler: h, ttl: ttl}
+	m := &migration{path: path, src: src, toks: toks, snippets: map[string][][]span{}, handler: h, ttl: ttl}
 	entries, err := m.entries()
 	if err != nil {
 		return "", nil, err
 	}
 	for _, e := range entries {
 		if len(e.keys) == 1 && strings.HasPrefix(e.keys[0].Text, "(") && strings.HasSuffix(e.keys[0].Text, ")") {
-			m.snippets[strings.Trim(e.keys[0].Text, "()")] = true
+			m.snippets[strings.Trim(e.keys[0].Text, "()")] = e.body
 		}
 	}
 	found := false
@@ -270,7 +270,10 @@ func (m *migration) serverBlock(e entry) bool {
 		case "metadata":
 			m.metadata(d)
 		case "import":
-			if len(d) > 1 && !m.snippets[d[1].Text] {
+			if len(d) < 2 {
+				break
+			}
+			if _, ok := m.snippets[d[1].Text]; !ok {
 				m.note(d[0].Line, "import %s is carried as it is: run clusterdns -migrate on the files it names if they hold kubernetes blocks", d[1].Text)
 			}
 		}
@@ -326,17 +329,26 @@ func (m *migration) kubernetes(keys []span, d []span) *k8sBlock {
 		}
 	}
 	var opts [][]span
+	imported := false
 	for o := 0; o < len(body); {
 		e := directiveEnd(body, o)
 		opt := body[o:e]
 		o = e
+		if opt[0].Text == "import" {
+			// caddy expands it before the plugin sees the block; the probe cannot. A ttl
+			// may come with it: one from a snippet of this file is seen, one from a file not.
+			snippet, ok := m.snippets[opt[len(opt)-1].Text]
+			imported = imported || !ok || slices.ContainsFunc(snippet, func(o []span) bool { return o[0].Text == "ttl" })
+			m.note(opt[0].Line, "%s inside a kubernetes block is carried unchecked: check the options it brings", spanText(opt))
+			continue
+		}
 		if rw := optionRewrites[opt[0].Text]; rw != nil {
 			opt = rw(m, opt)
 		}
 		opts = append(opts, opt)
 	}
 	carried := m.carry(keys, line, zones, opts)
-	ttl := slices.ContainsFunc(carried, func(o []span) bool { return o[0].Text == "ttl" })
+	ttl := imported || slices.ContainsFunc(carried, func(o []span) bool { return o[0].Text == "ttl" })
 	b := &k8sBlock{keys: keys, d: d, zones: zones, braces: braces, body: body, carried: carried}
 	if !ttl && m.ttl != kubernetesTTL {
 		b.add = append(b.add, fmt.Sprintf("ttl %d", kubernetesTTL))

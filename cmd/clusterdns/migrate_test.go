@@ -190,6 +190,18 @@ func TestMigrateRewrites(t *testing.T) {
 			reports: []string{":1: note: no kubernetes block", ":2: not carried over: k8s_external needs the kubernetes plugin"},
 		},
 		{
+			name:    "an import inside a kubernetes block is carried unchecked, without a ttl",
+			in:      "(opts) {\n  ttl 5\n}\n.:53 {\n  kubernetes cluster.local {\n    import opts\n  }\n}\n",
+			out:     "(opts) {\n  ttl 5\n}\n.:53 {\n  clusterdns cluster.local {\n    import opts\n  }\n}\n",
+			reports: []string{":6: note: import opts inside a kubernetes block is carried unchecked"},
+		},
+		{
+			name:    "an imported snippet without ttl gets one",
+			in:      "(opts) {\n  pods insecure\n}\n.:53 {\n  kubernetes cluster.local {\n    import opts\n  }\n}\n",
+			out:     "(opts) {\n  pods insecure\n}\n.:53 {\n  clusterdns cluster.local {\n    import opts\n    ttl 5\n  }\n}\n",
+			reports: []string{":5: note: wrote ttl 5", ":6: note: import opts inside a kubernetes block is carried unchecked"},
+		},
+		{
 			name:    "a Corefile without kubernetes is printed unchanged",
 			in:      ".:53 {\n  forward . 1.1.1.1\n}\n",
 			out:     ".:53 {\n  forward . 1.1.1.1\n}\n",
