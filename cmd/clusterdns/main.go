@@ -23,6 +23,8 @@ func main() {
 			return
 		case "-kubedns-to-corefile", "--kubedns-to-corefile":
 			os.Exit(kubednsToCorefile(os.Args[i+2:]))
+		case "-migrate", "--migrate":
+			os.Exit(migrateMain(os.Args[i+2:], os.Stdout, os.Stderr))
 		case "-validate", "--validate":
 			os.Exit(validate(os.Args[1:], os.Stdout, os.Stderr))
 		}

@@ -207,12 +207,7 @@ func (v *validator) clusterdns(sb caddyfile.ServerBlock, toks []caddyfile.Token)
 	for i := range toks {
 		toks[i].Text = v.mounts.local(toks[i].Text)
 	}
-	// NewTestController is caddy's exported way to get a Controller of the dns server type;
-	// its input is replaced by the block's tokens, as caddy's executeDirectives does.
-	c := caddy.NewTestController("dns", "")
-	c.Dispenser = caddyfile.NewDispenserTokens(v.path, toks)
-	c.Key, c.ServerBlockKeys = sb.Keys[0], sb.Keys
-	zones, err := clusterdns.Validate(c)
+	zones, err := parseClusterdns(v.path, sb.Keys, toks)
 	if err != nil {
 		msg := located(err.Error())
 		if !hasLocation.MatchString(msg) { // the line naming the file, else the directive's
@@ -227,6 +222,19 @@ func (v *validator) clusterdns(sb caddyfile.ServerBlock, toks []caddyfile.Token)
 		appendOnce(&v.problems, msg)
 	}
 	return zones
+}
+
+// parseClusterdns runs one clusterdns block's tokens through the plugin's own parser
+// (clusterdns.Validate) and returns the zones it answers.
+func parseClusterdns(file string, keys []string, toks []caddyfile.Token) ([]string, error) {
+	// NewTestController is caddy's exported way to get a Controller of the dns server type;
+	// its input is replaced by the block's tokens, as caddy's executeDirectives does.
+	c := caddy.NewTestController("dns", "")
+	c.Dispenser = caddyfile.NewDispenserTokens(file, toks)
+	if len(keys) > 0 {
+		c.Key, c.ServerBlockKeys = keys[0], keys
+	}
+	return clusterdns.Validate(c)
 }
 
 // reachable warns about clusterdns zones whose queries another server block takes: CoreDNS
