@@ -28,6 +28,7 @@ type config struct {
 	manifests    []string
 	namespaces   model.Namespaces
 	podsInsecure bool
+	podNames     bool // endpoint_pod_names
 	ttl          uint32
 	fall         fall.F
 	privates     []*private.Config
@@ -104,6 +105,11 @@ func parse(c *caddy.Controller) (*config, error) {
 			default:
 				return nil, c.Errf("pods %q: want disabled or insecure", c.Val())
 			}
+		case "endpoint_pod_names":
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+			cfg.podNames = true
 		case "ttl":
 			if cfg.ttl, err = private.ParseTTL(c); err != nil {
 				return nil, err
@@ -223,6 +229,10 @@ func (c *config) sourceKey() string {
 	}
 	if c.endpoint != "" {
 		k += "@" + c.endpoint
+	}
+	if c.podNames {
+		// the source keeps pod names only for the blocks that use them (memory)
+		k += "+podnames"
 	}
 	return k
 }

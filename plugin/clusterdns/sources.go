@@ -41,7 +41,8 @@ func acquire(cfg *config) (source, error) {
 	if len(cfg.manifests) > 0 {
 		src, err = manifest.Start(cfg.manifests, manifestPoll)
 	} else {
-		src, err = kube.Start(kube.Config{Name: key, Kubeconfig: cfg.kubeconfig, Context: cfg.context, Endpoint: cfg.endpoint})
+		src, err = kube.Start(kube.Config{Name: key, Kubeconfig: cfg.kubeconfig, Context: cfg.context, Endpoint: cfg.endpoint,
+			PodNames: cfg.podNames})
 	}
 	if err != nil {
 		return nil, err

@@ -19,6 +19,7 @@ const DNSSchemaVersion = "1.1.0"
 // memory than every other part of the index.
 type svcEntry struct {
 	Name   string // relative, without the trailing dot: "web.default.svc"
+	opts   *Config
 	svc    *model.Service
 	slices []*model.EndpointSlice // by name
 	node   *Node                  // the Node of Name
@@ -52,7 +53,7 @@ func portsOr(p []model.Port) []model.Port {
 
 // newService returns the Node of a Service's own name, or nil when the name does not exist
 // (a headless Service without endpoints, an ExternalName that is an IP).
-func newService(svc *model.Service, sl []*model.EndpointSlice) *Node {
+func newService(svc *model.Service, sl []*model.EndpointSlice, opts *Config) *Node {
 	name := svc.Name + "." + svc.Namespace + ".svc"
 	if svc.ExternalName != "" {
 		target := strings.TrimSuffix(svc.ExternalName, ".")
@@ -61,7 +62,7 @@ func newService(svc *model.Service, sl []*model.EndpointSlice) *Node {
 		}
 		return &Node{Rare: &Rare{CNAME: dns.Fqdn(svc.ExternalName)}}
 	}
-	s := &svcEntry{Name: name, svc: svc, slices: slices.Clone(sl)}
+	s := &svcEntry{Name: name, opts: opts, svc: svc, slices: slices.Clone(sl)}
 	var rs []record
 	addrs := 0
 	s.endpoints(func(label string, ip netip.Addr, ports []model.Port) {
@@ -132,9 +133,10 @@ func (s *svcEntry) endpoints(fn func(label string, ip netip.Addr, ports []model.
 	var buf [64]byte
 	for _, sl := range s.slices {
 		ports := portsOr(sl.Ports)
-		for _, e := range sl.Endpoints {
+		for i := range sl.Endpoints {
+			e := &sl.Endpoints[i]
 			for _, ip := range e.Addresses {
-				label := e.Hostname
+				label := s.name(e)
 				if label == "" {
 					label = string(appendLabel(buf[:0], ip))
 				}
@@ -142,6 +144,15 @@ func (s *svcEntry) endpoints(fn func(label string, ip netip.Addr, ports []model.
 			}
 		}
 	}
+}
+
+// name is an endpoint's own name, as the kubernetes plugin's endpointHostname: its hostname,
+// else with endpoint_pod_names its pod's name; "" when its address names it.
+func (s *svcEntry) name(e *model.Endpoint) string {
+	if e.Hostname == "" && s.opts.EndpointPodNames {
+		return e.Pod
+	}
+	return e.Hostname
 }
 
 // below answers the name one label below the Service: an endpoint, or _proto, which is an
@@ -163,9 +174,10 @@ func (s *svcEntry) below(label string) *Node {
 	var buf [64]byte
 	target := ""
 	for _, sl := range s.slices {
-		for _, e := range sl.Endpoints {
+		for i := range sl.Endpoints {
+			e := &sl.Endpoints[i]
 			for _, ip := range e.Addresses {
-				if e.Hostname != label && (e.Hostname != "" || string(appendLabel(buf[:0], ip)) != label) {
+				if n := s.name(e); n != label && (n != "" || string(appendLabel(buf[:0], ip)) != label) {
 					continue
 				}
 				if target == "" {

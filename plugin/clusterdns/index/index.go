@@ -18,7 +18,10 @@ type Config struct {
 	Reverse      bool             // build reverse (PTR) names
 	Namespaces   model.Namespaces // only these namespaces; empty means all
 	PodsInsecure bool
-	LocalIPs     []netip.Addr // addresses this server listens on, for NS records
+	// EndpointPodNames names endpoints without a hostname after their pod (targetRef), as
+	// the kubernetes plugin's endpoint_pod_names; the source must keep pod names.
+	EndpointPodNames bool
+	LocalIPs         []netip.Addr // addresses this server listens on, for NS records
 	// Published is called after every publication with its duration (metrics).
 	Published func(time.Duration)
 }
@@ -188,7 +191,7 @@ func (ix *Index) rebuild(v model.View, b *batch, k model.Key) {
 	if svc == nil || !ix.served(k.Namespace) || !v.NamespaceExists(k.Namespace) {
 		return
 	}
-	n := newService(svc, v.Slices(k))
+	n := newService(svc, v.Slices(k), &ix.cfg)
 	if n == nil {
 		return
 	}

@@ -59,6 +59,9 @@ type Config struct {
 	Kubeconfig string
 	Context    string
 	Endpoint   string
+	// PodNames keeps the targetRef names of endpoints (endpoint_pod_names); without it they
+	// are dropped as they arrive.
+	PodNames bool
 }
 
 // Source is a running set of reflectors for one API server.
@@ -104,11 +107,19 @@ func Start(cfg Config) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	return start(cfg.Name, rc.Host, cs, dyn, clock.RealClock{}), nil
+	return start(cfg, rc.Host, cs, dyn, clock.RealClock{}), nil
+}
+
+func sliceConverter(podNames bool) func(*discoveryv1.EndpointSlice) *model.EndpointSlice {
+	if podNames {
+		return model.EndpointSliceWithPodNames
+	}
+	return model.EndpointSliceFromAPI
 }
 
 // start is Start on given clients and clock: tests pass fakes.
-func start(name, host string, cs kubernetes.Interface, dyn dynamic.Interface, clk clock.WithTicker) *Source {
+func start(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Interface, clk clock.WithTicker) *Source {
+	name := cfg.Name
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Source{name: name, store: model.NewStore(), host: host, cs: cs, dyn: dyn, clock: clk,
 		ctx: ctx, cancel: cancel, enabled: map[model.Kind]bool{}}
@@ -128,7 +139,7 @@ func start(name, host string, cs kubernetes.Interface, dyn dynamic.Interface, cl
 				return cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).List(ctx, o)
 			},
 			cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).Watch,
-			model.EndpointSliceFromAPI, st.UpsertSlice, st.DeleteSlice),
+			sliceConverter(cfg.PodNames), st.UpsertSlice, st.DeleteSlice),
 		newResource("namespaces", &corev1.Namespace{}, cs, cs.CoreV1().Namespaces().List, cs.CoreV1().Namespaces().Watch,
 			model.NamespaceFromAPI,
 			func(n *model.Namespace) { st.SetNamespace(n.Name, true) },

@@ -1,0 +1,106 @@
+package clusterdns
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/coredns/coredns/plugin/test"
+
+	"github.com/miekg/dns"
+)
+
+// The tests of the kubernetes plugin's options, each a block with and without the option on
+// the same objects.
+
+const podNamesObjects = `
+apiVersion: v1
+kind: Service
+metadata: {name: hl, namespace: default}
+spec: {clusterIP: None, ports: [{name: pg, port: 5432, protocol: TCP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: hl-1, namespace: default, labels: {kubernetes.io/service-name: hl}}
+addressType: IPv4
+ports: [{name: pg, port: 5432, protocol: TCP}]
+endpoints:
+- addresses: [10.244.0.7]
+  hostname: hl-0
+  targetRef: {kind: Pod, name: db-7f9c-abcde, namespace: default}
+- addresses: [10.244.0.8]
+  targetRef: {kind: Pod, name: db-7f9c-fghij, namespace: default}
+- addresses: [10.244.0.9]
+`
+
+func TestEndpointPodNames(t *testing.T) {
+	const block = `clusterdns cluster.local in-addr.arpa {
+	ttl 30
+	endpoint_pod_names
+}`
+	h := newTestHandler(t, block, podNamesObjects)
+	run(t, h, []test.Case{
+		// a hostname wins over the pod name
+		{Qname: "hl-0.hl.default.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("hl-0.hl.default.svc.cluster.local.	30	IN	A	10.244.0.7")}},
+		{Qname: "db-7f9c-abcde.hl.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError,
+			Ns: []dns.RR{soa("cluster.local.")}},
+		// no hostname: the pod's name, and no longer the address
+		{Qname: "db-7f9c-fghij.hl.default.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("db-7f9c-fghij.hl.default.svc.cluster.local.	30	IN	A	10.244.0.8")}},
+		{Qname: "10-244-0-8.hl.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError,
+			Ns: []dns.RR{soa("cluster.local.")}},
+		// no targetRef: the address
+		{Qname: "10-244-0-9.hl.default.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("10-244-0-9.hl.default.svc.cluster.local.	30	IN	A	10.244.0.9")}},
+		{Qname: "_pg._tcp.hl.default.svc.cluster.local.", Qtype: dns.TypeSRV, Answer: []dns.RR{
+			test.SRV("_pg._tcp.hl.default.svc.cluster.local.	30	IN	SRV	0 33 5432 10-244-0-9.hl.default.svc.cluster.local."),
+			test.SRV("_pg._tcp.hl.default.svc.cluster.local.	30	IN	SRV	0 33 5432 db-7f9c-fghij.hl.default.svc.cluster.local."),
+			test.SRV("_pg._tcp.hl.default.svc.cluster.local.	30	IN	SRV	0 33 5432 hl-0.hl.default.svc.cluster.local."),
+		}, Extra: []dns.RR{
+			test.A("10-244-0-9.hl.default.svc.cluster.local.	30	IN	A	10.244.0.9"),
+			test.A("db-7f9c-fghij.hl.default.svc.cluster.local.	30	IN	A	10.244.0.8"),
+			test.A("hl-0.hl.default.svc.cluster.local.	30	IN	A	10.244.0.7"),
+		}},
+		{Qname: "8.0.244.10.in-addr.arpa.", Qtype: dns.TypePTR,
+			Answer: []dns.RR{test.PTR("8.0.244.10.in-addr.arpa.	30	IN	PTR	db-7f9c-fghij.hl.default.svc.cluster.local.")}},
+	})
+
+	// without the option the same endpoint is named after its address
+	h = newTestHandler(t, strings.Replace(block, "endpoint_pod_names", "", 1), podNamesObjects)
+	run(t, h, []test.Case{
+		{Qname: "10-244-0-8.hl.default.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("10-244-0-8.hl.default.svc.cluster.local.	30	IN	A	10.244.0.8")}},
+		{Qname: "db-7f9c-fghij.hl.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError,
+			Ns: []dns.RR{soa("cluster.local.")}},
+	})
+}
+
+// TestEndpointPodNamesMany covers a Service with enough endpoints that their names are
+// indexed (manyEndpoints).
+func TestEndpointPodNamesMany(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`apiVersion: v1
+kind: Service
+metadata: {name: big, namespace: default}
+spec: {clusterIP: None}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: big-1, namespace: default, labels: {kubernetes.io/service-name: big}}
+addressType: IPv4
+endpoints:
+`)
+	for i := range manyEndpointsForTest {
+		fmt.Fprintf(&b, "- addresses: [10.1.0.%d]\n  targetRef: {kind: Pod, name: big-%d}\n", i+1, i)
+	}
+	h := newTestHandler(t, "clusterdns cluster.local {\n ttl 30\n endpoint_pod_names\n}", b.String())
+	run(t, h, []test.Case{
+		{Qname: "big-39.big.default.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("big-39.big.default.svc.cluster.local.	30	IN	A	10.1.0.40")}},
+		{Qname: "10-1-0-40.big.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError,
+			Ns: []dns.RR{soa("cluster.local.")}},
+	})
+}
+
+const manyEndpointsForTest = 40
