@@ -29,6 +29,8 @@ type config struct {
 	namespaces   model.Namespaces
 	podsInsecure bool
 	podNames     bool // endpoint_pod_names
+	noEndpoints  bool
+	ignoreEmpty  bool // ignore empty_service
 	ttl          uint32
 	fall         fall.F
 	privates     []*private.Config
@@ -110,6 +112,20 @@ func parse(c *caddy.Controller) (*config, error) {
 				return nil, c.ArgErr()
 			}
 			cfg.podNames = true
+		case "noendpoints":
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+			cfg.noEndpoints = true
+		case "ignore":
+			args := c.RemainingArgs()
+			if len(args) != 1 {
+				return nil, c.ArgErr()
+			}
+			if args[0] != "empty_service" {
+				return nil, c.Errf("ignore %q: want empty_service", args[0])
+			}
+			cfg.ignoreEmpty = true
 		case "ttl":
 			if cfg.ttl, err = private.ParseTTL(c); err != nil {
 				return nil, err
@@ -217,18 +233,18 @@ func (c *config) needsCluster() bool {
 // sourceKey identifies the source a block reads, so blocks reading the same one share it.
 // It is also the source label of the metrics.
 func (c *config) sourceKey() string {
-	switch {
-	case len(c.manifests) > 0:
+	if len(c.manifests) > 0 {
 		return "manifests:" + strings.Join(c.manifests, ",")
-	case c.kubeconfig == "" && c.endpoint == "":
-		return "kube:in-cluster"
 	}
-	k := "kube:" + c.kubeconfig
-	if c.context != "" {
-		k += "#" + c.context
-	}
-	if c.endpoint != "" {
-		k += "@" + c.endpoint
+	k := "kube:in-cluster"
+	if c.kubeconfig != "" || c.endpoint != "" {
+		k = "kube:" + c.kubeconfig
+		if c.context != "" {
+			k += "#" + c.context
+		}
+		if c.endpoint != "" {
+			k += "@" + c.endpoint
+		}
 	}
 	if c.podNames {
 		// the source keeps pod names only for the blocks that use them (memory)

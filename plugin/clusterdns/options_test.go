@@ -104,3 +104,85 @@ endpoints:
 }
 
 const manyEndpointsForTest = 40
+
+// emptyObjects adds to testObjects a ClusterIP Service without endpoints and one whose only
+// endpoint is not ready.
+const emptyObjects = testObjects + `---
+apiVersion: v1
+kind: Service
+metadata: {name: svcempty, namespace: default}
+spec: {clusterIP: 10.96.0.20, ports: [{name: http, port: 80, protocol: TCP}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: notready, namespace: default}
+spec: {clusterIP: 10.96.0.21, ports: [{name: http, port: 80, protocol: TCP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: notready-1, namespace: default, labels: {kubernetes.io/service-name: notready}}
+addressType: IPv4
+ports: [{name: http, port: 80, protocol: TCP}]
+endpoints:
+- addresses: [10.244.1.1]
+  conditions: {ready: false}
+`
+
+// TestIgnoreEmptyService ports the kubernetes plugin's handler_ignore_emptyservice_test.go:
+// a ClusterIP Service without a ready endpoint is NXDOMAIN; ExternalName and headless
+// Services are not affected.
+func TestIgnoreEmptyService(t *testing.T) {
+	const block = `clusterdns cluster.local {
+	ttl 30
+	ignore empty_service
+}`
+	h := newTestHandler(t, block, emptyObjects)
+	run(t, h, []test.Case{
+		{Qname: "svcempty.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError,
+			Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "_http._tcp.svcempty.default.svc.cluster.local.", Qtype: dns.TypeSRV, Rcode: dns.RcodeNameError,
+			Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "notready.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError,
+			Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "web.default.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("web.default.svc.cluster.local.	30	IN	A	10.96.0.10")}},
+		{Qname: "ext.default.svc.cluster.local.", Qtype: dns.TypeCNAME,
+			Answer: []dns.RR{test.CNAME("ext.default.svc.cluster.local.	30	IN	CNAME	hl.default.svc.cluster.local.")}},
+		{Qname: "hl-0.hl.default.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("hl-0.hl.default.svc.cluster.local.	30	IN	A	10.244.0.7")}},
+	})
+
+	h = newTestHandler(t, strings.Replace(block, "ignore empty_service", "", 1), emptyObjects)
+	run(t, h, []test.Case{
+		{Qname: "svcempty.default.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("svcempty.default.svc.cluster.local.	30	IN	A	10.96.0.20")}},
+	})
+}
+
+// TestNoEndpoints: as the kubernetes plugin's noendpoints, endpoint names and headless
+// Services are NXDOMAIN; ClusterIPs and ExternalNames are answered.
+func TestNoEndpoints(t *testing.T) {
+	const block = `clusterdns cluster.local in-addr.arpa {
+	ttl 30
+	noendpoints
+}`
+	h := newTestHandler(t, block, testObjects)
+	run(t, h, []test.Case{
+		{Qname: "web.default.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("web.default.svc.cluster.local.	30	IN	A	10.96.0.10")}},
+		{Qname: "10-244-0-5.web.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError,
+			Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "hl.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError,
+			Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "hl-0.hl.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError,
+			Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "_pg._tcp.hl.default.svc.cluster.local.", Qtype: dns.TypeSRV, Rcode: dns.RcodeNameError,
+			Ns: []dns.RR{soa("cluster.local.")}},
+		{Qname: "7.0.244.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError,
+			Ns: []dns.RR{soa("in-addr.arpa.")}},
+		{Qname: "10.0.96.10.in-addr.arpa.", Qtype: dns.TypePTR,
+			Answer: []dns.RR{test.PTR("10.0.96.10.in-addr.arpa.	30	IN	PTR	web.default.svc.cluster.local.")}},
+		{Qname: "ext.default.svc.cluster.local.", Qtype: dns.TypeCNAME,
+			Answer: []dns.RR{test.CNAME("ext.default.svc.cluster.local.	30	IN	CNAME	hl.default.svc.cluster.local.")}},
+	})
+}

@@ -88,11 +88,13 @@ func newClusterDNS(cfg *config) *ClusterDNS {
 	if len(cfg.zones) > 0 {
 		zone := cfg.zones[0]
 		c.index = index.New(index.Config{
-			PrimaryZone:      cfg.primaryZone,
-			Reverse:          cfg.hasReverse(),
-			Namespaces:       cfg.namespaces,
-			PodsInsecure:     cfg.podsInsecure,
-			EndpointPodNames: cfg.podNames,
+			PrimaryZone:        cfg.primaryZone,
+			Reverse:            cfg.hasReverse(),
+			Namespaces:         cfg.namespaces,
+			PodsInsecure:       cfg.podsInsecure,
+			EndpointPodNames:   cfg.podNames,
+			NoEndpoints:        cfg.noEndpoints,
+			IgnoreEmptyService: cfg.ignoreEmpty,
 			Published: func(d time.Duration) {
 				publications.WithLabelValues(zone).Inc()
 				publishDuration.WithLabelValues(zone).Observe(d.Seconds())

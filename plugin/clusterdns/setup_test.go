@@ -42,6 +42,13 @@ func TestParse(t *testing.T) {
 			return len(c.stubs) == 1 && c.stubs[0].Zone == "myco.com." && c.stubdomains == "/etc/kube-dns" && len(c.allZones()) == 1
 		}},
 		{input: "clusterdns {\n stub myco.com 10.0.0.53\n}", check: func(c *config) bool { return len(c.zones) == 0 && !c.needsCluster() }},
+		{input: "clusterdns cluster.local {\n endpoint_pod_names\n noendpoints\n ignore empty_service\n}", check: func(c *config) bool {
+			return c.podNames && c.noEndpoints && c.ignoreEmpty && strings.HasSuffix(c.sourceKey(), "+podnames")
+		}},
+		{input: "clusterdns cluster.local {\n endpoint_pod_names x\n}", wantErr: "Wrong argument count"},
+		{input: "clusterdns cluster.local {\n noendpoints x\n}", wantErr: "Wrong argument count"},
+		{input: "clusterdns cluster.local {\n ignore\n}", wantErr: "Wrong argument count"},
+		{input: "clusterdns cluster.local {\n ignore full_service\n}", wantErr: "want empty_service"},
 		{input: "clusterdns", wantErr: "no zones"},
 		{input: "clusterdns cluster.local {\n private cluster.local\n}", wantErr: "both a cluster zone and a private zone"},
 		{input: "clusterdns {\n private a.example\n private b.a.example\n}", wantErr: "overlap"},

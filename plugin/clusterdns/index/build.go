@@ -52,7 +52,8 @@ func portsOr(p []model.Port) []model.Port {
 }
 
 // newService returns the Node of a Service's own name, or nil when the name does not exist
-// (a headless Service without endpoints, an ExternalName that is an IP).
+// (a headless Service without endpoints, an ExternalName that is an IP, with ignore
+// empty_service a Service without endpoints).
 func newService(svc *model.Service, sl []*model.EndpointSlice, opts *Config) *Node {
 	name := svc.Name + "." + svc.Namespace + ".svc"
 	if svc.ExternalName != "" {
@@ -75,6 +76,9 @@ func newService(svc *model.Service, sl []*model.EndpointSlice, opts *Config) *No
 	})
 	if svc.Headless && len(rs) == 0 {
 		return nil
+	}
+	if addrs == 0 && opts.IgnoreEmptyService {
+		return nil // as the kubernetes plugin: the client's search path goes on
 	}
 	if !svc.Headless {
 		for _, p := range portsOr(svc.Ports) {

@@ -21,7 +21,12 @@ type Config struct {
 	// EndpointPodNames names endpoints without a hostname after their pod (targetRef), as
 	// the kubernetes plugin's endpoint_pod_names; the source must keep pod names.
 	EndpointPodNames bool
-	LocalIPs         []netip.Addr // addresses this server listens on, for NS records
+	// NoEndpoints serves no endpoint names, as if there were no EndpointSlices (noendpoints).
+	NoEndpoints bool
+	// IgnoreEmptyService answers NXDOMAIN for a Service with a ClusterIP and no served
+	// endpoint (ignore empty_service).
+	IgnoreEmptyService bool
+	LocalIPs           []netip.Addr // addresses this server listens on, for NS records
 	// Published is called after every publication with its duration (metrics).
 	Published func(time.Duration)
 }
@@ -191,7 +196,11 @@ func (ix *Index) rebuild(v model.View, b *batch, k model.Key) {
 	if svc == nil || !ix.served(k.Namespace) || !v.NamespaceExists(k.Namespace) {
 		return
 	}
-	n := newService(svc, v.Slices(k), &ix.cfg)
+	var sl []*model.EndpointSlice
+	if !ix.cfg.NoEndpoints {
+		sl = v.Slices(k)
+	}
+	n := newService(svc, sl, &ix.cfg)
 	if n == nil {
 		return
 	}
