@@ -3,7 +3,9 @@ package clusterdns
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
@@ -18,24 +20,34 @@ import (
 // defaultTTL is the cluster zone's TTL when the block sets none, as the private zones'.
 const defaultTTL = private.DefaultTTL
 
+// defaultStartupTimeout is the kubernetes plugin's startup_timeout default.
+const defaultStartupTimeout = 5 * time.Second
+
 // config is one parsed clusterdns block.
 type config struct {
-	zones        []string // lowercase, fully qualified
-	primaryZone  string   // the first forward zone: PTR targets are built in it
-	kubeconfig   string
-	context      string
-	endpoint     string
-	manifests    []string
-	namespaces   model.Namespaces
-	podsInsecure bool
-	podNames     bool // endpoint_pod_names
-	noEndpoints  bool
-	ignoreEmpty  bool // ignore empty_service
-	ttl          uint32
-	fall         fall.F
-	privates     []*private.Config
-	stubs        []*stub.Config
-	stubdomains  string // a kube-dns ConfigMap whose stubDomains become stub zones
+	zones       []string // lowercase, fully qualified
+	primaryZone string   // the first forward zone: PTR targets are built in it
+	kubeconfig  string
+	context     string
+	endpoint    string
+	tls         [3]string // client certificate, key, CA files
+	qps         float32   // apiserver_qps; 0: client-go's default
+	burst       int       // apiserver_burst; 0: client-go's default
+	maxInflight int       // apiserver_max_inflight; 0: no limit
+	// startupTimeout bounds how long server start waits for the block's first complete
+	// snapshot, as the kubernetes plugin's startup_timeout.
+	startupTimeout time.Duration
+	manifests      []string
+	namespaces     model.Namespaces
+	podsInsecure   bool
+	podNames       bool // endpoint_pod_names
+	noEndpoints    bool
+	ignoreEmpty    bool // ignore empty_service
+	ttl            uint32
+	fall           fall.F
+	privates       []*private.Config
+	stubs          []*stub.Config
+	stubdomains    string // a kube-dns ConfigMap whose stubDomains become stub zones
 }
 
 // hasReverse reports whether a reverse zone is served.
@@ -50,7 +62,7 @@ func (c *config) hasReverse() bool {
 
 // parse reads one clusterdns block. It checks everything it can without touching the network.
 func parse(c *caddy.Controller) (*config, error) {
-	cfg := &config{ttl: defaultTTL, namespaces: model.Namespaces{}}
+	cfg := &config{ttl: defaultTTL, namespaces: model.Namespaces{}, startupTimeout: defaultStartupTimeout}
 	if !c.Next() {
 		return nil, c.ArgErr()
 	}
@@ -76,16 +88,50 @@ func parse(c *caddy.Controller) (*config, error) {
 				cfg.context = args[1]
 			}
 		case "endpoint":
-			if !c.NextArg() {
+			args := c.RemainingArgs()
+			if len(args) == 0 {
 				return nil, c.ArgErr()
 			}
-			cfg.endpoint = c.Val()
-			if !strings.HasPrefix(cfg.endpoint, "http://") && !strings.HasPrefix(cfg.endpoint, "https://") {
-				return nil, c.Errf("endpoint %q: want an http:// or https:// URL", cfg.endpoint)
+			for _, u := range args {
+				if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+					return nil, c.Errf("endpoint %q: want an http:// or https:// URL", u)
+				}
 			}
-			if c.NextArg() {
+			if len(args) > 1 {
+				// as the kubernetes plugin, which deprecated them
+				log.Warningf("%s:%d: several endpoints: only the first, %s, is used", c.File(), c.Line(), args[0])
+			}
+			cfg.endpoint = args[0]
+		case "tls":
+			args := c.RemainingArgs()
+			if len(args) != 3 {
 				return nil, c.ArgErr()
 			}
+			cfg.tls = [3]string(args)
+		case "apiserver_qps":
+			f, err := floatArg(c)
+			if err != nil {
+				return nil, err
+			}
+			cfg.qps = float32(f)
+		case "apiserver_burst":
+			if cfg.burst, err = intArg(c); err != nil {
+				return nil, err
+			}
+		case "apiserver_max_inflight":
+			if cfg.maxInflight, err = intArg(c); err != nil {
+				return nil, err
+			}
+		case "startup_timeout":
+			args := c.RemainingArgs()
+			if len(args) != 1 {
+				return nil, c.ArgErr()
+			}
+			d, err := time.ParseDuration(args[0])
+			if err != nil || d < 0 {
+				return nil, c.Errf("startup_timeout %q: want a duration such as 5s", args[0])
+			}
+			cfg.startupTimeout = d
 		case "manifests":
 			cfg.manifests = c.RemainingArgs()
 			if len(cfg.manifests) == 0 {
@@ -170,13 +216,45 @@ func parse(c *caddy.Controller) (*config, error) {
 		return nil, c.Err(err.Error())
 	}
 	private.Link(cfg.privates)
-	if len(cfg.manifests) > 0 && (cfg.kubeconfig != "" || cfg.endpoint != "") {
-		return nil, c.Err("manifests serve objects from files: do not combine them with kubeconfig or endpoint")
+	if len(cfg.manifests) > 0 && (cfg.kubeconfig != "" || cfg.endpoint != "" || cfg.tls[0] != "") {
+		return nil, c.Err("manifests serve objects from files: do not combine them with kubeconfig, endpoint or tls")
+	}
+	if cfg.tls[0] != "" && cfg.kubeconfig == "" && cfg.endpoint == "" {
+		// the kubernetes plugin ignores it there; silently using other credentials is a trap
+		return nil, c.Err("tls needs endpoint or kubeconfig: the in-cluster configuration has its own credentials")
 	}
 	if c.Next() && c.Val() == name {
 		return nil, plugin.ErrOnce
 	}
 	return cfg, nil
+}
+
+// floatArg parses the one argument of an option: a number >= 0.
+func floatArg(c *caddy.Controller) (float64, error) {
+	opt := c.Val()
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return 0, c.ArgErr()
+	}
+	f, err := strconv.ParseFloat(args[0], 32)
+	if err != nil || f < 0 {
+		return 0, c.Errf("%s %q: want a number >= 0", opt, args[0])
+	}
+	return f, nil
+}
+
+// intArg parses the one argument of an option: an integer >= 0.
+func intArg(c *caddy.Controller) (int, error) {
+	opt := c.Val()
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return 0, c.ArgErr()
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 0 {
+		return 0, c.Errf("%s %q: want an integer >= 0", opt, args[0])
+	}
+	return n, nil
 }
 
 // checkZones rejects zones served twice in one block: a private or stub zone equal to a
@@ -245,6 +323,12 @@ func (c *config) sourceKey() string {
 		if c.endpoint != "" {
 			k += "@" + c.endpoint
 		}
+	}
+	if c.tls[0] != "" {
+		k += "+tls:" + strings.Join(c.tls[:], ",")
+	}
+	if c.qps != 0 || c.burst != 0 || c.maxInflight != 0 {
+		k += fmt.Sprintf("+limits:%g,%d,%d", c.qps, c.burst, c.maxInflight)
 	}
 	if c.podNames {
 		// the source keeps pod names only for the blocks that use them (memory)

@@ -3,6 +3,7 @@ package clusterdns
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
 
@@ -49,6 +50,20 @@ func TestParse(t *testing.T) {
 		{input: "clusterdns cluster.local {\n noendpoints x\n}", wantErr: "Wrong argument count"},
 		{input: "clusterdns cluster.local {\n ignore\n}", wantErr: "Wrong argument count"},
 		{input: "clusterdns cluster.local {\n ignore full_service\n}", wantErr: "want empty_service"},
+		{input: "clusterdns cluster.local {\n endpoint https://a:6443 https://b:6443\n tls c.pem k.pem ca.pem\n apiserver_qps 12.5\n apiserver_burst 20\n apiserver_max_inflight 3\n startup_timeout 1m\n}", check: func(c *config) bool {
+			return c.endpoint == "https://a:6443" && c.tls == [3]string{"c.pem", "k.pem", "ca.pem"} && c.qps == 12.5 && c.burst == 20 && c.maxInflight == 3 &&
+				c.startupTimeout == time.Minute && c.sourceKey() == "kube:@https://a:6443+tls:c.pem,k.pem,ca.pem+limits:12.5,20,3"
+		}},
+		{input: "clusterdns cluster.local", check: func(c *config) bool { return c.startupTimeout == 5*time.Second && c.qps == 0 && c.maxInflight == 0 }},
+		{input: "clusterdns cluster.local {\n endpoint https://a:6443 b:6443\n}", wantErr: "URL"},
+		{input: "clusterdns cluster.local {\n tls c.pem k.pem\n}", wantErr: "Wrong argument count"},
+		{input: "clusterdns cluster.local {\n tls c.pem k.pem ca.pem\n}", wantErr: "tls needs endpoint or kubeconfig"},
+		{input: "clusterdns cluster.local {\n manifests m.yaml\n tls c.pem k.pem ca.pem\n}", wantErr: "do not combine"},
+		{input: "clusterdns cluster.local {\n apiserver_qps -1\n}", wantErr: "want a number >= 0"},
+		{input: "clusterdns cluster.local {\n apiserver_qps\n}", wantErr: "Wrong argument count"},
+		{input: "clusterdns cluster.local {\n apiserver_burst x\n}", wantErr: "want an integer >= 0"},
+		{input: "clusterdns cluster.local {\n apiserver_max_inflight -2\n}", wantErr: "want an integer >= 0"},
+		{input: "clusterdns cluster.local {\n startup_timeout 5\n}", wantErr: "want a duration"},
 		{input: "clusterdns", wantErr: "no zones"},
 		{input: "clusterdns cluster.local {\n private cluster.local\n}", wantErr: "both a cluster zone and a private zone"},
 		{input: "clusterdns {\n private a.example\n private b.a.example\n}", wantErr: "overlap"},

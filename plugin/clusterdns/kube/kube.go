@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/http"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,15 @@ type Config struct {
 	Kubeconfig string
 	Context    string
 	Endpoint   string
+	// TLS client certificate, key and CA files (tls CERT KEY CACERT), for Endpoint or on top
+	// of the kubeconfig's.
+	TLSCert, TLSKey, TLSCA string
+	// QPS, Burst and MaxInflight limit the requests to the API server as the kubernetes
+	// plugin's apiserver_qps, apiserver_burst and apiserver_max_inflight; 0 keeps
+	// client-go's defaults (no in-flight limit).
+	QPS         float32
+	Burst       int
+	MaxInflight int
 	// PodNames keeps the targetRef names of endpoints (endpoint_pod_names); without it they
 	// are dropped as they arrive.
 	PodNames bool
@@ -96,6 +106,21 @@ func Start(cfg Config) (*Source, error) {
 	rc, err := restConfig(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.QPS > 0 {
+		rc.QPS = cfg.QPS
+	}
+	if cfg.Burst > 0 {
+		rc.Burst = cfg.Burst
+	}
+	if cfg.MaxInflight > 0 {
+		wrap := rc.WrapTransport
+		rc.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+			if wrap != nil {
+				rt = wrap(rt)
+			}
+			return maxInflight(rt, cfg.MaxInflight)
+		}
 	}
 	rc.UserAgent = fmt.Sprintf("clusterdns (CoreDNS %s; %s/%s)", coremain.CoreVersion, runtime.GOOS, runtime.GOARCH)
 	dyn, err := dynamic.NewForConfig(rc) // JSON: custom resources have no protobuf
@@ -253,13 +278,17 @@ func restConfig(cfg Config) (*rest.Config, error) {
 		rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: cfg.Kubeconfig}
 		over := &clientcmd.ConfigOverrides{CurrentContext: cfg.Context}
 		over.ClusterInfo.Server = cfg.Endpoint
+		over.ClusterInfo.CertificateAuthority = cfg.TLSCA
+		over.AuthInfo.ClientCertificate, over.AuthInfo.ClientKey = cfg.TLSCert, cfg.TLSKey
 		rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, over).ClientConfig()
 		if err != nil {
 			return nil, fmt.Errorf("kubeconfig %s: %w", cfg.Kubeconfig, err)
 		}
 		return rc, nil
 	case cfg.Endpoint != "":
-		return &rest.Config{Host: cfg.Endpoint}, nil
+		return &rest.Config{Host: cfg.Endpoint, TLSClientConfig: rest.TLSClientConfig{
+			CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey, CAFile: cfg.TLSCA,
+		}}, nil
 	default:
 		rc, err := rest.InClusterConfig()
 		if err != nil {
@@ -268,3 +297,23 @@ func restConfig(cfg Config) (*rest.Config, error) {
 		return rc, nil
 	}
 }
+
+// maxInflight bounds the requests waiting for their response headers, as the kubernetes
+// plugin's apiserver_max_inflight: a watch holds its slot only until the API server answers,
+// so the reflectors' long watches do not starve each other.
+func maxInflight(next http.RoundTripper, n int) http.RoundTripper {
+	sem := make(chan struct{}, n)
+	return roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+		select {
+		case sem <- struct{}{}:
+			defer func() { <-sem }()
+			return next.RoundTrip(r)
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	})
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
