@@ -150,6 +150,8 @@ func parse(c *caddy.Controller) (*config, error) {
 				cfg.podsInsecure = false
 			case "insecure":
 				cfg.podsInsecure = true
+			case "verified":
+				return nil, c.Err(`"pods verified" is not supported yet: use pods insecure or disabled`)
 			default:
 				return nil, c.Errf("pods %q: want disabled or insecure", c.Val())
 			}
@@ -196,6 +198,8 @@ func parse(c *caddy.Controller) (*config, error) {
 				return nil, err
 			}
 			cfg.privates = append(cfg.privates, p)
+		case "zonal", "multicluster":
+			return nil, c.Errf("%q is not supported yet: remove it (the kubernetes plugin's option has no equivalent here)", c.Val())
 		default:
 			return nil, c.Errf("unknown property %q", c.Val())
 		}
