@@ -15,6 +15,7 @@ import (
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/fall"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // defaultTTL is the cluster zone's TTL when the block sets none, as the private zones'.
@@ -31,6 +32,8 @@ type config struct {
 	context     string
 	endpoint    string
 	tls         [3]string // client certificate, key, CA files
+	labels      string    // label selector of Services (and their slices), canonical
+	nsLabels    string    // label selector of namespaces, canonical
 	qps         float32   // apiserver_qps; 0: client-go's default
 	burst       int       // apiserver_burst; 0: client-go's default
 	maxInflight int       // apiserver_max_inflight; 0: no limit
@@ -102,6 +105,17 @@ func parse(c *caddy.Controller) (*config, error) {
 				log.Warningf("%s:%d: several endpoints: only the first, %s, is used", c.File(), c.Line(), args[0])
 			}
 			cfg.endpoint = args[0]
+		case "labels", "namespace_labels":
+			opt := c.Val()
+			sel, err := selectorArg(c)
+			if err != nil {
+				return nil, err
+			}
+			if opt == "labels" {
+				cfg.labels = sel
+			} else {
+				cfg.nsLabels = sel
+			}
 		case "tls":
 			args := c.RemainingArgs()
 			if len(args) != 3 {
@@ -223,6 +237,12 @@ func parse(c *caddy.Controller) (*config, error) {
 	if len(cfg.manifests) > 0 && (cfg.kubeconfig != "" || cfg.endpoint != "" || cfg.tls[0] != "") {
 		return nil, c.Err("manifests serve objects from files: do not combine them with kubeconfig, endpoint or tls")
 	}
+	if len(cfg.manifests) > 0 && (cfg.labels != "" || cfg.nsLabels != "") {
+		return nil, c.Err("labels and namespace_labels select what an API server sends: not supported with manifests")
+	}
+	if cfg.nsLabels != "" && len(cfg.namespaces) > 0 {
+		return nil, c.Err("namespaces and namespace_labels cannot both be set") // as the kubernetes plugin
+	}
 	if cfg.tls[0] != "" && cfg.kubeconfig == "" && cfg.endpoint == "" {
 		// the kubernetes plugin ignores it there; silently using other credentials is a trap
 		return nil, c.Err("tls needs endpoint or kubeconfig: the in-cluster configuration has its own credentials")
@@ -231,6 +251,27 @@ func parse(c *caddy.Controller) (*config, error) {
 		return nil, plugin.ErrOnce
 	}
 	return cfg, nil
+}
+
+// selectorArg parses the arguments of labels or namespace_labels as the kubernetes plugin
+// does (the words joined by spaces, a LabelSelector) and returns its canonical form, which
+// the API server is sent and which keys the source.
+func selectorArg(c *caddy.Controller) (string, error) {
+	opt := c.Val()
+	args := c.RemainingArgs()
+	if len(args) == 0 {
+		return "", c.ArgErr()
+	}
+	expr := strings.Join(args, " ")
+	ls, err := metav1.ParseToLabelSelector(expr)
+	if err != nil {
+		return "", c.Errf("%s %q: %v", opt, expr, err)
+	}
+	sel, err := metav1.LabelSelectorAsSelector(ls)
+	if err != nil {
+		return "", c.Errf("%s %q: %v", opt, expr, err)
+	}
+	return sel.String(), nil
 }
 
 // floatArg parses the one argument of an option: a number >= 0.
@@ -330,6 +371,9 @@ func (c *config) sourceKey() string {
 	}
 	if c.tls[0] != "" {
 		k += "+tls:" + strings.Join(c.tls[:], ",")
+	}
+	if c.labels != "" || c.nsLabels != "" {
+		k += "+labels:" + c.labels + ";" + c.nsLabels
 	}
 	if c.qps != 0 || c.burst != 0 || c.maxInflight != 0 {
 		k += fmt.Sprintf("+limits:%g,%d,%d", c.qps, c.burst, c.maxInflight)

@@ -64,6 +64,14 @@ func TestParse(t *testing.T) {
 		{input: "clusterdns cluster.local {\n apiserver_burst x\n}", wantErr: "want an integer >= 0"},
 		{input: "clusterdns cluster.local {\n apiserver_max_inflight -2\n}", wantErr: "want an integer >= 0"},
 		{input: "clusterdns cluster.local {\n startup_timeout 5\n}", wantErr: "want a duration"},
+		{input: "clusterdns cluster.local {\n labels environment in (production, qa), tier notin (frontend)\n namespace_labels istio-injection=enabled\n}", check: func(c *config) bool {
+			return c.labels == "environment in (production,qa),tier notin (frontend)" && c.nsLabels == "istio-injection=enabled" &&
+				c.sourceKey() == "kube:in-cluster+labels:environment in (production,qa),tier notin (frontend);istio-injection=enabled"
+		}},
+		{input: "clusterdns cluster.local {\n labels\n}", wantErr: "Wrong argument count"},
+		{input: "clusterdns cluster.local {\n labels a in (\n}", wantErr: "labels"},
+		{input: "clusterdns cluster.local {\n namespace_labels a=b\n namespaces x\n}", wantErr: "cannot both be set"},
+		{input: "clusterdns cluster.local {\n manifests m.yaml\n labels a=b\n}", wantErr: "not supported with manifests"},
 		{input: "clusterdns", wantErr: "no zones"},
 		{input: "clusterdns cluster.local {\n private cluster.local\n}", wantErr: "both a cluster zone and a private zone"},
 		{input: "clusterdns {\n private a.example\n private b.a.example\n}", wantErr: "overlap"},

@@ -69,6 +69,10 @@ type Config struct {
 	QPS         float32
 	Burst       int
 	MaxInflight int
+	// Labels selects the Services and EndpointSlices read, NamespaceLabels the Namespaces
+	// (label selectors in their canonical form), on the API server as the kubernetes
+	// plugin's labels and namespace_labels: what is not selected never reaches us.
+	Labels, NamespaceLabels string
 	// PodNames keeps the targetRef names of endpoints (endpoint_pod_names); without it they
 	// are dropped as they arrive.
 	PodNames bool
@@ -154,23 +158,38 @@ func start(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Interfa
 		log.Infof("indexed the initial state of %s", host)
 	},
 		newResource("services", &corev1.Service{}, cs,
-			func(ctx context.Context, o metav1.ListOptions) (*corev1.ServiceList, error) {
+			selecting(cfg.Labels, func(ctx context.Context, o metav1.ListOptions) (*corev1.ServiceList, error) {
 				return cs.CoreV1().Services(corev1.NamespaceAll).List(ctx, o)
-			},
-			cs.CoreV1().Services(corev1.NamespaceAll).Watch,
+			}),
+			selecting(cfg.Labels, cs.CoreV1().Services(corev1.NamespaceAll).Watch),
 			model.ServiceFromAPI, st.UpsertService, st.DeleteService),
 		newResource("endpointslices", &discoveryv1.EndpointSlice{}, cs,
-			func(ctx context.Context, o metav1.ListOptions) (*discoveryv1.EndpointSliceList, error) {
+			selecting(cfg.Labels, func(ctx context.Context, o metav1.ListOptions) (*discoveryv1.EndpointSliceList, error) {
 				return cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).List(ctx, o)
-			},
-			cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).Watch,
+			}),
+			selecting(cfg.Labels, cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).Watch),
 			sliceConverter(cfg.PodNames), st.UpsertSlice, st.DeleteSlice),
-		newResource("namespaces", &corev1.Namespace{}, cs, cs.CoreV1().Namespaces().List, cs.CoreV1().Namespaces().Watch,
+		newResource("namespaces", &corev1.Namespace{}, cs,
+			selecting(cfg.NamespaceLabels, cs.CoreV1().Namespaces().List),
+			selecting(cfg.NamespaceLabels, cs.CoreV1().Namespaces().Watch),
 			model.NamespaceFromAPI,
 			func(n *model.Namespace) { st.SetNamespace(n.Name, true) },
 			func(k model.Key) { st.SetNamespace(k.Name, false) }),
 	)
 	return s
+}
+
+// selecting returns a list or watch function that asks only for objects matching sel.
+// The EndpointSlice controller copies a Service's labels to its slices, so one selector
+// selects both, as in the kubernetes plugin.
+func selecting[T any](sel string, f func(context.Context, metav1.ListOptions) (T, error)) func(context.Context, metav1.ListOptions) (T, error) {
+	if sel == "" {
+		return f
+	}
+	return func(ctx context.Context, o metav1.ListOptions) (T, error) {
+		o.LabelSelector = sel
+		return f(ctx, o)
+	}
 }
 
 // Enable starts the reflector of an optional kind, once: Ingresses and VirtualServices are
