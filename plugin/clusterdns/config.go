@@ -18,8 +18,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// defaultTTL is the cluster zone's TTL when the block sets none, as the private zones'.
-const defaultTTL = private.DefaultTTL
+// defaultTTL is the cluster zone's TTL when the block sets none: the kubernetes plugin's, so
+// a block that leaves ttl out answers as a kubernetes block does. Private zones keep their
+// own default (private.DefaultTTL): they have no kubernetes counterpart.
+const defaultTTL = 5
 
 // defaultStartupTimeout is the kubernetes plugin's startup_timeout default.
 const defaultStartupTimeout = 5 * time.Second

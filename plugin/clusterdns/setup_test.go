@@ -18,7 +18,7 @@ func TestParse(t *testing.T) {
 		check   func(*config) bool
 	}{
 		{input: "clusterdns cluster.local in-addr.arpa ip6.arpa", check: func(c *config) bool {
-			return len(c.zones) == 3 && c.primaryZone == "cluster.local." && c.ttl == 30 && c.hasReverse() && !c.podsInsecure
+			return len(c.zones) == 3 && c.primaryZone == "cluster.local." && c.ttl == 5 && c.hasReverse() && !c.podsInsecure
 		}},
 		{input: "clusterdns Cluster.Local 10.0.0.0/24", check: func(c *config) bool {
 			return c.zones[0] == "cluster.local." && c.zones[1] == "0.0.10.in-addr.arpa."
