@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/test"
 
 	"github.com/miekg/dns"
@@ -185,4 +187,29 @@ func TestNoEndpoints(t *testing.T) {
 		{Qname: "ext.default.svc.cluster.local.", Qtype: dns.TypeCNAME,
 			Answer: []dns.RR{test.CNAME("ext.default.svc.cluster.local.	30	IN	CNAME	hl.default.svc.cluster.local.")}},
 	})
+}
+
+// TestStartupTimeout: start waits for the first snapshot at most startup_timeout, per block.
+// The API server is unreachable, so the snapshot never comes: with 0 start returns at once,
+// well before the default 5 s would have passed.
+func TestStartupTimeout(t *testing.T) {
+	cfg, err := parse(caddy.NewTestController("dns", "clusterdns cluster.local {\n endpoint http://127.0.0.1:1\n startup_timeout 0s\n}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newClusterDNS(cfg)
+	done := make(chan error, 1)
+	go func() { done <- h.start(nil) }()
+	t.Cleanup(h.stop)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(4 * time.Second): // a deadline below the 5 s default, not a measurement
+		t.Fatal("start still waiting with startup_timeout 0s")
+	}
+	if h.Ready() {
+		t.Error("ready without an API server")
+	}
 }
