@@ -1,12 +1,18 @@
 package clusterdns
 
 import (
+	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/manifest"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
+
 	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 
 	"github.com/miekg/dns"
@@ -134,7 +140,7 @@ endpoints:
 // a ClusterIP Service without a ready endpoint is NXDOMAIN; ExternalName and headless
 // Services are not affected.
 func TestIgnoreEmptyService(t *testing.T) {
-	const block = `clusterdns cluster.local {
+	const block = `clusterdns cluster.local in-addr.arpa {
 	ttl 30
 	ignore empty_service
 }`
@@ -146,6 +152,9 @@ func TestIgnoreEmptyService(t *testing.T) {
 			Ns: []dns.RR{soa("cluster.local.")}},
 		{Qname: "notready.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError,
 			Ns: []dns.RR{soa("cluster.local.")}},
+		// the kubernetes plugin's reverse lookup does not skip it
+		{Qname: "20.0.96.10.in-addr.arpa.", Qtype: dns.TypePTR,
+			Answer: []dns.RR{test.PTR("20.0.96.10.in-addr.arpa.	30	IN	PTR	svcempty.default.svc.cluster.local.")}},
 		{Qname: "web.default.svc.cluster.local.", Qtype: dns.TypeA,
 			Answer: []dns.RR{test.A("web.default.svc.cluster.local.	30	IN	A	10.96.0.10")}},
 		{Qname: "ext.default.svc.cluster.local.", Qtype: dns.TypeCNAME,
@@ -211,5 +220,58 @@ func TestStartupTimeout(t *testing.T) {
 	}
 	if h.Ready() {
 		t.Error("ready without an API server")
+	}
+}
+
+// TestIgnoreEmptyServiceFollows: a Service hidden for lack of endpoints appears when one
+// becomes ready and disappears again when it goes, its PTR record staying throughout.
+func TestIgnoreEmptyServiceFollows(t *testing.T) {
+	cfg, err := parse(caddy.NewTestController("dns", "clusterdns cluster.local in-addr.arpa {\n ttl 30\n ignore empty_service\n}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := manifest.Parse("test.yaml", []byte(emptyObjects))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := model.NewStore()
+	st.Replace(objs)
+	st.SetSynced()
+	h := newClusterDNS(cfg)
+	h.index.Start(st, nil)
+	t.Cleanup(h.index.Stop)
+	waitReady(t, h)
+
+	svcA := test.Case{Qname: "svcempty.default.svc.cluster.local.", Qtype: dns.TypeA,
+		Answer: []dns.RR{test.A("svcempty.default.svc.cluster.local.	30	IN	A	10.96.0.20")}}
+	nx := test.Case{Qname: svcA.Qname, Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}}
+	ptr := test.Case{Qname: "20.0.96.10.in-addr.arpa.", Qtype: dns.TypePTR,
+		Answer: []dns.RR{test.PTR("20.0.96.10.in-addr.arpa.	30	IN	PTR	svcempty.default.svc.cluster.local.")}}
+	run(t, h, []test.Case{nx, ptr})
+
+	slice := &model.EndpointSlice{Meta: model.Meta{Namespace: "default", Name: "svcempty-1", ResourceVersion: "1"}, Service: "svcempty",
+		Endpoints: []model.Endpoint{{Addresses: []netip.Addr{netip.MustParseAddr("10.244.5.5")}}}}
+	st.UpsertSlice(slice)
+	waitAnswer(t, h, svcA)
+	run(t, h, []test.Case{svcA, ptr})
+
+	st.DeleteSlice(model.Key{Namespace: "default", Name: "svcempty-1"})
+	waitAnswer(t, h, nx)
+	run(t, h, []test.Case{nx, ptr})
+}
+
+// waitAnswer waits, bounded, until the handler gives the answer of tc.
+func waitAnswer(t *testing.T, h *ClusterDNS, tc test.Case) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		rec := dnstest.NewRecorder(&test.ResponseWriter{})
+		if _, err := h.ServeDNS(context.Background(), rec, tc.Msg()); err == nil && rec.Msg != nil && test.SortAndCheck(rec.Msg, tc) == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no such answer after 5s", tc.Qname)
+		}
+		time.Sleep(time.Millisecond) // polling a condition with a deadline
 	}
 }

@@ -52,8 +52,7 @@ func portsOr(p []model.Port) []model.Port {
 }
 
 // newService returns the Node of a Service's own name, or nil when the name does not exist
-// (a headless Service without endpoints, an ExternalName that is an IP, with ignore
-// empty_service a Service without endpoints).
+// (a headless Service without endpoints, an ExternalName that is an IP).
 func newService(svc *model.Service, sl []*model.EndpointSlice, opts *Config) *Node {
 	name := svc.Name + "." + svc.Namespace + ".svc"
 	if svc.ExternalName != "" {
@@ -77,9 +76,6 @@ func newService(svc *model.Service, sl []*model.EndpointSlice, opts *Config) *No
 	if svc.Headless && len(rs) == 0 {
 		return nil
 	}
-	if addrs == 0 && opts.IgnoreEmptyService {
-		return nil // as the kubernetes plugin: the client's search path goes on
-	}
 	if !svc.Headless {
 		for _, p := range portsOr(svc.Ports) {
 			for _, ip := range svc.ClusterIPs {
@@ -96,6 +92,18 @@ func newService(svc *model.Service, sl []*model.EndpointSlice, opts *Config) *No
 		s.indexLabels()
 	}
 	return n
+}
+
+// empty reports whether the Service has no served endpoint address.
+func (s *svcEntry) empty() bool {
+	for _, sl := range s.slices {
+		for _, e := range sl.Endpoints {
+			if len(e.Addresses) > 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // indexPorts builds the _name._proto Nodes of a headless Service. The records of a port
