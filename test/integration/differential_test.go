@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -35,6 +36,7 @@ func TestDifferentialAgainstKubernetesPlugin(t *testing.T) {
 		{"noendpoints", "noendpoints", 60},
 		{"ignore empty_service", "ignore empty_service", 140},
 		{"labels", "labels dns in (on)", 60},
+		{"namespace_labels", "namespace_labels dns=on", 150},
 		{"client options", "apiserver_qps 50\n        apiserver_burst 100\n        apiserver_max_inflight 2\n        startup_timeout 10s", 150},
 	} {
 		t.Run(tc.name, func(t *testing.T) { differential(t, e, tc.options, tc.minData) })
@@ -55,6 +57,15 @@ func differential(t *testing.T, e *k8senv.Env, options string, minData int) {
 	}
 	harness.Start(t, block("clusterdns", ours)+block("kubernetes", theirs))
 	ns, other := e.Namespace(t, "diff"), e.Namespace(t, "diff-empty")
+	// namespace_labels selects the corpus's namespace, not the empty one
+	n, err := e.Client.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Labels["dns"] = "on"
+	if _, err := e.Client.CoreV1().Namespaces().Update(context.Background(), n, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	names := corpus(t, e, ns)
 
 	oursAddr, theirsAddr := fmt.Sprintf("127.0.0.1:%d", ours), fmt.Sprintf("127.0.0.1:%d", theirs)
