@@ -39,6 +39,8 @@ endpoints:
 - addresses: [10.244.0.8]
   targetRef: {kind: Pod, name: db-7f9c-fghij, namespace: default}
 - addresses: [10.244.0.9]
+- addresses: [10.244.0.11]
+  targetRef: {kind: Pod, name: pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp, namespace: default}
 `
 
 func TestEndpointPodNames(t *testing.T) {
@@ -61,11 +63,16 @@ func TestEndpointPodNames(t *testing.T) {
 		// no targetRef: the address
 		{Qname: "10-244-0-9.hl.default.svc.cluster.local.", Qtype: dns.TypeA,
 			Answer: []dns.RR{test.A("10-244-0-9.hl.default.svc.cluster.local.	30	IN	A	10.244.0.9")}},
+		// a pod name too long for a label: the address, as the plugin
+		{Qname: "10-244-0-11.hl.default.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("10-244-0-11.hl.default.svc.cluster.local.	30	IN	A	10.244.0.11")}},
 		{Qname: "_pg._tcp.hl.default.svc.cluster.local.", Qtype: dns.TypeSRV, Answer: []dns.RR{
-			test.SRV("_pg._tcp.hl.default.svc.cluster.local.	30	IN	SRV	0 33 5432 10-244-0-9.hl.default.svc.cluster.local."),
-			test.SRV("_pg._tcp.hl.default.svc.cluster.local.	30	IN	SRV	0 33 5432 db-7f9c-fghij.hl.default.svc.cluster.local."),
-			test.SRV("_pg._tcp.hl.default.svc.cluster.local.	30	IN	SRV	0 33 5432 hl-0.hl.default.svc.cluster.local."),
+			test.SRV("_pg._tcp.hl.default.svc.cluster.local.	30	IN	SRV	0 25 5432 10-244-0-11.hl.default.svc.cluster.local."),
+			test.SRV("_pg._tcp.hl.default.svc.cluster.local.	30	IN	SRV	0 25 5432 10-244-0-9.hl.default.svc.cluster.local."),
+			test.SRV("_pg._tcp.hl.default.svc.cluster.local.	30	IN	SRV	0 25 5432 db-7f9c-fghij.hl.default.svc.cluster.local."),
+			test.SRV("_pg._tcp.hl.default.svc.cluster.local.	30	IN	SRV	0 25 5432 hl-0.hl.default.svc.cluster.local."),
 		}, Extra: []dns.RR{
+			test.A("10-244-0-11.hl.default.svc.cluster.local.	30	IN	A	10.244.0.11"),
 			test.A("10-244-0-9.hl.default.svc.cluster.local.	30	IN	A	10.244.0.9"),
 			test.A("db-7f9c-fghij.hl.default.svc.cluster.local.	30	IN	A	10.244.0.8"),
 			test.A("hl-0.hl.default.svc.cluster.local.	30	IN	A	10.244.0.7"),
