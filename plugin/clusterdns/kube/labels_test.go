@@ -86,3 +86,29 @@ func TestLabelSelectors(t *testing.T) {
 		t.Error("namespaces: want ns1 and not ns2")
 	}
 }
+
+// TestPodNames: the source keeps the endpoints' pod names only when asked (memory).
+func TestPodNames(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		sl := slice("ns1", "web-abc", "web", "10.1.0.1")
+		sl.Endpoints[0].TargetRef = &corev1.ObjectReference{Kind: "Pod", Namespace: "ns1", Name: "web-7f9c-abcde"}
+		f := newFakes(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns1"}}, svc("ns1", "web", "10.96.0.10"), sl)
+		s := start(Config{Name: "fake-podnames", PodNames: keep}, "fake", f.cs, f.dyn, clock.RealClock{})
+		st := s.Store()
+		waitFor(t, "initial sync", func() bool { return read(st, model.View.Synced) })
+		pod := read(st, func(v model.View) string {
+			for _, sl := range v.Slices(model.Key{Namespace: "ns1", Name: "web"}) {
+				return sl.Endpoints[0].Pod
+			}
+			return "no slice"
+		})
+		s.Stop()
+		want := ""
+		if keep {
+			want = "web-7f9c-abcde"
+		}
+		if pod != want {
+			t.Errorf("PodNames %v: endpoint's pod %q, want %q", keep, pod, want)
+		}
+	}
+}
