@@ -384,5 +384,8 @@ func (c *config) sourceKey() string {
 		// the source keeps pod names only for the blocks that use them (memory)
 		k += "+podnames"
 	}
+	if c.noEndpoints {
+		k += "+noendpoints" // the source does not read EndpointSlices
+	}
 	return k
 }

@@ -44,7 +44,7 @@ func TestParse(t *testing.T) {
 		}},
 		{input: "clusterdns {\n stub myco.com 10.0.0.53\n}", check: func(c *config) bool { return len(c.zones) == 0 && !c.needsCluster() }},
 		{input: "clusterdns cluster.local {\n endpoint_pod_names\n noendpoints\n ignore empty_service\n}", check: func(c *config) bool {
-			return c.podNames && c.noEndpoints && c.ignoreEmpty && strings.HasSuffix(c.sourceKey(), "+podnames")
+			return c.podNames && c.noEndpoints && c.ignoreEmpty && c.sourceKey() == "kube:in-cluster+podnames+noendpoints"
 		}},
 		{input: "clusterdns cluster.local {\n endpoint_pod_names x\n}", wantErr: "Wrong argument count"},
 		{input: "clusterdns cluster.local {\n noendpoints x\n}", wantErr: "Wrong argument count"},

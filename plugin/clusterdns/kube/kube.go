@@ -73,6 +73,9 @@ type Config struct {
 	// (label selectors in their canonical form), on the API server as the kubernetes
 	// plugin's labels and namespace_labels: what is not selected never reaches us.
 	Labels, NamespaceLabels string
+	// NoEndpoints leaves EndpointSlices unread, as the kubernetes plugin's noendpoints: no
+	// watch, no memory, no RBAC needed for them.
+	NoEndpoints bool
 	// PodNames keeps the targetRef names of endpoints (endpoint_pod_names); without it they
 	// are dropped as they arrive.
 	PodNames bool
@@ -153,29 +156,32 @@ func start(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Interfa
 	s := &Source{name: name, store: model.NewStore(), host: host, cs: cs, dyn: dyn, clock: clk,
 		ctx: ctx, cancel: cancel, enabled: map[model.Kind]bool{}}
 	st := s.store
-	s.run(func() {
-		st.SetSynced()
-		log.Infof("indexed the initial state of %s", host)
-	},
+	resources := []resource{
 		newResource("services", &corev1.Service{}, cs,
 			selecting(cfg.Labels, func(ctx context.Context, o metav1.ListOptions) (*corev1.ServiceList, error) {
 				return cs.CoreV1().Services(corev1.NamespaceAll).List(ctx, o)
 			}),
 			selecting(cfg.Labels, cs.CoreV1().Services(corev1.NamespaceAll).Watch),
 			model.ServiceFromAPI, st.UpsertService, st.DeleteService),
-		newResource("endpointslices", &discoveryv1.EndpointSlice{}, cs,
-			selecting(cfg.Labels, func(ctx context.Context, o metav1.ListOptions) (*discoveryv1.EndpointSliceList, error) {
-				return cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).List(ctx, o)
-			}),
-			selecting(cfg.Labels, cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).Watch),
-			sliceConverter(cfg.PodNames), st.UpsertSlice, st.DeleteSlice),
 		newResource("namespaces", &corev1.Namespace{}, cs,
 			selecting(cfg.NamespaceLabels, cs.CoreV1().Namespaces().List),
 			selecting(cfg.NamespaceLabels, cs.CoreV1().Namespaces().Watch),
 			model.NamespaceFromAPI,
 			func(n *model.Namespace) { st.SetNamespace(n.Name, true) },
 			func(k model.Key) { st.SetNamespace(k.Name, false) }),
-	)
+	}
+	if !cfg.NoEndpoints {
+		resources = append(resources, newResource("endpointslices", &discoveryv1.EndpointSlice{}, cs,
+			selecting(cfg.Labels, func(ctx context.Context, o metav1.ListOptions) (*discoveryv1.EndpointSliceList, error) {
+				return cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).List(ctx, o)
+			}),
+			selecting(cfg.Labels, cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).Watch),
+			sliceConverter(cfg.PodNames), st.UpsertSlice, st.DeleteSlice))
+	}
+	s.run(func() {
+		st.SetSynced()
+		log.Infof("indexed the initial state of %s", host)
+	}, resources...)
 	return s
 }
 

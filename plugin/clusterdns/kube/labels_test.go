@@ -112,3 +112,29 @@ func TestPodNames(t *testing.T) {
 		}
 	}
 }
+
+// TestNoEndpoints: with NoEndpoints the source never lists EndpointSlices, and still syncs.
+func TestNoEndpoints(t *testing.T) {
+	f := newFakes(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns1"}}, svc("ns1", "web", "10.96.0.10"),
+		slice("ns1", "web-abc", "web", "10.1.0.1"))
+	var mu sync.Mutex
+	listed := map[string]bool{}
+	f.cs.PrependReactor("list", "*", func(a k8stesting.Action) (bool, k8sruntime.Object, error) {
+		mu.Lock()
+		listed[a.GetResource().Resource] = true
+		mu.Unlock()
+		return false, nil, nil
+	})
+	s := start(Config{Name: "fake-noendpoints", NoEndpoints: true}, "fake", f.cs, f.dyn, clock.RealClock{})
+	t.Cleanup(s.Stop)
+	st := s.Store()
+	waitFor(t, "initial sync", func() bool { return read(st, model.View.Synced) })
+	mu.Lock()
+	defer mu.Unlock()
+	if !listed["services"] || !listed["namespaces"] || listed["endpointslices"] {
+		t.Errorf("listed %v: want services and namespaces, not endpointslices", listed)
+	}
+	if got := endpoints(st, model.Key{Namespace: "ns1", Name: "web"}); got != nil {
+		t.Errorf("endpoints stored: %v", got)
+	}
+}
