@@ -282,3 +282,34 @@ func waitAnswer(t *testing.T, h *ClusterDNS, tc test.Case) {
 		time.Sleep(time.Millisecond) // polling a condition with a deadline
 	}
 }
+
+// podNamespace is the fixture of the kubernetes plugin's pod-mode tests: namespace podns.
+const podNamespace = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: podns}
+`
+
+// TestPodModes ports handler_pod_insecure_test.go and handler_pod_disabled_test.go: same
+// queries, same answers, with the default TTL of 5 on both sides.
+func TestPodModes(t *testing.T) {
+	soa5 := []dns.RR{soaTTL("cluster.local.", 5)}
+	h := newTestHandler(t, "clusterdns cluster.local {\n pods insecure\n}", podNamespace)
+	run(t, h, []test.Case{
+		{Qname: "10-240-0-1.podns.pod.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("10-240-0-1.podns.pod.cluster.local.	5	IN	A	10.240.0.1")}},
+		{Qname: "172-0-0-2.podns.pod.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("172-0-0-2.podns.pod.cluster.local.	5	IN	A	172.0.0.2")}},
+		{Qname: "blah.podns.pod.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: soa5},
+		{Qname: "blah.podns.pod.cluster.local.", Qtype: dns.TypeAAAA, Rcode: dns.RcodeNameError, Ns: soa5},
+		{Qname: "blah.podns.pod.cluster.local.", Qtype: dns.TypeHINFO, Rcode: dns.RcodeNameError, Ns: soa5},
+		{Qname: "blah.pod-nons.pod.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: soa5},
+		{Qname: "podns.pod.cluster.local.", Qtype: dns.TypeA, Ns: soa5},
+	})
+
+	h = newTestHandler(t, "clusterdns cluster.local {\n pods disabled\n}", podNamespace)
+	run(t, h, []test.Case{
+		{Qname: "10-240-0-1.podns.pod.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: soa5},
+		{Qname: "172-0-0-2.podns.pod.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: soa5},
+	})
+}
