@@ -3,7 +3,9 @@ package clusterdns
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
@@ -13,26 +15,44 @@ import (
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/fall"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// defaultTTL is the cluster zone's TTL when the block sets none, as the private zones'.
-const defaultTTL = private.DefaultTTL
+// defaultTTL is the cluster zone's TTL when the block sets none: the kubernetes plugin's, so
+// a block that leaves ttl out answers as a kubernetes block does. Private zones keep their
+// own default (private.DefaultTTL): they have no kubernetes counterpart.
+const defaultTTL = 5
+
+// defaultStartupTimeout is the kubernetes plugin's startup_timeout default.
+const defaultStartupTimeout = 5 * time.Second
 
 // config is one parsed clusterdns block.
 type config struct {
-	zones        []string // lowercase, fully qualified
-	primaryZone  string   // the first forward zone: PTR targets are built in it
-	kubeconfig   string
-	context      string
-	endpoint     string
-	manifests    []string
-	namespaces   model.Namespaces
-	podsInsecure bool
-	ttl          uint32
-	fall         fall.F
-	privates     []*private.Config
-	stubs        []*stub.Config
-	stubdomains  string // a kube-dns ConfigMap whose stubDomains become stub zones
+	zones       []string // lowercase, fully qualified
+	primaryZone string   // the first forward zone: PTR targets are built in it
+	kubeconfig  string
+	context     string
+	endpoint    string
+	tls         [3]string // client certificate, key, CA files
+	labels      string    // label selector of Services (and their slices), canonical
+	nsLabels    string    // label selector of namespaces, canonical
+	qps         float32   // apiserver_qps; 0: client-go's default
+	burst       int       // apiserver_burst; 0: client-go's default
+	maxInflight int       // apiserver_max_inflight; 0: no limit
+	// startupTimeout bounds how long server start waits for the block's first complete
+	// snapshot, as the kubernetes plugin's startup_timeout.
+	startupTimeout time.Duration
+	manifests      []string
+	namespaces     model.Namespaces
+	podsInsecure   bool
+	podNames       bool // endpoint_pod_names
+	noEndpoints    bool
+	ignoreEmpty    bool // ignore empty_service
+	ttl            uint32
+	fall           fall.F
+	privates       []*private.Config
+	stubs          []*stub.Config
+	stubdomains    string // a kube-dns ConfigMap whose stubDomains become stub zones
 }
 
 // hasReverse reports whether a reverse zone is served.
@@ -47,7 +67,7 @@ func (c *config) hasReverse() bool {
 
 // parse reads one clusterdns block. It checks everything it can without touching the network.
 func parse(c *caddy.Controller) (*config, error) {
-	cfg := &config{ttl: defaultTTL, namespaces: model.Namespaces{}}
+	cfg := &config{ttl: defaultTTL, namespaces: model.Namespaces{}, startupTimeout: defaultStartupTimeout}
 	if !c.Next() {
 		return nil, c.ArgErr()
 	}
@@ -73,16 +93,61 @@ func parse(c *caddy.Controller) (*config, error) {
 				cfg.context = args[1]
 			}
 		case "endpoint":
-			if !c.NextArg() {
+			args := c.RemainingArgs()
+			if len(args) == 0 {
 				return nil, c.ArgErr()
 			}
-			cfg.endpoint = c.Val()
-			if !strings.HasPrefix(cfg.endpoint, "http://") && !strings.HasPrefix(cfg.endpoint, "https://") {
-				return nil, c.Errf("endpoint %q: want an http:// or https:// URL", cfg.endpoint)
+			for _, u := range args {
+				if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+					return nil, c.Errf("endpoint %q: want an http:// or https:// URL", u)
+				}
 			}
-			if c.NextArg() {
+			if len(args) > 1 {
+				// as the kubernetes plugin, which deprecated them
+				log.Warningf("%s:%d: several endpoints: only the first, %s, is used", c.File(), c.Line(), args[0])
+			}
+			cfg.endpoint = args[0]
+		case "labels", "namespace_labels":
+			opt := c.Val()
+			sel, err := selectorArg(c)
+			if err != nil {
+				return nil, err
+			}
+			if opt == "labels" {
+				cfg.labels = sel
+			} else {
+				cfg.nsLabels = sel
+			}
+		case "tls":
+			args := c.RemainingArgs()
+			if len(args) != 3 {
 				return nil, c.ArgErr()
 			}
+			cfg.tls = [3]string(args)
+		case "apiserver_qps":
+			f, err := floatArg(c)
+			if err != nil {
+				return nil, err
+			}
+			cfg.qps = float32(f)
+		case "apiserver_burst":
+			if cfg.burst, err = intArg(c); err != nil {
+				return nil, err
+			}
+		case "apiserver_max_inflight":
+			if cfg.maxInflight, err = intArg(c); err != nil {
+				return nil, err
+			}
+		case "startup_timeout":
+			args := c.RemainingArgs()
+			if len(args) != 1 {
+				return nil, c.ArgErr()
+			}
+			d, err := time.ParseDuration(args[0])
+			if err != nil || d < 0 {
+				return nil, c.Errf("startup_timeout %q: want a duration such as 5s", args[0])
+			}
+			cfg.startupTimeout = d
 		case "manifests":
 			cfg.manifests = c.RemainingArgs()
 			if len(cfg.manifests) == 0 {
@@ -101,9 +166,30 @@ func parse(c *caddy.Controller) (*config, error) {
 				cfg.podsInsecure = false
 			case "insecure":
 				cfg.podsInsecure = true
+			case "verified":
+				return nil, c.Err(`"pods verified" is not supported yet: use pods insecure or disabled`)
 			default:
 				return nil, c.Errf("pods %q: want disabled or insecure", c.Val())
 			}
+		case "endpoint_pod_names":
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+			cfg.podNames = true
+		case "noendpoints":
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+			cfg.noEndpoints = true
+		case "ignore":
+			args := c.RemainingArgs()
+			if len(args) != 1 {
+				return nil, c.ArgErr()
+			}
+			if args[0] != "empty_service" {
+				return nil, c.Errf("ignore %q: want empty_service", args[0])
+			}
+			cfg.ignoreEmpty = true
 		case "ttl":
 			if cfg.ttl, err = private.ParseTTL(c); err != nil {
 				return nil, err
@@ -128,6 +214,8 @@ func parse(c *caddy.Controller) (*config, error) {
 				return nil, err
 			}
 			cfg.privates = append(cfg.privates, p)
+		case "zonal", "multicluster":
+			return nil, c.Errf("%q is not supported yet: remove it (the kubernetes plugin's option has no equivalent here)", c.Val())
 		default:
 			return nil, c.Errf("unknown property %q", c.Val())
 		}
@@ -148,13 +236,72 @@ func parse(c *caddy.Controller) (*config, error) {
 		return nil, c.Err(err.Error())
 	}
 	private.Link(cfg.privates)
-	if len(cfg.manifests) > 0 && (cfg.kubeconfig != "" || cfg.endpoint != "") {
-		return nil, c.Err("manifests serve objects from files: do not combine them with kubeconfig or endpoint")
+	if len(cfg.manifests) > 0 && (cfg.kubeconfig != "" || cfg.endpoint != "" || cfg.tls[0] != "") {
+		return nil, c.Err("manifests serve objects from files: do not combine them with kubeconfig, endpoint or tls")
+	}
+	if len(cfg.manifests) > 0 && (cfg.labels != "" || cfg.nsLabels != "") {
+		return nil, c.Err("labels and namespace_labels select what an API server sends: not supported with manifests")
+	}
+	if cfg.nsLabels != "" && len(cfg.namespaces) > 0 {
+		return nil, c.Err("namespaces and namespace_labels cannot both be set") // as the kubernetes plugin
+	}
+	if cfg.tls[0] != "" && cfg.kubeconfig == "" && cfg.endpoint == "" {
+		// the kubernetes plugin ignores it there; silently using other credentials is a trap
+		return nil, c.Err("tls needs endpoint or kubeconfig: the in-cluster configuration has its own credentials")
 	}
 	if c.Next() && c.Val() == name {
 		return nil, plugin.ErrOnce
 	}
 	return cfg, nil
+}
+
+// selectorArg parses the arguments of labels or namespace_labels as the kubernetes plugin
+// does (the words joined by spaces, a LabelSelector) and returns its canonical form, which
+// the API server is sent and which keys the source.
+func selectorArg(c *caddy.Controller) (string, error) {
+	opt := c.Val()
+	args := c.RemainingArgs()
+	if len(args) == 0 {
+		return "", c.ArgErr()
+	}
+	expr := strings.Join(args, " ")
+	ls, err := metav1.ParseToLabelSelector(expr)
+	if err != nil {
+		return "", c.Errf("%s %q: %v", opt, expr, err)
+	}
+	sel, err := metav1.LabelSelectorAsSelector(ls)
+	if err != nil {
+		return "", c.Errf("%s %q: %v", opt, expr, err)
+	}
+	return sel.String(), nil
+}
+
+// floatArg parses the one argument of an option: a number >= 0.
+func floatArg(c *caddy.Controller) (float64, error) {
+	opt := c.Val()
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return 0, c.ArgErr()
+	}
+	f, err := strconv.ParseFloat(args[0], 32)
+	if err != nil || f < 0 {
+		return 0, c.Errf("%s %q: want a number >= 0", opt, args[0])
+	}
+	return f, nil
+}
+
+// intArg parses the one argument of an option: an integer >= 0.
+func intArg(c *caddy.Controller) (int, error) {
+	opt := c.Val()
+	args := c.RemainingArgs()
+	if len(args) != 1 {
+		return 0, c.ArgErr()
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 0 {
+		return 0, c.Errf("%s %q: want an integer >= 0", opt, args[0])
+	}
+	return n, nil
 }
 
 // checkZones rejects zones served twice in one block: a private or stub zone equal to a
@@ -211,18 +358,34 @@ func (c *config) needsCluster() bool {
 // sourceKey identifies the source a block reads, so blocks reading the same one share it.
 // It is also the source label of the metrics.
 func (c *config) sourceKey() string {
-	switch {
-	case len(c.manifests) > 0:
+	if len(c.manifests) > 0 {
 		return "manifests:" + strings.Join(c.manifests, ",")
-	case c.kubeconfig == "" && c.endpoint == "":
-		return "kube:in-cluster"
 	}
-	k := "kube:" + c.kubeconfig
-	if c.context != "" {
-		k += "#" + c.context
+	k := "kube:in-cluster"
+	if c.kubeconfig != "" || c.endpoint != "" {
+		k = "kube:" + c.kubeconfig
+		if c.context != "" {
+			k += "#" + c.context
+		}
+		if c.endpoint != "" {
+			k += "@" + c.endpoint
+		}
 	}
-	if c.endpoint != "" {
-		k += "@" + c.endpoint
+	if c.tls[0] != "" {
+		k += "+tls:" + strings.Join(c.tls[:], ",")
+	}
+	if c.labels != "" || c.nsLabels != "" {
+		k += "+labels:" + c.labels + ";" + c.nsLabels
+	}
+	if c.qps != 0 || c.burst != 0 || c.maxInflight != 0 {
+		k += fmt.Sprintf("+limits:%g,%d,%d", c.qps, c.burst, c.maxInflight)
+	}
+	if c.podNames {
+		// the source keeps pod names only for the blocks that use them (memory)
+		k += "+podnames"
+	}
+	if c.noEndpoints {
+		k += "+noendpoints" // the source does not read EndpointSlices
 	}
 	return k
 }

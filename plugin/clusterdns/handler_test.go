@@ -142,8 +142,11 @@ metadata: {name: loop-b, namespace: default}
 spec: {type: ExternalName, externalName: loop-a.default.svc.cluster.local}
 `
 
-func soa(zone string) dns.RR {
-	return test.SOA(zone + "	30	IN	SOA	ns.dns." + zone + " hostmaster." + zone + " 0 7200 1800 86400 30")
+// soa is the SOA of a block with ttl 30, soaTTL of one with another TTL (and below 300).
+func soa(zone string) dns.RR { return soaTTL(zone, 30) }
+
+func soaTTL(zone string, ttl int) dns.RR {
+	return test.SOA(fmt.Sprintf("%s	%d	IN	SOA	ns.dns.%s hostmaster.%s 0 7200 1800 86400 %d", zone, ttl, zone, zone, ttl))
 }
 
 func TestClusterIP(t *testing.T) {
@@ -243,27 +246,29 @@ func TestExternalNameAndSpecialNames(t *testing.T) {
 }
 
 func TestPodsInsecure(t *testing.T) {
+	// no ttl: the default, 5 s as the kubernetes plugin's
 	h := newTestHandler(t, `clusterdns cluster.local {
 	pods insecure
 }`, testObjects)
 	run(t, h, []test.Case{
 		{Qname: "1-2-3-4.default.pod.cluster.local.", Qtype: dns.TypeA,
-			Answer: []dns.RR{test.A("1-2-3-4.default.pod.cluster.local.	30	IN	A	1.2.3.4")}},
-		{Qname: "1-2-3-4.default.pod.cluster.local.", Qtype: dns.TypeAAAA, Ns: []dns.RR{soa("cluster.local.")}},
+			Answer: []dns.RR{test.A("1-2-3-4.default.pod.cluster.local.	5	IN	A	1.2.3.4")}},
+		{Qname: "1-2-3-4.default.pod.cluster.local.", Qtype: dns.TypeAAAA, Ns: []dns.RR{soaTTL("cluster.local.", defaultTTL)}},
 		{Qname: "fd00--1.default.pod.cluster.local.", Qtype: dns.TypeAAAA,
-			Answer: []dns.RR{test.AAAA("fd00--1.default.pod.cluster.local.	30	IN	AAAA	fd00::1")}},
-		{Qname: "1-2-3-4.nope.pod.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
-		{Qname: "not-an-ip.default.pod.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
+			Answer: []dns.RR{test.AAAA("fd00--1.default.pod.cluster.local.	5	IN	AAAA	fd00::1")}},
+		{Qname: "1-2-3-4.nope.pod.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soaTTL("cluster.local.", defaultTTL)}},
+		{Qname: "not-an-ip.default.pod.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soaTTL("cluster.local.", defaultTTL)}},
 	})
 }
 
 func TestNamespacesFilter(t *testing.T) {
+	// no ttl: the default, 5 s as the kubernetes plugin's
 	h := newTestHandler(t, `clusterdns cluster.local in-addr.arpa {
 	namespaces other
 }`, testObjects)
 	run(t, h, []test.Case{
-		{Qname: "web.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("cluster.local.")}},
-		{Qname: "10.0.96.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("in-addr.arpa.")}},
+		{Qname: "web.default.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soaTTL("cluster.local.", defaultTTL)}},
+		{Qname: "10.0.96.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: []dns.RR{soaTTL("in-addr.arpa.", defaultTTL)}},
 	})
 }
 

@@ -22,11 +22,6 @@ import (
 
 var log = clog.NewWithPlugin(name)
 
-// startupTimeout bounds how long server start waits for the first complete snapshot, as
-// the kubernetes plugin's startup_timeout; after it the server starts and answers SERVFAIL
-// for cluster names until the sync completes.
-var startupTimeout = 5 * time.Second
-
 // manifestPoll is how often manifest files are checked for changes: a poll and the settle
 // window of package follow (twice, for a writer caught mid-way) serve an edit within 2 s.
 var manifestPoll = time.Second
@@ -88,10 +83,13 @@ func newClusterDNS(cfg *config) *ClusterDNS {
 	if len(cfg.zones) > 0 {
 		zone := cfg.zones[0]
 		c.index = index.New(index.Config{
-			PrimaryZone:  cfg.primaryZone,
-			Reverse:      cfg.hasReverse(),
-			Namespaces:   cfg.namespaces,
-			PodsInsecure: cfg.podsInsecure,
+			PrimaryZone:        cfg.primaryZone,
+			Reverse:            cfg.hasReverse(),
+			Namespaces:         cfg.namespaces,
+			PodsInsecure:       cfg.podsInsecure,
+			EndpointPodNames:   cfg.podNames,
+			NoEndpoints:        cfg.noEndpoints,
+			IgnoreEmptyService: cfg.ignoreEmpty,
 			Published: func(d time.Duration) {
 				publications.WithLabelValues(zone).Inc()
 				publishDuration.WithLabelValues(zone).Observe(d.Seconds())
@@ -108,7 +106,9 @@ func (c *ClusterDNS) start(localIPs []netip.Addr) error {
 		c.stop() // caddy drops a failed instance without its shutdown hooks
 		return plugin.Error(name, err)
 	}
-	deadline := time.Now().Add(startupTimeout)
+	// after startup_timeout the server starts and answers SERVFAIL for cluster names until
+	// the sync completes
+	deadline := time.Now().Add(c.cfg.startupTimeout)
 	for !c.complete() {
 		if time.Now().After(deadline) {
 			log.Warningf("starting before %s is complete: its names answer SERVFAIL until it is", strings.Join(c.Zones, " "))

@@ -3,6 +3,7 @@ package clusterdns
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
 
@@ -17,7 +18,7 @@ func TestParse(t *testing.T) {
 		check   func(*config) bool
 	}{
 		{input: "clusterdns cluster.local in-addr.arpa ip6.arpa", check: func(c *config) bool {
-			return len(c.zones) == 3 && c.primaryZone == "cluster.local." && c.ttl == 30 && c.hasReverse() && !c.podsInsecure
+			return len(c.zones) == 3 && c.primaryZone == "cluster.local." && c.ttl == 5 && c.hasReverse() && !c.podsInsecure
 		}},
 		{input: "clusterdns Cluster.Local 10.0.0.0/24", check: func(c *config) bool {
 			return c.zones[0] == "cluster.local." && c.zones[1] == "0.0.10.in-addr.arpa."
@@ -42,6 +43,35 @@ func TestParse(t *testing.T) {
 			return len(c.stubs) == 1 && c.stubs[0].Zone == "myco.com." && c.stubdomains == "/etc/kube-dns" && len(c.allZones()) == 1
 		}},
 		{input: "clusterdns {\n stub myco.com 10.0.0.53\n}", check: func(c *config) bool { return len(c.zones) == 0 && !c.needsCluster() }},
+		{input: "clusterdns cluster.local {\n endpoint_pod_names\n noendpoints\n ignore empty_service\n}", check: func(c *config) bool {
+			return c.podNames && c.noEndpoints && c.ignoreEmpty && c.sourceKey() == "kube:in-cluster+podnames+noendpoints"
+		}},
+		{input: "clusterdns cluster.local {\n endpoint_pod_names x\n}", wantErr: "Wrong argument count"},
+		{input: "clusterdns cluster.local {\n noendpoints x\n}", wantErr: "Wrong argument count"},
+		{input: "clusterdns cluster.local {\n ignore\n}", wantErr: "Wrong argument count"},
+		{input: "clusterdns cluster.local {\n ignore full_service\n}", wantErr: "want empty_service"},
+		{input: "clusterdns cluster.local {\n endpoint https://a:6443 https://b:6443\n tls c.pem k.pem ca.pem\n apiserver_qps 12.5\n apiserver_burst 20\n apiserver_max_inflight 3\n startup_timeout 1m\n}", check: func(c *config) bool {
+			return c.endpoint == "https://a:6443" && c.tls == [3]string{"c.pem", "k.pem", "ca.pem"} && c.qps == 12.5 && c.burst == 20 && c.maxInflight == 3 &&
+				c.startupTimeout == time.Minute && c.sourceKey() == "kube:@https://a:6443+tls:c.pem,k.pem,ca.pem+limits:12.5,20,3"
+		}},
+		{input: "clusterdns cluster.local", check: func(c *config) bool { return c.startupTimeout == 5*time.Second && c.qps == 0 && c.maxInflight == 0 }},
+		{input: "clusterdns cluster.local {\n endpoint https://a:6443 b:6443\n}", wantErr: "URL"},
+		{input: "clusterdns cluster.local {\n tls c.pem k.pem\n}", wantErr: "Wrong argument count"},
+		{input: "clusterdns cluster.local {\n tls c.pem k.pem ca.pem\n}", wantErr: "tls needs endpoint or kubeconfig"},
+		{input: "clusterdns cluster.local {\n manifests m.yaml\n tls c.pem k.pem ca.pem\n}", wantErr: "do not combine"},
+		{input: "clusterdns cluster.local {\n apiserver_qps -1\n}", wantErr: "want a number >= 0"},
+		{input: "clusterdns cluster.local {\n apiserver_qps\n}", wantErr: "Wrong argument count"},
+		{input: "clusterdns cluster.local {\n apiserver_burst x\n}", wantErr: "want an integer >= 0"},
+		{input: "clusterdns cluster.local {\n apiserver_max_inflight -2\n}", wantErr: "want an integer >= 0"},
+		{input: "clusterdns cluster.local {\n startup_timeout 5\n}", wantErr: "want a duration"},
+		{input: "clusterdns cluster.local {\n labels environment in (production, qa), tier notin (frontend)\n namespace_labels istio-injection=enabled\n}", check: func(c *config) bool {
+			return c.labels == "environment in (production,qa),tier notin (frontend)" && c.nsLabels == "istio-injection=enabled" &&
+				c.sourceKey() == "kube:in-cluster+labels:environment in (production,qa),tier notin (frontend);istio-injection=enabled"
+		}},
+		{input: "clusterdns cluster.local {\n labels\n}", wantErr: "Wrong argument count"},
+		{input: "clusterdns cluster.local {\n labels a in (\n}", wantErr: "labels"},
+		{input: "clusterdns cluster.local {\n namespace_labels a=b\n namespaces x\n}", wantErr: "cannot both be set"},
+		{input: "clusterdns cluster.local {\n manifests m.yaml\n labels a=b\n}", wantErr: "not supported with manifests"},
 		{input: "clusterdns", wantErr: "no zones"},
 		{input: "clusterdns cluster.local {\n private cluster.local\n}", wantErr: "both a cluster zone and a private zone"},
 		{input: "clusterdns {\n private a.example\n private b.a.example\n}", wantErr: "overlap"},
@@ -57,7 +87,10 @@ func TestParse(t *testing.T) {
 		{input: "clusterdns cluster.local {\n ttl -1\n}", wantErr: "ttl"},
 		{input: "clusterdns cluster.local {\n ttl 3601\n}", wantErr: "ttl"},
 		{input: "clusterdns cluster.local {\n ttl\n}", wantErr: "Wrong argument count"},
-		{input: "clusterdns cluster.local {\n pods verified\n}", wantErr: "disabled or insecure"},
+		{input: "clusterdns cluster.local {\n pods verified\n}", wantErr: `"pods verified" is not supported yet: use pods insecure or disabled`},
+		{input: "clusterdns cluster.local {\n pods bogus\n}", wantErr: "want disabled or insecure"},
+		{input: "clusterdns cluster.local {\n zonal\n}", wantErr: `"zonal" is not supported yet`},
+		{input: "clusterdns cluster.local {\n multicluster clusterset.local\n}", wantErr: `"multicluster" is not supported yet`},
 		{input: "clusterdns cluster.local {\n endpoint 10.0.0.1\n}", wantErr: "URL"},
 		{input: "clusterdns cluster.local {\n kubeconfig\n}", wantErr: "Wrong argument count"},
 		{input: "clusterdns cluster.local {\n namespaces\n}", wantErr: "Wrong argument count"},

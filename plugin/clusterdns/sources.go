@@ -41,7 +41,11 @@ func acquire(cfg *config) (source, error) {
 	if len(cfg.manifests) > 0 {
 		src, err = manifest.Start(cfg.manifests, manifestPoll)
 	} else {
-		src, err = kube.Start(kube.Config{Name: key, Kubeconfig: cfg.kubeconfig, Context: cfg.context, Endpoint: cfg.endpoint})
+		src, err = kube.Start(kube.Config{Name: key, Kubeconfig: cfg.kubeconfig, Context: cfg.context, Endpoint: cfg.endpoint,
+			TLSCert: cfg.tls[0], TLSKey: cfg.tls[1], TLSCA: cfg.tls[2],
+			QPS: cfg.qps, Burst: cfg.burst, MaxInflight: cfg.maxInflight,
+			Labels: cfg.labels, NamespaceLabels: cfg.nsLabels, PodNames: cfg.podNames,
+			NoEndpoints: cfg.noEndpoints})
 	}
 	if err != nil {
 		return nil, err

@@ -45,6 +45,7 @@ type endpoint struct {
 	hostname    string
 	ready       *bool
 	terminating bool
+	pod         string // the targetRef's name
 }
 
 func slice(ns, name, svc string, family discoveryv1.AddressType, ports []svcPort, eps ...endpoint) *discoveryv1.EndpointSlice {
@@ -62,6 +63,9 @@ func slice(ns, name, svc string, family discoveryv1.AddressType, ports []svcPort
 		}
 		if e.terminating {
 			ep.Conditions.Terminating = ptr.To(true)
+		}
+		if e.pod != "" {
+			ep.TargetRef = &corev1.ObjectReference{Kind: "Pod", Namespace: ns, Name: e.pod}
 		}
 		s.Endpoints = append(s.Endpoints, ep)
 	}

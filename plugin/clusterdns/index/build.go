@@ -19,6 +19,7 @@ const DNSSchemaVersion = "1.1.0"
 // memory than every other part of the index.
 type svcEntry struct {
 	Name   string // relative, without the trailing dot: "web.default.svc"
+	opts   *Config
 	svc    *model.Service
 	slices []*model.EndpointSlice // by name
 	node   *Node                  // the Node of Name
@@ -52,7 +53,7 @@ func portsOr(p []model.Port) []model.Port {
 
 // newService returns the Node of a Service's own name, or nil when the name does not exist
 // (a headless Service without endpoints, an ExternalName that is an IP).
-func newService(svc *model.Service, sl []*model.EndpointSlice) *Node {
+func newService(svc *model.Service, sl []*model.EndpointSlice, opts *Config) *Node {
 	name := svc.Name + "." + svc.Namespace + ".svc"
 	if svc.ExternalName != "" {
 		target := strings.TrimSuffix(svc.ExternalName, ".")
@@ -61,7 +62,7 @@ func newService(svc *model.Service, sl []*model.EndpointSlice) *Node {
 		}
 		return &Node{Rare: &Rare{CNAME: dns.Fqdn(svc.ExternalName)}}
 	}
-	s := &svcEntry{Name: name, svc: svc, slices: slices.Clone(sl)}
+	s := &svcEntry{Name: name, opts: opts, svc: svc, slices: slices.Clone(sl)}
 	var rs []record
 	addrs := 0
 	s.endpoints(func(label string, ip netip.Addr, ports []model.Port) {
@@ -91,6 +92,18 @@ func newService(svc *model.Service, sl []*model.EndpointSlice) *Node {
 		s.indexLabels()
 	}
 	return n
+}
+
+// empty reports whether the Service has no served endpoint address.
+func (s *svcEntry) empty() bool {
+	for _, sl := range s.slices {
+		for _, e := range sl.Endpoints {
+			if len(e.Addresses) > 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // indexPorts builds the _name._proto Nodes of a headless Service. The records of a port
@@ -132,21 +145,32 @@ func (s *svcEntry) endpoints(fn func(label string, ip netip.Addr, ports []model.
 	var buf [64]byte
 	for _, sl := range s.slices {
 		ports := portsOr(sl.Ports)
-		for _, e := range sl.Endpoints {
+		for i := range sl.Endpoints {
+			e := &sl.Endpoints[i]
 			for _, ip := range e.Addresses {
-				fn(endpointLabel(&buf, e, ip), ip, ports)
+				fn(s.endpointLabel(&buf, e, ip), ip, ports)
 			}
 		}
 	}
 }
 
-// endpointLabel returns the name of an endpoint's address below its Service: its hostname,
-// else one made from the address. Answers and transfers (xfr.go) both take it from here.
-func endpointLabel(buf *[64]byte, e model.Endpoint, ip netip.Addr) string {
-	if e.Hostname != "" {
-		return e.Hostname
+// endpointLabel returns the name of an endpoint's address below its Service: its own name
+// (see name), else one made from the address. Answers and transfers (xfr.go) both take it
+// from here.
+func (s *svcEntry) endpointLabel(buf *[64]byte, e *model.Endpoint, ip netip.Addr) string {
+	if n := s.name(e); n != "" {
+		return n
 	}
 	return string(appendLabel(buf[:0], ip))
+}
+
+// name is an endpoint's own name, as the kubernetes plugin's endpointHostname: its hostname,
+// else with endpoint_pod_names its pod's name; "" when its address names it.
+func (s *svcEntry) name(e *model.Endpoint) string {
+	if e.Hostname == "" && s.opts.EndpointPodNames {
+		return e.Pod
+	}
+	return e.Hostname
 }
 
 // below answers the name one label below the Service: an endpoint, or _proto, which is an
@@ -168,9 +192,10 @@ func (s *svcEntry) below(label string) *Node {
 	var buf [64]byte
 	target := ""
 	for _, sl := range s.slices {
-		for _, e := range sl.Endpoints {
+		for i := range sl.Endpoints {
+			e := &sl.Endpoints[i]
 			for _, ip := range e.Addresses {
-				if e.Hostname != label && (e.Hostname != "" || string(appendLabel(buf[:0], ip)) != label) {
+				if n := s.name(e); n != label && (n != "" || string(appendLabel(buf[:0], ip)) != label) {
 					continue
 				}
 				if target == "" {

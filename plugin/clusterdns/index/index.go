@@ -18,7 +18,15 @@ type Config struct {
 	Reverse      bool             // build reverse (PTR) names
 	Namespaces   model.Namespaces // only these namespaces; empty means all
 	PodsInsecure bool
-	LocalIPs     []netip.Addr // addresses this server listens on, for NS records
+	// EndpointPodNames names endpoints without a hostname after their pod (targetRef), as
+	// the kubernetes plugin's endpoint_pod_names; the source must keep pod names.
+	EndpointPodNames bool
+	// NoEndpoints serves no endpoint names, as if there were no EndpointSlices (noendpoints).
+	NoEndpoints bool
+	// IgnoreEmptyService answers NXDOMAIN for a Service with a ClusterIP and no served
+	// endpoint (ignore empty_service).
+	IgnoreEmptyService bool
+	LocalIPs           []netip.Addr // addresses this server listens on, for NS records
 	// Published is called after every publication with its duration (metrics).
 	Published func(time.Duration)
 }
@@ -41,7 +49,10 @@ type Index struct {
 	names   *pmap.Map[*Node]
 	owners  *pmap.Map[[]Owner]
 	localNS []Addr
-	freed   bool // the garbage of the initial build was returned to the OS
+	// hidden holds the Services that ignore empty_service keeps out of the names but whose
+	// ClusterIPs keep their PTR records, by name, so a rebuild can drop their claims.
+	hidden map[string]*svcEntry
+	freed  bool // the garbage of the initial build was returned to the OS
 }
 
 // New returns an Index for cfg. Until Start, its Snapshot is empty and not synced.
@@ -49,7 +60,8 @@ func New(cfg Config) *Index {
 	ix := &Index{
 		cfg:      cfg,
 		dirtySvc: map[model.Key]struct{}{}, dirtyNS: map[string]struct{}{},
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
+		hidden: map[string]*svcEntry{},
+		wake:   make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
 	}
 	ix.snap.Store(&Snapshot{Names: new(pmap.Map[*Node]), Owners: new(pmap.Map[[]Owner])})
 	return ix
@@ -178,6 +190,10 @@ func (ix *Index) served(ns string) bool {
 // rebuild replaces the name of one Service and its claims on addresses.
 func (ix *Index) rebuild(v model.View, b *batch, k model.Key) {
 	name := k.Name + "." + k.Namespace + ".svc"
+	if old := ix.hidden[name]; old != nil {
+		delete(ix.hidden, name)
+		old.addresses(func(ip netip.Addr, _ string) { ix.disown(b, ip, name) })
+	}
 	if old, _ := b.names.Get(name); old != nil {
 		b.names.Delete(name)
 		if old.entry != nil {
@@ -188,8 +204,19 @@ func (ix *Index) rebuild(v model.View, b *batch, k model.Key) {
 	if svc == nil || !ix.served(k.Namespace) || !v.NamespaceExists(k.Namespace) {
 		return
 	}
-	n := newService(svc, v.Slices(k))
+	var sl []*model.EndpointSlice
+	if !ix.cfg.NoEndpoints {
+		sl = v.Slices(k)
+	}
+	n := newService(svc, sl, &ix.cfg)
 	if n == nil {
+		return
+	}
+	if ix.cfg.IgnoreEmptyService && n.entry != nil && !svc.Headless && n.entry.empty() {
+		// NXDOMAIN, as the kubernetes plugin's findServices skips it; its reverse lookup
+		// does not, so the ClusterIPs keep their PTR records
+		ix.hidden[name] = n.entry
+		n.entry.addresses(func(ip netip.Addr, label string) { ix.own(b, ip, Owner{n.entry, label}) })
 		return
 	}
 	b.names.Set(name, n)

@@ -76,9 +76,10 @@ func (s *Snapshot) Records(zone string, ttl uint32, fn func(dns.RR)) {
 				addrs += len(ep.Addresses)
 			}
 			weight := uint16(max(1, 100/max(1, addrs))) // #nosec G115 -- at most 100
-			for _, ep := range sl.Endpoints {
+			for i := range sl.Endpoints {
+				ep := &sl.Endpoints[i]
 				for _, ip := range ep.Addresses {
-					target := endpointLabel(&buf, ep, ip) + "." + owner
+					target := e.endpointLabel(&buf, ep, ip) + "." + owner
 					fn(AddressRR(hdr(owner), IP(ip)))
 					fn(AddressRR(hdr(target), IP(ip)))
 					for _, p := range sl.Ports {

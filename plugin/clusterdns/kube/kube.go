@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/http"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -59,6 +60,25 @@ type Config struct {
 	Kubeconfig string
 	Context    string
 	Endpoint   string
+	// TLS client certificate, key and CA files (tls CERT KEY CACERT), for Endpoint or on top
+	// of the kubeconfig's.
+	TLSCert, TLSKey, TLSCA string
+	// QPS, Burst and MaxInflight limit the requests to the API server as the kubernetes
+	// plugin's apiserver_qps, apiserver_burst and apiserver_max_inflight; 0 keeps
+	// client-go's defaults (no in-flight limit).
+	QPS         float32
+	Burst       int
+	MaxInflight int
+	// Labels selects the Services and EndpointSlices read, NamespaceLabels the Namespaces
+	// (label selectors in their canonical form), on the API server as the kubernetes
+	// plugin's labels and namespace_labels: what is not selected never reaches us.
+	Labels, NamespaceLabels string
+	// NoEndpoints leaves EndpointSlices unread, as the kubernetes plugin's noendpoints: no
+	// watch, no memory, no RBAC needed for them.
+	NoEndpoints bool
+	// PodNames keeps the targetRef names of endpoints (endpoint_pod_names); without it they
+	// are dropped as they arrive.
+	PodNames bool
 }
 
 // Source is a running set of reflectors for one API server.
@@ -94,6 +114,21 @@ func Start(cfg Config) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.QPS > 0 {
+		rc.QPS = cfg.QPS
+	}
+	if cfg.Burst > 0 {
+		rc.Burst = cfg.Burst
+	}
+	if cfg.MaxInflight > 0 {
+		wrap := rc.WrapTransport
+		rc.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+			if wrap != nil {
+				rt = wrap(rt)
+			}
+			return maxInflight(rt, cfg.MaxInflight)
+		}
+	}
 	rc.UserAgent = fmt.Sprintf("clusterdns (CoreDNS %s; %s/%s)", coremain.CoreVersion, runtime.GOOS, runtime.GOARCH)
 	dyn, err := dynamic.NewForConfig(rc) // JSON: custom resources have no protobuf
 	if err != nil {
@@ -104,37 +139,63 @@ func Start(cfg Config) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	return start(cfg.Name, rc.Host, cs, dyn, clock.RealClock{}), nil
+	return start(cfg, rc.Host, cs, dyn, clock.RealClock{}), nil
+}
+
+func sliceConverter(podNames bool) func(*discoveryv1.EndpointSlice) *model.EndpointSlice {
+	if podNames {
+		return model.EndpointSliceWithPodNames
+	}
+	return model.EndpointSliceFromAPI
 }
 
 // start is Start on given clients and clock: tests pass fakes.
-func start(name, host string, cs kubernetes.Interface, dyn dynamic.Interface, clk clock.WithTicker) *Source {
+func start(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Interface, clk clock.WithTicker) *Source {
+	name := cfg.Name
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Source{name: name, store: model.NewStore(), host: host, cs: cs, dyn: dyn, clock: clk,
 		ctx: ctx, cancel: cancel, enabled: map[model.Kind]bool{}}
 	st := s.store
-	s.run(func() {
-		st.SetSynced()
-		log.Infof("indexed the initial state of %s", host)
-	},
+	resources := []resource{
 		newResource("services", &corev1.Service{}, cs,
-			func(ctx context.Context, o metav1.ListOptions) (*corev1.ServiceList, error) {
+			selecting(cfg.Labels, func(ctx context.Context, o metav1.ListOptions) (*corev1.ServiceList, error) {
 				return cs.CoreV1().Services(corev1.NamespaceAll).List(ctx, o)
-			},
-			cs.CoreV1().Services(corev1.NamespaceAll).Watch,
+			}),
+			selecting(cfg.Labels, cs.CoreV1().Services(corev1.NamespaceAll).Watch),
 			model.ServiceFromAPI, st.UpsertService, st.DeleteService),
-		newResource("endpointslices", &discoveryv1.EndpointSlice{}, cs,
-			func(ctx context.Context, o metav1.ListOptions) (*discoveryv1.EndpointSliceList, error) {
-				return cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).List(ctx, o)
-			},
-			cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).Watch,
-			model.EndpointSliceFromAPI, st.UpsertSlice, st.DeleteSlice),
-		newResource("namespaces", &corev1.Namespace{}, cs, cs.CoreV1().Namespaces().List, cs.CoreV1().Namespaces().Watch,
+		newResource("namespaces", &corev1.Namespace{}, cs,
+			selecting(cfg.NamespaceLabels, cs.CoreV1().Namespaces().List),
+			selecting(cfg.NamespaceLabels, cs.CoreV1().Namespaces().Watch),
 			model.NamespaceFromAPI,
 			func(n *model.Namespace) { st.SetNamespace(n.Name, true) },
 			func(k model.Key) { st.SetNamespace(k.Name, false) }),
-	)
+	}
+	if !cfg.NoEndpoints {
+		resources = append(resources, newResource("endpointslices", &discoveryv1.EndpointSlice{}, cs,
+			selecting(cfg.Labels, func(ctx context.Context, o metav1.ListOptions) (*discoveryv1.EndpointSliceList, error) {
+				return cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).List(ctx, o)
+			}),
+			selecting(cfg.Labels, cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).Watch),
+			sliceConverter(cfg.PodNames), st.UpsertSlice, st.DeleteSlice))
+	}
+	s.run(func() {
+		st.SetSynced()
+		log.Infof("indexed the initial state of %s", host)
+	}, resources...)
 	return s
+}
+
+// selecting returns a list or watch function that asks only for objects matching sel.
+// The EndpointSlice controller copies a Service's labels to its slices, so one selector
+// selects both, as in the kubernetes plugin.
+func selecting[T any](sel string, f func(context.Context, metav1.ListOptions) (T, error)) func(context.Context, metav1.ListOptions) (T, error) {
+	if sel == "" {
+		return f
+	}
+	return func(ctx context.Context, o metav1.ListOptions) (T, error) {
+		o.LabelSelector = sel
+		return f(ctx, o)
+	}
 }
 
 // Enable starts the reflector of an optional kind, once: Ingresses and VirtualServices are
@@ -242,13 +303,17 @@ func restConfig(cfg Config) (*rest.Config, error) {
 		rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: cfg.Kubeconfig}
 		over := &clientcmd.ConfigOverrides{CurrentContext: cfg.Context}
 		over.ClusterInfo.Server = cfg.Endpoint
+		over.ClusterInfo.CertificateAuthority = cfg.TLSCA
+		over.AuthInfo.ClientCertificate, over.AuthInfo.ClientKey = cfg.TLSCert, cfg.TLSKey
 		rc, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, over).ClientConfig()
 		if err != nil {
 			return nil, fmt.Errorf("kubeconfig %s: %w", cfg.Kubeconfig, err)
 		}
 		return rc, nil
 	case cfg.Endpoint != "":
-		return &rest.Config{Host: cfg.Endpoint}, nil
+		return &rest.Config{Host: cfg.Endpoint, TLSClientConfig: rest.TLSClientConfig{
+			CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey, CAFile: cfg.TLSCA,
+		}}, nil
 	default:
 		rc, err := rest.InClusterConfig()
 		if err != nil {
@@ -257,3 +322,23 @@ func restConfig(cfg Config) (*rest.Config, error) {
 		return rc, nil
 	}
 }
+
+// maxInflight bounds the requests waiting for their response headers, as the kubernetes
+// plugin's apiserver_max_inflight: a watch holds its slot only until the API server answers,
+// so the reflectors' long watches do not starve each other.
+func maxInflight(next http.RoundTripper, n int) http.RoundTripper {
+	sem := make(chan struct{}, n)
+	return roundTripperFunc(func(r *http.Request) (*http.Response, error) {
+		select {
+		case sem <- struct{}{}:
+			defer func() { <-sem }()
+			return next.RoundTrip(r)
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+	})
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -86,7 +86,7 @@ func newFakes(objs ...k8sruntime.Object) fakes {
 
 func (f fakes) start(t *testing.T, name string) *Source {
 	t.Helper()
-	s := start(name, "fake", f.cs, f.dyn, clock.RealClock{})
+	s := start(Config{Name: name}, "fake", f.cs, f.dyn, clock.RealClock{})
 	t.Cleanup(s.Stop)
 	return s
 }

@@ -39,6 +39,10 @@ type Service struct {
 type Endpoint struct {
 	Addresses []netip.Addr
 	Hostname  string
+	// Pod is the name of the endpoint's targetRef, kept only when it may name the endpoint
+	// (endpoint_pod_names, see EndpointSliceFromAPI): empty otherwise, so it costs a string
+	// header per endpoint and no pod name.
+	Pod string
 }
 
 // EndpointSlice is what DNS needs of a discovery/v1 EndpointSlice.
@@ -86,8 +90,19 @@ func ServiceFromAPI(s *corev1.Service) *Service {
 // EndpointSliceFromAPI converts an EndpointSlice, keeping only served endpoints: ready
 // (an unset condition counts as ready, as the API documents) and not terminating.
 // publishNotReadyAddresses needs no code here: the EndpointSlice controller then reports
-// such endpoints as ready.
+// such endpoints as ready. Pod names are dropped: see EndpointSliceWithPodNames.
 func EndpointSliceFromAPI(s *discoveryv1.EndpointSlice) *EndpointSlice {
+	return endpointSliceFromAPI(s, false)
+}
+
+// EndpointSliceWithPodNames is EndpointSliceFromAPI keeping the targetRef name of endpoints
+// without a hostname, for blocks with endpoint_pod_names. As the kubernetes plugin, the
+// name is kept whatever the targetRef's kind, and only when it fits a DNS label.
+func EndpointSliceWithPodNames(s *discoveryv1.EndpointSlice) *EndpointSlice {
+	return endpointSliceFromAPI(s, true)
+}
+
+func endpointSliceFromAPI(s *discoveryv1.EndpointSlice, podNames bool) *EndpointSlice {
 	out := &EndpointSlice{Meta: trimMeta(&s.ObjectMeta), Service: s.Labels[discoveryv1.LabelServiceName]}
 	for _, p := range s.Ports {
 		port := Port{Port: -1}
@@ -109,6 +124,9 @@ func EndpointSliceFromAPI(s *discoveryv1.EndpointSlice) *EndpointSlice {
 		ep := Endpoint{}
 		if e.Hostname != nil {
 			ep.Hostname = strings.ToLower(*e.Hostname)
+		}
+		if podNames && ep.Hostname == "" && e.TargetRef != nil && len(e.TargetRef.Name) < 64 {
+			ep.Pod = strings.ToLower(e.TargetRef.Name)
 		}
 		for _, a := range e.Addresses {
 			if ip, err := netip.ParseAddr(a); err == nil {
