@@ -146,9 +146,13 @@ func migrate(path string, src []byte) (string, []report, error) {
 	return m.apply(), m.reports, nil
 }
 
-// clusterdnsDefaults builds a handler with the plugin's own setup, for a block that sets
+// clusterdnsDefaults is probeDefaults; tests replace it to exercise rules the plugin's
+// current defaults leave idle (its TTL equals the kubernetes plugin's today).
+var clusterdnsDefaults = probeDefaults
+
+// probeDefaults builds a handler with the plugin's own setup, for a block that sets
 // nothing: what it implements and its TTL are what a migrated block gets.
-func clusterdnsDefaults() (plugin.Handler, uint32, error) {
+func probeDefaults() (plugin.Handler, uint32, error) {
 	setup, err := caddy.DirectiveAction("dns", "clusterdns")
 	if err != nil {
 		return nil, 0, err

@@ -12,6 +12,7 @@ import (
 	"github.com/coredns/caddy"
 	"github.com/coredns/caddy/caddyfile"
 	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/autopath"
 	"github.com/coredns/coredns/plugin/kubernetes"
 )
@@ -227,6 +228,15 @@ func TestMigrateRewrites(t *testing.T) {
 	tests = append(tests, autopathCase)
 	t.Setenv("ZONE", "cluster.local")
 	t.Setenv("TTL", "5")
+	// The plugin's default TTL is the kubernetes plugin's 5 today, so the rule that writes
+	// "ttl 5" would never run; these cases hold it to its job as if the default were 30 (as
+	// it was before the drop-in work). The golden Corefiles run with the real default.
+	probe := clusterdnsDefaults
+	clusterdnsDefaults = func() (plugin.Handler, uint32, error) {
+		h, _, err := probe()
+		return h, 30, err
+	}
+	t.Cleanup(func() { clusterdnsDefaults = probe })
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			out, reports, err := migrate("Corefile", []byte(tc.in))
