@@ -2,7 +2,11 @@ package clusterdns
 
 import (
 	"context"
+	"net/netip"
 	"testing"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/manifest"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
@@ -358,5 +362,131 @@ func TestPortPreserveCase(t *testing.T) {
 			Answer: []dns.RR{test.SRV("_HtTp._TcP.sVc1.TeStNs.SvC.cLuStEr.LoCaL.	5	IN	SRV	0 100 80 svc1.testns.svc.cLuStEr.LoCaL.")},
 			Extra:  []dns.RR{test.A("svc1.testns.svc.cLuStEr.LoCaL.	5	IN	A	10.0.0.1")}},
 		{Qname: "Cluster.local.", Qtype: dns.TypeSOA, Answer: []dns.RR{soaTTL("Cluster.local.", 5)}},
+	})
+}
+
+// newPortHandler is newTestHandler for a server listening on localIPs (the plugin's
+// k.localIPs), without newTestHandler's namespaces default and empty.
+func newPortHandler(t *testing.T, block, manifestYAML string, localIPs ...string) *ClusterDNS {
+	t.Helper()
+	cfg, err := parse(caddy.NewTestController("dns", block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := manifest.Parse("test.yaml", []byte(manifestYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := model.NewStore()
+	st.Replace(objs)
+	st.SetSynced()
+	var ips []netip.Addr
+	for _, s := range localIPs {
+		ips = append(ips, netip.MustParseAddr(s))
+	}
+	h := newClusterDNS(cfg)
+	h.index.Start(st, ips)
+	t.Cleanup(h.index.Stop)
+	waitReady(t, h)
+	return h
+}
+
+// TestPortServeDNSApex is kubernetes_apex_test.go's TestServeDNSApex: the same fixture
+// (APIConnServeTest), a server listening on 127.0.0.1, no namespaces option.
+func TestPortServeDNSApex(t *testing.T) {
+	h := newPortHandler(t, "clusterdns cluster.local", portObjects, "127.0.0.1")
+	run(t, h, []test.Case{
+		{Qname: "cluster.local.", Qtype: dns.TypeSOA, Answer: portSOA},
+		{Qname: "cluster.local.", Qtype: dns.TypeHINFO, Ns: portSOA},
+		{Qname: "cluster.local.", Qtype: dns.TypeNS,
+			Answer: []dns.RR{test.NS("cluster.local. 5     IN      NS     ns.dns.cluster.local.")},
+			Extra:  []dns.RR{test.A("ns.dns.cluster.local.   5       IN      A       127.0.0.1")}},
+		{Qname: "cluster.local.", Qtype: dns.TypeA, Ns: portSOA},
+		{Qname: "cluster.local.", Qtype: dns.TypeAAAA, Ns: portSOA},
+		{Qname: "cluster.local.", Qtype: dns.TypeSRV, Ns: portSOA},
+	})
+}
+
+// reverseObjects is reverse_test.go's APIConnReverseTest as objects: svc1's endpoints in
+// three slices (one IPv6, one repeating an IPv4 address: EndpointSlice skew), and svc2, whose
+// only endpoint is also svc1's (the plugin's fixture shows svc2 only by that endpoint; it is
+// headless here so that it adds no PTR record of its own).
+const reverseObjects = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: testns}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: svc1, namespace: testns}
+spec: {clusterIP: 192.168.1.100, ports: [{name: http, port: 80, protocol: TCP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: svc1-slice1, namespace: testns, labels: {kubernetes.io/service-name: svc1}}
+addressType: IPv4
+ports: [{name: http, port: 80, protocol: TCP}]
+endpoints:
+- {addresses: [10.0.0.100], hostname: ep1a}
+- {addresses: [10.0.0.99], hostname: double-ep}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: svc1-slice2, namespace: testns, labels: {kubernetes.io/service-name: svc1}}
+addressType: IPv6
+ports: [{name: http, port: 80, protocol: TCP}]
+endpoints:
+- {addresses: ["1234:abcd::1"], hostname: ep1b}
+- {addresses: ["fd00:77:30::a"], hostname: ip6svc1ex}
+- {addresses: ["fd00:77:30::2:9ba6"], hostname: ip6svc1in}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: svc1-ccccc, namespace: testns, labels: {kubernetes.io/service-name: svc1}}
+addressType: IPv4
+ports: [{name: http, port: 80, protocol: TCP}]
+endpoints:
+- {addresses: [10.0.0.100], hostname: ep1a}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: svc2, namespace: testns}
+spec: {clusterIP: None, ports: [{name: http, port: 80, protocol: TCP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: svc2-slice1, namespace: testns, labels: {kubernetes.io/service-name: svc2}}
+addressType: IPv4
+ports: [{name: http, port: 80, protocol: TCP}]
+endpoints:
+- {addresses: [10.0.0.99], hostname: double-ep}
+`
+
+// TestPortReverse is reverse_test.go's TestReverse: the same zones, the same queries.
+func TestPortReverse(t *testing.T) {
+	const block = `clusterdns cluster.local 0.10.in-addr.arpa 168.192.in-addr.arpa 0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.4.3.2.1.ip6.arpa 0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.3.0.0.7.7.0.0.0.0.d.f.ip6.arpa`
+	h := newPortHandler(t, block, reverseObjects)
+	run(t, h, []test.Case{
+		{Qname: "100.0.0.10.in-addr.arpa.", Qtype: dns.TypePTR,
+			Answer: []dns.RR{test.PTR("100.0.0.10.in-addr.arpa.      5    IN      PTR       ep1a.svc1.testns.svc.cluster.local.")}},
+		{Qname: "100.1.168.192.in-addr.arpa.", Qtype: dns.TypePTR,
+			Answer: []dns.RR{test.PTR("100.1.168.192.in-addr.arpa.     5     IN      PTR       svc1.testns.svc.cluster.local.")}},
+		{Qname: "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.4.3.2.1.ip6.arpa.", Qtype: dns.TypePTR,
+			Answer: []dns.RR{test.PTR("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.c.b.a.4.3.2.1.ip6.arpa. 5 IN PTR ep1b.svc1.testns.svc.cluster.local.")}},
+		{Qname: "a.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.3.0.0.7.7.0.0.0.0.d.f.ip6.arpa.", Qtype: dns.TypePTR,
+			Answer: []dns.RR{test.PTR("a.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.3.0.0.7.7.0.0.0.0.d.f.ip6.arpa. 5 IN PTR ip6svc1ex.svc1.testns.svc.cluster.local.")}},
+		{Qname: "6.a.b.9.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.3.0.0.7.7.0.0.0.0.d.f.ip6.arpa.", Qtype: dns.TypePTR,
+			Answer: []dns.RR{test.PTR("6.a.b.9.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.3.0.0.7.7.0.0.0.0.d.f.ip6.arpa. 5 IN PTR ip6svc1in.svc1.testns.svc.cluster.local.")}},
+		{Qname: "101.0.0.10.in-addr.arpa.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError,
+			Ns: []dns.RR{soaTTL("0.10.in-addr.arpa.", 5)}},
+		{Qname: "example.org.cluster.local.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: portSOA},
+		{Qname: "svc1.testns.svc.cluster.local.", Qtype: dns.TypePTR, Ns: portSOA},
+		{Qname: "svc1.testns.svc.0.10.in-addr.arpa.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError,
+			Ns: []dns.RR{soaTTL("0.10.in-addr.arpa.", 5)}},
+		{Qname: "100.0.0.10.cluster.local.", Qtype: dns.TypePTR, Rcode: dns.RcodeNameError, Ns: portSOA},
+		{Qname: "99.0.0.10.in-addr.arpa.", Qtype: dns.TypePTR, Answer: []dns.RR{
+			test.PTR("99.0.0.10.in-addr.arpa.      5    IN      PTR       double-ep.svc1.testns.svc.cluster.local."),
+			test.PTR("99.0.0.10.in-addr.arpa.      5    IN      PTR       double-ep.svc2.testns.svc.cluster.local."),
+		}},
 	})
 }
