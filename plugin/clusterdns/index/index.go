@@ -285,15 +285,22 @@ func (ix *Index) staticNames() *pmap.Map[*Node] {
 	return tx.Commit()
 }
 
-// nsAddrs finds the name server addresses as CoreDNS's nsAddrs does: a ClusterIP Service
-// with an endpoint on a local address (the cluster DNS Service), else the local addresses
+// nsAddrs finds the name server addresses as CoreDNS's nsAddrs does: the ClusterIPs of a
+// Service with an endpoint on a local address (the cluster DNS Service), for a headless one
+// the endpoints of the slice holding that address, by their names; else the local addresses
 // under ns.dns.
 func (ix *Index) nsAddrs(owned *pmap.Txn[[]Owner]) []Addr {
 	var out []Addr
 	for _, ip := range ix.cfg.LocalIPs {
 		owners, _ := owned.Get(addrKey(ip))
 		for _, o := range owners {
-			if o.Label == "" || o.entry.svc.Headless {
+			if o.Label == "" {
+				continue
+			}
+			if o.entry.svc.Headless {
+				o.entry.sliceEndpoints(ip, func(label string, a netip.Addr) {
+					out = append(out, Addr{Target: label + "." + o.entry.Name + ".", IP: IP(a)})
+				})
 				continue
 			}
 			for _, cip := range o.entry.svc.ClusterIPs {
