@@ -490,3 +490,58 @@ func TestPortReverse(t *testing.T) {
 		}},
 	})
 }
+
+// nsObjects is ns_test.go's APIConnTest: three Services with an endpoint at the server's
+// own address, one of them headless and one IPv6 only.
+const nsObjects = `
+apiVersion: v1
+kind: Service
+metadata: {name: dns-service, namespace: kube-system}
+spec: {clusterIP: 10.0.0.111}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: dns-service-slice1, namespace: kube-system, labels: {kubernetes.io/service-name: dns-service}}
+addressType: IPv4
+endpoints: [{addresses: [10.244.0.20]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hdls-dns-service, namespace: kube-system}
+spec: {clusterIP: None}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: hdls-dns-service-slice1, namespace: kube-system, labels: {kubernetes.io/service-name: hdls-dns-service}}
+addressType: IPv4
+endpoints: [{addresses: [10.244.0.20]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dns6-service, namespace: kube-system}
+spec: {clusterIP: "10::111", ipFamilies: [IPv6]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: dns6-service-slice1, namespace: kube-system, labels: {kubernetes.io/service-name: dns6-service}}
+addressType: IPv4
+endpoints: [{addresses: [10.244.0.20]}]
+`
+
+// TestPortNsAddrs is ns_test.go's TestNsAddrs, asked as the plugin answers it: the NS
+// records of the zone name the Services with an endpoint at the server's address, their
+// addresses in the additional section.
+func TestPortNsAddrs(t *testing.T) {
+	h := newPortHandler(t, "clusterdns inter.webs.test", nsObjects, "10.244.0.20")
+	run(t, h, []test.Case{
+		{Qname: "inter.webs.test.", Qtype: dns.TypeNS, Answer: []dns.RR{
+			test.NS("inter.webs.test.	5	IN	NS	10-244-0-20.hdls-dns-service.kube-system.svc.inter.webs.test."),
+			test.NS("inter.webs.test.	5	IN	NS	dns-service.kube-system.svc.inter.webs.test."),
+			test.NS("inter.webs.test.	5	IN	NS	dns6-service.kube-system.svc.inter.webs.test."),
+		}, Extra: []dns.RR{
+			test.A("10-244-0-20.hdls-dns-service.kube-system.svc.inter.webs.test.	5	IN	A	10.244.0.20"),
+			test.A("dns-service.kube-system.svc.inter.webs.test.	5	IN	A	10.0.0.111"),
+			test.AAAA("dns6-service.kube-system.svc.inter.webs.test.	5	IN	AAAA	10::111"),
+		}},
+	})
+}
