@@ -545,3 +545,33 @@ func TestPortNsAddrs(t *testing.T) {
 		}},
 	})
 }
+
+// TestPortServicesAuthority is kubernetes_test.go's TestServicesAuthority, whose table asks
+// the plugin's Services for ns.dns.zone with the server on an IPv4 address, an IPv6 one or
+// both; ported as the answers those services become (A and AAAA of ns.dns, and the apex NS
+// records for the NS row). No Service has an endpoint on these addresses, as in the
+// plugin's fixture.
+func TestPortServicesAuthority(t *testing.T) {
+	soa := []dns.RR{soaTTL("interwebs.test.", 5)}
+	h := newPortHandler(t, "clusterdns interwebs.test", "", "1.2.3.4")
+	run(t, h, []test.Case{
+		{Qname: "ns.dns.interwebs.test.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("ns.dns.interwebs.test.	5	IN	A	1.2.3.4")}},
+		{Qname: "ns.dns.interwebs.test.", Qtype: dns.TypeAAAA, Ns: soa},
+	})
+	h = newPortHandler(t, "clusterdns interwebs.test", "", "1:2::3:4")
+	run(t, h, []test.Case{
+		{Qname: "ns.dns.interwebs.test.", Qtype: dns.TypeA, Ns: soa},
+		{Qname: "ns.dns.interwebs.test.", Qtype: dns.TypeAAAA,
+			Answer: []dns.RR{test.AAAA("ns.dns.interwebs.test.	5	IN	AAAA	1:2::3:4")}},
+	})
+	h = newPortHandler(t, "clusterdns interwebs.test", "", "1.2.3.4", "1:2::3:4")
+	run(t, h, []test.Case{
+		{Qname: "interwebs.test.", Qtype: dns.TypeNS,
+			Answer: []dns.RR{test.NS("interwebs.test.	5	IN	NS	ns.dns.interwebs.test.")},
+			Extra: []dns.RR{
+				test.A("ns.dns.interwebs.test.	5	IN	A	1.2.3.4"),
+				test.AAAA("ns.dns.interwebs.test.	5	IN	AAAA	1:2::3:4"),
+			}},
+	})
+}
