@@ -575,3 +575,79 @@ func TestPortServicesAuthority(t *testing.T) {
 			}},
 	})
 }
+
+// zonalObjects is zonal_test.go's APIConnZonalTest: a headless Service whose three
+// endpoints are in two zones, and a ClusterIP Service.
+const zonalObjects = `
+apiVersion: v1
+kind: Namespace
+metadata: {name: testns}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hdls, namespace: testns}
+spec: {clusterIP: None}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: hdls-slice, namespace: testns, labels: {kubernetes.io/service-name: hdls}}
+addressType: IPv4
+ports: [{name: http, port: 80, protocol: TCP}]
+endpoints:
+- {addresses: [172.0.0.1], zone: us-west-2a}
+- {addresses: [172.0.0.2], zone: us-west-2b}
+- {addresses: [172.0.0.3], zone: us-west-2b}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: clstr, namespace: testns}
+spec: {clusterIP: 10.0.0.10, ports: [{name: http, port: 80, protocol: TCP}]}
+`
+
+// TestPortServeDNSZonal is zonal_test.go's TestServeDNSZonal: zonalTestCases with the
+// zonal option, zonalDisabledTestCases without.
+func TestPortServeDNSZonal(t *testing.T) {
+	h := newPortHandler(t, "clusterdns cluster.local {\n namespaces testns\n zonal\n}", zonalObjects)
+	run(t, h, []test.Case{
+		{Qname: "us-west-2a.pin._zone.hdls.testns.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("us-west-2a.pin._zone.hdls.testns.svc.cluster.local.	5	IN	A	172.0.0.1")}},
+		{Qname: "us-west-2b.pin._zone.hdls.testns.svc.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{
+			test.A("us-west-2b.pin._zone.hdls.testns.svc.cluster.local.	5	IN	A	172.0.0.2"),
+			test.A("us-west-2b.pin._zone.hdls.testns.svc.cluster.local.	5	IN	A	172.0.0.3"),
+		}},
+		{Qname: "us-west-2c.pin._zone.hdls.testns.svc.cluster.local.", Qtype: dns.TypeA, Ns: portSOA},
+		{Qname: "us-west-2a.prefer._zone.hdls.testns.svc.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("us-west-2a.prefer._zone.hdls.testns.svc.cluster.local.	5	IN	A	172.0.0.1")}},
+		{Qname: "us-west-2c.prefer._zone.hdls.testns.svc.cluster.local.", Qtype: dns.TypeA, Answer: []dns.RR{
+			test.A("us-west-2c.prefer._zone.hdls.testns.svc.cluster.local.	5	IN	A	172.0.0.1"),
+			test.A("us-west-2c.prefer._zone.hdls.testns.svc.cluster.local.	5	IN	A	172.0.0.2"),
+			test.A("us-west-2c.prefer._zone.hdls.testns.svc.cluster.local.	5	IN	A	172.0.0.3"),
+		}},
+		{Qname: "us-west-2a.pin._zone.ghost.testns.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: portSOA},
+		{Qname: "us-west-2a.florp._zone.hdls.testns.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: portSOA},
+		{Qname: "us-west-2a.pin._zone.clstr.testns.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: portSOA},
+		{Qname: "us-west-2c.pin._zone.hdls.testns.svc.cluster.local.", Qtype: dns.TypeTXT, Ns: portSOA},
+		{Qname: "us-west-2c.prefer._zone.hdls.testns.svc.cluster.local.", Qtype: dns.TypeSRV, Answer: []dns.RR{
+			test.SRV("us-west-2c.prefer._zone.hdls.testns.svc.cluster.local.	5	IN	SRV	0 33 80 172-0-0-1.hdls.testns.svc.cluster.local."),
+			test.SRV("us-west-2c.prefer._zone.hdls.testns.svc.cluster.local.	5	IN	SRV	0 33 80 172-0-0-2.hdls.testns.svc.cluster.local."),
+			test.SRV("us-west-2c.prefer._zone.hdls.testns.svc.cluster.local.	5	IN	SRV	0 33 80 172-0-0-3.hdls.testns.svc.cluster.local."),
+		}, Extra: []dns.RR{
+			test.A("172-0-0-1.hdls.testns.svc.cluster.local.	5	IN	A	172.0.0.1"),
+			test.A("172-0-0-2.hdls.testns.svc.cluster.local.	5	IN	A	172.0.0.2"),
+			test.A("172-0-0-3.hdls.testns.svc.cluster.local.	5	IN	A	172.0.0.3"),
+		}},
+		{Qname: "us-west-2c.prefer._zone.hdls.testns.svc.cluster.local.", Qtype: dns.TypeTXT, Ns: portSOA},
+		{Qname: "us-west-2b.pin._zone.hdls.testns.svc.cluster.local.", Qtype: dns.TypeSRV, Answer: []dns.RR{
+			test.SRV("us-west-2b.pin._zone.hdls.testns.svc.cluster.local.	5	IN	SRV	0 50 80 172-0-0-2.hdls.testns.svc.cluster.local."),
+			test.SRV("us-west-2b.pin._zone.hdls.testns.svc.cluster.local.	5	IN	SRV	0 50 80 172-0-0-3.hdls.testns.svc.cluster.local."),
+		}, Extra: []dns.RR{
+			test.A("172-0-0-2.hdls.testns.svc.cluster.local.	5	IN	A	172.0.0.2"),
+			test.A("172-0-0-3.hdls.testns.svc.cluster.local.	5	IN	A	172.0.0.3"),
+		}},
+	})
+
+	h = newPortHandler(t, "clusterdns cluster.local {\n namespaces testns\n}", zonalObjects)
+	run(t, h, []test.Case{
+		{Qname: "us-west-2a.pin._zone.hdls.testns.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: portSOA},
+	})
+}

@@ -26,7 +26,10 @@ type Config struct {
 	// IgnoreEmptyService answers NXDOMAIN for a Service with a ClusterIP and no served
 	// endpoint (ignore empty_service).
 	IgnoreEmptyService bool
-	LocalIPs           []netip.Addr // addresses this server listens on, for NS records
+	// Zonal answers the zone-scoped names of headless Services (ZONE.pin|prefer._zone.
+	// SERVICE), as the kubernetes plugin's zonal option; the source must keep zones.
+	Zonal    bool
+	LocalIPs []netip.Addr // addresses this server listens on, for NS records
 	// Published is called after every publication with its duration (metrics).
 	Published func(time.Duration)
 }
