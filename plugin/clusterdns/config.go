@@ -47,6 +47,7 @@ type config struct {
 	podsInsecure   bool
 	podNames       bool // endpoint_pod_names
 	noEndpoints    bool
+	zonal          bool // zone-scoped names of headless Services
 	ignoreEmpty    bool // ignore empty_service
 	ttl            uint32
 	fall           fall.F
@@ -214,7 +215,12 @@ func parse(c *caddy.Controller) (*config, error) {
 				return nil, err
 			}
 			cfg.privates = append(cfg.privates, p)
-		case "zonal", "multicluster":
+		case "zonal":
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+			cfg.zonal = true
+		case "multicluster":
 			return nil, c.Errf("%q is not supported yet: remove it (the kubernetes plugin's option has no equivalent here)", c.Val())
 		default:
 			return nil, c.Errf("unknown property %q", c.Val())
@@ -244,6 +250,9 @@ func parse(c *caddy.Controller) (*config, error) {
 	}
 	if cfg.nsLabels != "" && len(cfg.namespaces) > 0 {
 		return nil, c.Err("namespaces and namespace_labels cannot both be set") // as the kubernetes plugin
+	}
+	if cfg.zonal && cfg.noEndpoints {
+		return nil, c.Err("zonal requires the endpoint cache; remove noendpoints") // as the kubernetes plugin
 	}
 	if cfg.tls[0] != "" && cfg.kubeconfig == "" && cfg.endpoint == "" {
 		// the kubernetes plugin ignores it there; silently using other credentials is a trap
@@ -383,6 +392,9 @@ func (c *config) sourceKey() string {
 	if c.podNames {
 		// the source keeps pod names only for the blocks that use them (memory)
 		k += "+podnames"
+	}
+	if c.zonal {
+		k += "+zones" // as pod names: kept only for the blocks that use them
 	}
 	if c.noEndpoints {
 		k += "+noendpoints" // the source does not read EndpointSlices

@@ -194,9 +194,12 @@ func (c *ClusterDNS) ns(qname, qzone string, snap *index.Snapshot) (answer, extr
 	return answer, extra
 }
 
-// synthesize answers the names that are not in the index: pod names in insecure mode, which
-// hold their address.
+// synthesize answers the names that are not in the index: zone-scoped names with zonal,
+// and pod names in insecure mode, which hold their address.
 func (c *ClusterDNS) synthesize(rel string, snap *index.Snapshot) *index.Node {
+	if c.cfg.zonal && strings.HasSuffix(rel, ".svc") {
+		return snap.Zonal(rel)
+	}
 	if !c.cfg.podsInsecure || !strings.HasSuffix(rel, ".pod") || strings.Count(rel, ".") != 2 {
 		return nil
 	}

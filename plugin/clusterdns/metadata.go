@@ -23,8 +23,9 @@ import (
 // The client keys kubernetes/client-namespace and kubernetes/client-pod-name are set, for
 // any query, when ClientPod finds the client's pod (the kubernetes plugin finds it with
 // `pods verified`); ClientPod is nil while the block keeps no pods, so today they are not
-// set. kubernetes/client-label/* (pod labels), kubernetes/cluster and kubernetes/zone
-// (multicluster and zonal names) are not set either.
+// set. kubernetes/client-label/* (pod labels) and kubernetes/cluster (multicluster names)
+// are not set either. With zonal, kubernetes/zone is the topology zone of a zone-scoped
+// name, empty for other names, as in the plugin.
 func (c *ClusterDNS) Metadata(ctx context.Context, state request.Request) context.Context {
 	if c.ClientPod != nil {
 		if ns, name, ok := c.ClientPod(state.IP()); ok {
@@ -36,7 +37,7 @@ func (c *ClusterDNS) Metadata(ctx context.Context, state request.Request) contex
 	if zone == "" {
 		return ctx
 	}
-	r, err := parseName(state.Name(), zone)
+	r, err := parseName(state.Name(), zone, c.cfg.zonal)
 	if err != nil {
 		metadata.SetValueFunc(ctx, "kubernetes/parse-error", func() string { return err.Error() })
 		return ctx
@@ -52,20 +53,25 @@ func (c *ClusterDNS) Metadata(ctx context.Context, state request.Request) contex
 		v := kv[1]
 		metadata.SetValueFunc(ctx, kv[0], func() string { return v })
 	}
+	if c.cfg.zonal {
+		metadata.SetValueFunc(ctx, "kubernetes/zone", func() string { return r.zone })
+	}
 	return ctx
 }
 
 // nameParts are the parts of a cluster-zone name, as the kubernetes plugin's recordRequest.
 type nameParts struct {
 	port, protocol, endpoint, service, namespace, kind string
+	zone                                               string // of a zone-scoped name (zonal)
 }
 
 // errInvalidName is the kubernetes plugin's errInvalidRequest, whose text users match.
 var errInvalidName = errors.New("invalid query name")
 
 // parseName splits name (lowercase, in zone) as the kubernetes plugin's parseRequest does
-// without multicluster and zonal names: [_port._proto.|endpoint.]service.namespace.kind.
-func parseName(name, zone string) (nameParts, error) {
+// without multicluster names: [_port._proto.|endpoint.]service.namespace.kind, and with
+// zonal ZONE.pin|prefer._zone.service.namespace.svc (ZONE may span labels).
+func parseName(name, zone string, zonal bool) (nameParts, error) {
 	var r nameParts
 	base := strings.TrimSuffix(strings.TrimSuffix(name, zone), ".")
 	if base == "" || base == "svc" || base == "pod" {
@@ -93,7 +99,11 @@ func parseName(name, zone string) (nameParts, error) {
 		r.protocol = strings.TrimPrefix(segs[1], "_")
 		r.port = strings.TrimPrefix(segs[0], "_")
 	default:
-		return r, errInvalidName
+		d := last - 1 // the label left of the service
+		if !zonal || segs[d] != "_zone" || r.kind != "svc" || (segs[d-1] != "pin" && segs[d-1] != "prefer") {
+			return r, errInvalidName
+		}
+		r.zone = strings.Join(segs[:d-1], ".")
 	}
 	return r, nil
 }

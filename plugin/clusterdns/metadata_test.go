@@ -78,14 +78,24 @@ func check(t *testing.T, h *ClusterDNS, qname string, qtype uint16, remoteIP str
 	}
 }
 
-// The keys and values of the kubernetes plugin itself (without pods verified), name by name.
+// The keys and values of the kubernetes plugin itself (without pods verified), name by name,
+// without and with zonal.
 func TestMetadataAgainstKubernetesPlugin(t *testing.T) {
-	cfg, err := parse(caddy.NewTestController("dns", "clusterdns cluster.local in-addr.arpa"))
-	if err != nil {
-		t.Fatal(err)
+	for _, opts := range []string{"", " {\n zonal\n}"} {
+		cfg, err := parse(caddy.NewTestController("dns", "clusterdns cluster.local in-addr.arpa"+opts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := kubernetes.ParseStanza(caddy.NewTestController("dns", "kubernetes cluster.local in-addr.arpa"+opts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		metadataAgainst(t, newClusterDNS(cfg), k)
 	}
-	h := newClusterDNS(cfg)
-	k := kubernetes.New([]string{"cluster.local.", "in-addr.arpa."})
+}
+
+func metadataAgainst(t *testing.T, h *ClusterDNS, k *kubernetes.Kubernetes) {
+	t.Helper()
 	names := []string{
 		"cluster.local.", "svc.cluster.local.", "pod.cluster.local.", "dns-version.cluster.local.",
 		"ns.dns.cluster.local.", "ns.svc.cluster.local.", "s.ns.svc.cluster.local.", "S.NS.SVC.cluster.local.",
@@ -93,6 +103,9 @@ func TestMetadataAgainstKubernetesPlugin(t *testing.T) {
 		"__x._tcp.s.ns.svc.cluster.local.", "a.b.c.s.ns.svc.cluster.local.", "a.b.c.d.s.ns.svc.cluster.local.",
 		"10-1-2-3.ns.pod.cluster.local.", "x.y.notsvc.cluster.local.", "svc.svc.cluster.local.",
 		"10.0.96.10.in-addr.arpa.", "in-addr.arpa.", "example.com.", ".",
+		"us-west-2a.pin._zone.s.ns.svc.cluster.local.", "corp.example.com.prefer._zone.s.ns.svc.cluster.local.",
+		"a.florp._zone.s.ns.svc.cluster.local.", "a.pin._zone.s.ns.pod.cluster.local.", "pin._zone.s.ns.svc.cluster.local.",
+		"a.pin.zone.s.ns.svc.cluster.local.",
 	}
 	for _, name := range names {
 		m := new(dns.Msg)

@@ -89,6 +89,7 @@ func newClusterDNS(cfg *config) *ClusterDNS {
 			PodsInsecure:       cfg.podsInsecure,
 			EndpointPodNames:   cfg.podNames,
 			NoEndpoints:        cfg.noEndpoints,
+			Zonal:              cfg.zonal,
 			IgnoreEmptyService: cfg.ignoreEmpty,
 			Published: func(d time.Duration) {
 				publications.WithLabelValues(zone).Inc()

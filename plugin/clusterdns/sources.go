@@ -44,7 +44,7 @@ func acquire(cfg *config) (source, error) {
 		src, err = kube.Start(kube.Config{Name: key, Kubeconfig: cfg.kubeconfig, Context: cfg.context, Endpoint: cfg.endpoint,
 			TLSCert: cfg.tls[0], TLSKey: cfg.tls[1], TLSCA: cfg.tls[2],
 			QPS: cfg.qps, Burst: cfg.burst, MaxInflight: cfg.maxInflight,
-			Labels: cfg.labels, NamespaceLabels: cfg.nsLabels, PodNames: cfg.podNames,
+			Labels: cfg.labels, NamespaceLabels: cfg.nsLabels, PodNames: cfg.podNames, Zones: cfg.zonal,
 			NoEndpoints: cfg.noEndpoints})
 	}
 	if err != nil {

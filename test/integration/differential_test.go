@@ -35,6 +35,7 @@ func TestDifferentialAgainstKubernetesPlugin(t *testing.T) {
 		{"endpoint_pod_names", "endpoint_pod_names", 150},
 		{"noendpoints", "noendpoints", 60},
 		{"ignore empty_service", "ignore empty_service", 140},
+		{"zonal", "zonal", 150},
 		{"labels", "labels dns in (on)", 60},
 		{"namespace_labels", "namespace_labels dns=on", 150},
 		{"client options", "apiserver_qps 50\n        apiserver_burst 100\n        apiserver_max_inflight 2\n        startup_timeout 10s", 150},
@@ -57,6 +58,27 @@ func differential(t *testing.T, e *k8senv.Env, options string, minData int) {
 	}
 	harness.Start(t, block("clusterdns", ours)+block("kubernetes", theirs))
 	ns, other := e.Namespace(t, "diff"), e.Namespace(t, "diff-empty")
+	// The test API server has no controller manager, so namespaces are never emptied: do it,
+	// or the next pair's PTR answers also name this pair's objects (nine pairs overflow a
+	// UDP reply, and the plugins truncate different records away).
+	t.Cleanup(func() {
+		ctx, all := context.Background(), metav1.ListOptions{}
+		for _, n := range []string{ns, other} {
+			svcs, err := e.Client.CoreV1().Services(n).List(ctx, all)
+			if err != nil {
+				t.Error(err)
+				continue
+			}
+			for _, s := range svcs.Items {
+				if err := e.Client.CoreV1().Services(n).Delete(ctx, s.Name, metav1.DeleteOptions{}); err != nil {
+					t.Error(err)
+				}
+			}
+			if err := e.Client.DiscoveryV1().EndpointSlices(n).DeleteCollection(ctx, metav1.DeleteOptions{}, all); err != nil {
+				t.Error(err)
+			}
+		}
+	})
 	// namespace_labels selects the corpus's namespace, not the empty one
 	n, err := e.Client.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{})
 	if err != nil {
@@ -66,11 +88,12 @@ func differential(t *testing.T, e *k8senv.Env, options string, minData int) {
 	if _, err := e.Client.CoreV1().Namespaces().Update(context.Background(), n, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	names := corpus(t, e, ns)
 	// a Service in the unselected namespace, so namespace_labels's reverse difference shows
-	// (documented difference 5); other options answer its PTR alike
+	// (documented difference 5); other options answer its PTR alike. Created before the
+	// corpus, whose last objects are the sentinel that both servers have seen everything.
 	hidden := service(other, "hidden", corev1.ClusterIPNone)
 	create(t, e, hidden, slice(other, "hidden-a", "hidden", discoveryv1.AddressTypeIPv4, nil, endpoint{ip: "10.244.7.7"}))
+	names := corpus(t, e, ns)
 	rev, _ := dns.ReverseAddr("10.244.7.7")
 	names = append(names, rev)
 	nsLabels := strings.Contains(options, "namespace_labels")
@@ -164,8 +187,8 @@ func corpus(t *testing.T, e *k8senv.Env, ns string) []string {
 	web := slice(ns, "web-a", "web", discoveryv1.AddressTypeIPv4, []svcPort{tcp("http", 8080)},
 		endpoint{ip: "10.244.0.5", pod: "web-7f9c-abcde"}, endpoint{ip: "10.244.0.6", hostname: "web-host", pod: "web-7f9c-fghij"})
 	db, dbA := service(ns, "db", corev1.ClusterIPNone, pg...), slice(ns, "db-a", "db", discoveryv1.AddressTypeIPv4, pg,
-		endpoint{ip: "10.244.1.1", hostname: "db-0"}, endpoint{ip: "10.244.1.2", hostname: "db-1"},
-		endpoint{ip: "10.244.1.3", ready: ptr.To(false)}, endpoint{ip: "10.244.1.4", pod: "db-x"})
+		endpoint{ip: "10.244.1.1", hostname: "db-0", zone: "zone-a"}, endpoint{ip: "10.244.1.2", hostname: "db-1", zone: "zone-b"},
+		endpoint{ip: "10.244.1.3", ready: ptr.To(false), zone: "zone-a"}, endpoint{ip: "10.244.1.4", pod: "db-x", zone: "Zone-A"})
 	last, lastA := service(ns, "last", "", tcp("http", 80)), slice(ns, "last-a", "last", discoveryv1.AddressTypeIPv4,
 		[]svcPort{tcp("http", 80)}, endpoint{ip: "10.244.9.9"})
 	// labels selects these (and their slices, which carry the Service's labels as the
@@ -180,7 +203,7 @@ func corpus(t *testing.T, e *k8senv.Env, ns string) []string {
 	}
 	create(t, e, dual, v6only, ext, extIP, extChain,
 		web, db, dbA,
-		slice(ns, "db-b", "db", discoveryv1.AddressTypeIPv6, pg, endpoint{ip: "fd00:244::5", hostname: "db-2"}),
+		slice(ns, "db-b", "db", discoveryv1.AddressTypeIPv6, pg, endpoint{ip: "fd00:244::5", hostname: "db-2", zone: "corp.example"}),
 		service(ns, "unnamed", "", tcp("", 8081)),
 		service(ns, "noports", corev1.ClusterIPNone),
 		slice(ns, "noports-a", "noports", discoveryv1.AddressTypeIPv4, nil, endpoint{ip: "10.244.2.1"}),
@@ -203,6 +226,11 @@ func corpus(t *testing.T, e *k8senv.Env, ns string) []string {
 		"db-0."+svc("db"), "db-1."+svc("db"), "db-2."+svc("db"), "10-244-1-3."+svc("db"), "10-244-1-4."+svc("db"),
 		"10-244-2-1."+svc("noports"), "192-0-2-10."+svc("manual"), "10-244-3-2."+svc("many"),
 		"web-7f9c-abcde."+svc("web"), "web-7f9c-fghij."+svc("web"), "db-x."+svc("db"), "10-244-9-9."+svc("last"))
+	// zone-scoped names (zonal): pinned and preferred, a zone with a dot, one with no
+	// endpoint, names of other kinds of Service and an unknown directive
+	for _, z := range []string{"zone-a.pin", "zone-b.pin", "zone-c.pin", "zone-a.prefer", "zone-c.prefer", "corp.example.pin", "zone-a.florp"} {
+		names = append(names, z+"._zone."+svc("db"), z+"._zone."+svc("web"), z+"._zone."+svc("alias"), z+"._zone."+svc("noports"))
+	}
 	for _, name := range []string{"web", "six", "manual", "last"} {
 		for _, ip := range getService(t, e, ns, name).Spec.ClusterIPs {
 			rev, _ := dns.ReverseAddr(ip)

@@ -46,6 +46,7 @@ type endpoint struct {
 	ready       *bool
 	terminating bool
 	pod         string // the targetRef's name
+	zone        string // the topology zone
 }
 
 func slice(ns, name, svc string, family discoveryv1.AddressType, ports []svcPort, eps ...endpoint) *discoveryv1.EndpointSlice {
@@ -63,6 +64,9 @@ func slice(ns, name, svc string, family discoveryv1.AddressType, ports []svcPort
 		}
 		if e.terminating {
 			ep.Conditions.Terminating = ptr.To(true)
+		}
+		if e.zone != "" {
+			ep.Zone = ptr.To(e.zone)
 		}
 		if e.pod != "" {
 			ep.TargetRef = &corev1.ObjectReference{Kind: "Pod", Namespace: ns, Name: e.pod}

@@ -154,6 +154,51 @@ func (s *svcEntry) endpoints(fn func(label string, ip netip.Addr, ports []model.
 	}
 }
 
+// zonal returns the Node of the Service's zone-scoped name for zone: its endpoints in that
+// zone, with prefer all of them when none is; no records (NODATA) otherwise. Endpoints
+// without a zone are in none.
+func (s *svcEntry) zonal(zone string, prefer bool) *Node {
+	var in, all []record
+	var buf [64]byte
+	for _, sl := range s.slices {
+		ports := portsOr(sl.Ports)
+		for i := range sl.Endpoints {
+			e := &sl.Endpoints[i]
+			for _, ip := range e.Addresses {
+				target := s.endpointLabel(&buf, e, ip) + "." + s.Name + "."
+				for _, p := range ports {
+					r := record{ip, p.Port, target}
+					all = append(all, r)
+					if e.Zone != "" && e.Zone == zone {
+						in = append(in, r)
+					}
+				}
+			}
+		}
+	}
+	if len(in) == 0 && prefer {
+		in = all
+	}
+	return nodeOf(in, false)
+}
+
+// sliceEndpoints calls fn for every endpoint address of the slices that hold ip: the
+// kubernetes plugin names them all in the NS records of a headless cluster DNS Service.
+func (s *svcEntry) sliceEndpoints(ip netip.Addr, fn func(label string, ip netip.Addr)) {
+	var buf [64]byte
+	for _, sl := range s.slices {
+		if !slices.ContainsFunc(sl.Endpoints, func(e model.Endpoint) bool { return slices.Contains(e.Addresses, ip) }) {
+			continue
+		}
+		for i := range sl.Endpoints {
+			e := &sl.Endpoints[i]
+			for _, a := range e.Addresses {
+				fn(s.endpointLabel(&buf, e, a), a)
+			}
+		}
+	}
+}
+
 // endpointLabel returns the name of an endpoint's address below its Service: its own name
 // (see name), else one made from the address. Answers and transfers (xfr.go) both take it
 // from here.

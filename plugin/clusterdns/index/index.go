@@ -26,7 +26,10 @@ type Config struct {
 	// IgnoreEmptyService answers NXDOMAIN for a Service with a ClusterIP and no served
 	// endpoint (ignore empty_service).
 	IgnoreEmptyService bool
-	LocalIPs           []netip.Addr // addresses this server listens on, for NS records
+	// Zonal answers the zone-scoped names of headless Services (ZONE.pin|prefer._zone.
+	// SERVICE), as the kubernetes plugin's zonal option; the source must keep zones.
+	Zonal    bool
+	LocalIPs []netip.Addr // addresses this server listens on, for NS records
 	// Published is called after every publication with its duration (metrics).
 	Published func(time.Duration)
 }
@@ -285,15 +288,22 @@ func (ix *Index) staticNames() *pmap.Map[*Node] {
 	return tx.Commit()
 }
 
-// nsAddrs finds the name server addresses as CoreDNS's nsAddrs does: a ClusterIP Service
-// with an endpoint on a local address (the cluster DNS Service), else the local addresses
+// nsAddrs finds the name server addresses as CoreDNS's nsAddrs does: the ClusterIPs of a
+// Service with an endpoint on a local address (the cluster DNS Service), for a headless one
+// the endpoints of the slice holding that address, by their names; else the local addresses
 // under ns.dns.
 func (ix *Index) nsAddrs(owned *pmap.Txn[[]Owner]) []Addr {
 	var out []Addr
 	for _, ip := range ix.cfg.LocalIPs {
 		owners, _ := owned.Get(addrKey(ip))
 		for _, o := range owners {
-			if o.Label == "" || o.entry.svc.Headless {
+			if o.Label == "" {
+				continue
+			}
+			if o.entry.svc.Headless {
+				o.entry.sliceEndpoints(ip, func(label string, a netip.Addr) {
+					out = append(out, Addr{Target: label + "." + o.entry.Name + ".", IP: IP(a)})
+				})
 				continue
 			}
 			for _, cip := range o.entry.svc.ClusterIPs {

@@ -114,6 +114,32 @@ func (s *Snapshot) Lookup(rel string) *Node {
 	return nil
 }
 
+// Zonal returns the Node of a zone-scoped name relative to the zone, or nil: with the
+// kubernetes plugin's zonal option, ZONE.pin._zone.SERVICE.NS.svc has the addresses (and
+// SRV records) of a headless Service's endpoints in topology zone ZONE, which may span
+// labels; .prefer. falls back to all endpoints when none is there. Such names are made
+// per query, from the Service's entry, rather than stored: the zones are unbounded.
+func (s *Snapshot) Zonal(rel string) *Node {
+	labels := strings.Split(rel, ".")
+	n := len(labels)
+	if n < 6 || labels[n-1] != "svc" || labels[n-4] != "_zone" {
+		return nil
+	}
+	var prefer bool
+	switch labels[n-5] {
+	case "pin":
+	case "prefer":
+		prefer = true
+	default:
+		return nil // an unknown directive is too long a name, as in the plugin
+	}
+	svc := s.service(strings.Join(labels[n-3:], "."))
+	if svc == nil || !svc.opts.Zonal || !svc.svc.Headless {
+		return nil // zone-scoped names are defined for headless Services only
+	}
+	return svc.zonal(strings.Join(labels[:n-5], "."), prefer)
+}
+
 func (s *Snapshot) service(name string) *svcEntry {
 	if n, _ := s.Names.Get(name); n != nil {
 		return n.entry

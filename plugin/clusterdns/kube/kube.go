@@ -79,6 +79,8 @@ type Config struct {
 	// PodNames keeps the targetRef names of endpoints (endpoint_pod_names); without it they
 	// are dropped as they arrive.
 	PodNames bool
+	// Zones keeps the endpoints' topology zones (zonal); without it they are dropped.
+	Zones bool
 }
 
 // Source is a running set of reflectors for one API server.
@@ -142,13 +144,6 @@ func Start(cfg Config) (*Source, error) {
 	return start(cfg, rc.Host, cs, dyn, clock.RealClock{}), nil
 }
 
-func sliceConverter(podNames bool) func(*discoveryv1.EndpointSlice) *model.EndpointSlice {
-	if podNames {
-		return model.EndpointSliceWithPodNames
-	}
-	return model.EndpointSliceFromAPI
-}
-
 // start is Start on given clients and clock: tests pass fakes.
 func start(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Interface, clk clock.WithTicker) *Source {
 	name := cfg.Name
@@ -176,7 +171,7 @@ func start(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Interfa
 				return cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).List(ctx, o)
 			}),
 			selecting(cfg.Labels, cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).Watch),
-			sliceConverter(cfg.PodNames), st.UpsertSlice, st.DeleteSlice))
+			model.EndpointSliceConverter(cfg.PodNames, cfg.Zones), st.UpsertSlice, st.DeleteSlice))
 	}
 	s.run(func() {
 		st.SetSynced()

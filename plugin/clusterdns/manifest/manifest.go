@@ -280,7 +280,7 @@ func add(o *model.State, js []byte) error {
 		if s.Labels[discoveryv1.LabelServiceName] == "" {
 			return fmt.Errorf("EndpointSlice %s/%s has no %s label", s.Namespace, s.Name, discoveryv1.LabelServiceName)
 		}
-		o.Slices = append(o.Slices, model.EndpointSliceWithPodNames(&s)) // few: names for every block
+		o.Slices = append(o.Slices, model.EndpointSliceConverter(true, true)(&s)) // few: names and zones for every block
 		o.Namespaces = append(o.Namespaces, s.Namespace)
 	case tm.Kind == "Ingress" && strings.HasPrefix(tm.APIVersion, "networking.k8s.io/"):
 		var in networkingv1.Ingress

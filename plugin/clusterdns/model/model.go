@@ -43,6 +43,9 @@ type Endpoint struct {
 	// (endpoint_pod_names, see EndpointSliceFromAPI): empty otherwise, so it costs a string
 	// header per endpoint and no pod name.
 	Pod string
+	// Zone is the endpoint's topology zone, lowercase, kept only for the zone-scoped names
+	// of the kubernetes plugin's zonal option (EndpointSliceConverter).
+	Zone string
 }
 
 // EndpointSlice is what DNS needs of a discovery/v1 EndpointSlice.
@@ -92,17 +95,24 @@ func ServiceFromAPI(s *corev1.Service) *Service {
 // publishNotReadyAddresses needs no code here: the EndpointSlice controller then reports
 // such endpoints as ready. Pod names are dropped: see EndpointSliceWithPodNames.
 func EndpointSliceFromAPI(s *discoveryv1.EndpointSlice) *EndpointSlice {
-	return endpointSliceFromAPI(s, false)
+	return endpointSliceFromAPI(s, false, false)
 }
 
 // EndpointSliceWithPodNames is EndpointSliceFromAPI keeping the targetRef name of endpoints
 // without a hostname, for blocks with endpoint_pod_names. As the kubernetes plugin, the
 // name is kept whatever the targetRef's kind, and only when it fits a DNS label.
 func EndpointSliceWithPodNames(s *discoveryv1.EndpointSlice) *EndpointSlice {
-	return endpointSliceFromAPI(s, true)
+	return endpointSliceFromAPI(s, true, false)
 }
 
-func endpointSliceFromAPI(s *discoveryv1.EndpointSlice, podNames bool) *EndpointSlice {
+// EndpointSliceConverter returns the conversion that keeps pod names (endpoint_pod_names)
+// and endpoint zones (zonal) as asked: each costs memory per endpoint, so a source keeps
+// them only for blocks that use them.
+func EndpointSliceConverter(podNames, zones bool) func(*discoveryv1.EndpointSlice) *EndpointSlice {
+	return func(s *discoveryv1.EndpointSlice) *EndpointSlice { return endpointSliceFromAPI(s, podNames, zones) }
+}
+
+func endpointSliceFromAPI(s *discoveryv1.EndpointSlice, podNames, zones bool) *EndpointSlice {
 	out := &EndpointSlice{Meta: trimMeta(&s.ObjectMeta), Service: s.Labels[discoveryv1.LabelServiceName]}
 	for _, p := range s.Ports {
 		port := Port{Port: -1}
@@ -127,6 +137,9 @@ func endpointSliceFromAPI(s *discoveryv1.EndpointSlice, podNames bool) *Endpoint
 		}
 		if podNames && ep.Hostname == "" && e.TargetRef != nil && len(e.TargetRef.Name) < 64 {
 			ep.Pod = strings.ToLower(e.TargetRef.Name)
+		}
+		if zones && e.Zone != nil {
+			ep.Zone = strings.ToLower(*e.Zone)
 		}
 		for _, a := range e.Addresses {
 			if ip, err := netip.ParseAddr(a); err == nil {
