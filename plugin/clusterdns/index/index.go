@@ -98,8 +98,8 @@ func (ix *Index) Stop() {
 
 // Notify implements model.Subscriber.
 func (ix *Index) Notify(c model.Change) {
-	if c.Private && c.Service.Name == "" && c.Namespace == "" {
-		return // Ingresses and VirtualServices are not in the cluster zone
+	if (c.Private || c.Import.Name != "") && c.Service.Name == "" && c.Namespace == "" {
+		return // Ingresses, VirtualServices and ServiceImports are not in the cluster zone
 	}
 	ix.mu.Lock()
 	if c.Service.Name != "" {
