@@ -93,6 +93,7 @@ type Source struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	cfg     Config // what the optional kinds' reflectors select and keep
 	mu      sync.Mutex
 	enabled map[model.Kind]bool
 }
@@ -153,7 +154,7 @@ func sliceConverter(podNames bool) func(*discoveryv1.EndpointSlice) *model.Endpo
 func start(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Interface, clk clock.WithTicker) *Source {
 	name := cfg.Name
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Source{name: name, store: model.NewStore(), host: host, cs: cs, dyn: dyn, clock: clk,
+	s := &Source{name: name, store: model.NewStore(), host: host, cs: cs, dyn: dyn, clock: clk, cfg: cfg,
 		ctx: ctx, cancel: cancel, enabled: map[model.Kind]bool{}}
 	st := s.store
 	resources := []resource{
@@ -199,7 +200,8 @@ func selecting[T any](sel string, f func(context.Context, metav1.ListOptions) (T
 }
 
 // Enable starts the reflector of an optional kind, once: Ingresses and VirtualServices are
-// read (and need RBAC) only when a private zone serves them.
+// read (and need RBAC) only when a private zone serves them, ServiceImports and their
+// EndpointSlices only when a block has multicluster zones.
 func (s *Source) Enable(kind model.Kind) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -219,6 +221,8 @@ func (s *Source) Enable(kind model.Kind) error {
 	case model.KindVirtualService:
 		s.wg.Add(1) // Stop waits for it: it may start a reflector
 		go s.watchVirtualServices(synced)
+	case model.KindMultiCluster:
+		s.watchMultiCluster(synced)
 	default:
 		return fmt.Errorf("unknown kind %q", kind)
 	}

@@ -72,9 +72,9 @@ func ServiceImportFromUnstructured(u *unstructured.Unstructured) *ServiceImport 
 
 // MultiClusterSliceFromAPI converts an EndpointSlice of a ServiceImport: the slice belongs
 // to the import its multicluster.kubernetes.io/service-name label names, and Cluster is
-// its source cluster.
-func MultiClusterSliceFromAPI(s *discoveryv1.EndpointSlice) *EndpointSlice {
-	out := endpointSliceFromAPI(s, false)
+// its source cluster. podNames keeps pod names as EndpointSliceWithPodNames.
+func MultiClusterSliceFromAPI(s *discoveryv1.EndpointSlice, podNames bool) *EndpointSlice {
+	out := endpointSliceFromAPI(s, podNames)
 	out.Service = s.Labels[LabelMultiClusterService]
 	out.Cluster = strings.ToLower(s.Labels[LabelSourceCluster])
 	return out

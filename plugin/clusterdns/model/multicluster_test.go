@@ -48,7 +48,7 @@ func TestMultiClusterSliceFromAPI(t *testing.T) {
 		}},
 		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"172.0.0.1"}, Hostname: &host}},
 	}
-	got := MultiClusterSliceFromAPI(s)
+	got := MultiClusterSliceFromAPI(s, false)
 	if got.Service != "svc1" || got.Cluster != "cluster1" || len(got.Endpoints) != 1 || got.Endpoints[0].Hostname != "pod-1" {
 		t.Fatalf("got %+v", got)
 	}
