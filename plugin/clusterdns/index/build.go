@@ -148,20 +148,25 @@ func (s *svcEntry) endpoints(fn func(label string, ip netip.Addr, ports []model.
 		for i := range sl.Endpoints {
 			e := &sl.Endpoints[i]
 			for _, ip := range e.Addresses {
-				fn(s.endpointLabel(&buf, e, ip), ip, ports)
+				fn(s.endpointLabel(&buf, e, ip, sl.Cluster), ip, ports)
 			}
 		}
 	}
 }
 
 // endpointLabel returns the name of an endpoint's address below its Service: its own name
-// (see name), else one made from the address. Answers and transfers (xfr.go) both take it
-// from here.
-func (s *svcEntry) endpointLabel(buf *[64]byte, e *model.Endpoint, ip netip.Addr) string {
-	if n := s.name(e); n != "" {
-		return n
+// (see name), else one made from the address; followed by the source cluster for an
+// imported endpoint (KEP-1645: hostname.clusterid.service.namespace.svc.ZONE). Answers and
+// transfers (xfr.go) both take it from here.
+func (s *svcEntry) endpointLabel(buf *[64]byte, e *model.Endpoint, ip netip.Addr, cluster string) string {
+	n := s.name(e)
+	if n == "" {
+		n = string(appendLabel(buf[:0], ip))
 	}
-	return string(appendLabel(buf[:0], ip))
+	if cluster != "" {
+		return n + "." + cluster
+	}
+	return n
 }
 
 // name is an endpoint's own name, as the kubernetes plugin's endpointHostname: its hostname,
@@ -192,10 +197,17 @@ func (s *svcEntry) below(label string) *Node {
 	var buf [64]byte
 	target := ""
 	for _, sl := range s.slices {
+		want := label // the endpoint's own label: without the cluster of an imported slice
+		if sl.Cluster != "" {
+			var ok bool
+			if want, ok = strings.CutSuffix(label, "."+sl.Cluster); !ok {
+				continue
+			}
+		}
 		for i := range sl.Endpoints {
 			e := &sl.Endpoints[i]
 			for _, ip := range e.Addresses {
-				if n := s.name(e); n != label && (n != "" || string(appendLabel(buf[:0], ip)) != label) {
+				if n := s.name(e); n != want && (n != "" || string(appendLabel(buf[:0], ip)) != want) {
 					continue
 				}
 				if target == "" {
