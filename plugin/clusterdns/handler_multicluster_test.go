@@ -480,7 +480,7 @@ func TestMultiClusterBesideClusterZone(t *testing.T) {
 		Ports: []model.Port{{Name: "http", Protocol: "TCP", Port: 8080}}, Endpoints: []model.Endpoint{ep("10.244.0.1", "ep1a")}}
 	h := newMultiClusterHandler(t, `clusterdns cluster.local clusterset.local {
 		multicluster clusterset.local
-	}`, mcImports, mcSlices, web, own)
+	}`, append(mcImports, mcImport("testns", "noports", false, []string{"10.0.0.9"})), mcSlices, web, own)
 	set := func(zone string) dns.RR { return soaTTL(zone, 5) }
 	run(t, h, []test.Case{
 		{Qname: "svc1.testns.svc.cluster.local.", Qtype: dns.TypeA,
@@ -502,6 +502,9 @@ func TestMultiClusterBesideClusterZone(t *testing.T) {
 		// imports only: not in the cluster zone
 		{Qname: "hdls1.testns.svc.cluster.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError,
 			Ns: []dns.RR{set("cluster.local.")}},
+		// a ClusterSetIP import without ports has no records in the plugin: NXDOMAIN
+		{Qname: "noports.testns.svc.clusterset.local.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError,
+			Ns: []dns.RR{set("clusterset.local.")}},
 		{Qname: "dns-version.clusterset.local.", Qtype: dns.TypeTXT,
 			Answer: []dns.RR{test.TXT("dns-version.clusterset.local.	28800	IN	TXT	1.1.0")}},
 		{Qname: "clusterset.local.", Qtype: dns.TypeSOA,

@@ -244,7 +244,8 @@ func (ix *Index) service(v model.View, k model.Key) (*model.Service, []*model.En
 		return v.Service(k), sl
 	}
 	imp := v.Import(k)
-	if imp == nil {
+	if imp == nil || (!imp.Headless && len(imp.Ports) == 0) {
+		// the plugin builds a ClusterSetIP's records per port: none without ports (NXDOMAIN)
 		return nil, nil
 	}
 	if !ix.cfg.NoEndpoints {
