@@ -2,6 +2,7 @@ package clusterdns
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
@@ -510,4 +511,37 @@ func TestMultiClusterBesideClusterZone(t *testing.T) {
 		{Qname: "clusterset.local.", Qtype: dns.TypeSOA,
 			Answer: []dns.RR{set("clusterset.local.")}},
 	})
+}
+
+// TestMultiClusterTransfer: a multicluster zone transfers its imports under the names its
+// queries answer (hostname.clusterid for endpoints), and none of the cluster's own Services.
+func TestMultiClusterTransfer(t *testing.T) {
+	web := &model.Service{Meta: model.Meta{Namespace: "testns", Name: "own"}, ClusterIPs: []netip.Addr{netip.MustParseAddr("10.96.0.1")},
+		Ports: []model.Port{{Name: "http", Protocol: "TCP", Port: 8080}}}
+	h := newMultiClusterHandler(t, `clusterdns cluster.local clusterset.local {
+		multicluster clusterset.local
+		namespaces testns
+	}`, mcImports, mcSlices, web)
+	ch, err := h.Transfer("clusterset.local.", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, rr := range drain(ch) {
+		got[rr.String()] = true
+	}
+	for _, want := range []string{
+		"svc1.testns.svc.clusterset.local.\t5\tIN\tA\t10.0.0.1",
+		"dup-name.cluster1.hdls1.testns.svc.clusterset.local.\t5\tIN\tA\t172.0.0.4",
+		"5678-abcd--1.cluster1.hdls1.testns.svc.clusterset.local.\t5\tIN\tAAAA\t5678:abcd::1",
+	} {
+		if !got[want] {
+			t.Errorf("transfer lacks %q", want)
+		}
+	}
+	for rr := range got {
+		if strings.Contains(rr, "own.testns") || strings.Contains(rr, "kube-system") {
+			t.Errorf("transfer has %q: not an import of a served namespace", rr)
+		}
+	}
 }
