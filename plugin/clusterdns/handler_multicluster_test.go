@@ -456,7 +456,7 @@ func newMultiClusterHandler(t testing.TB, block string, imports []*model.Service
 	if h.mc == nil {
 		t.Fatal("no multicluster index")
 	}
-	h.index.Start(st, nil)
+	h.index.Start(st, []netip.Addr{netip.MustParseAddr("10.53.0.1")}) // the server's address
 	t.Cleanup(h.index.Stop)
 	h.mc.Start(st, nil)
 	t.Cleanup(h.mc.Stop)
@@ -508,6 +508,15 @@ func TestMultiClusterBesideClusterZone(t *testing.T) {
 			Ns: []dns.RR{set("clusterset.local.")}},
 		{Qname: "dns-version.clusterset.local.", Qtype: dns.TypeTXT,
 			Answer: []dns.RR{test.TXT("dns-version.clusterset.local.	28800	IN	TXT	1.1.0")}},
+		// the name servers are the cluster zone's, as the kubernetes plugin's nsAddrs: here
+		// the server's own address, no Service having an endpoint on it
+		{Qname: "ns.dns.clusterset.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("ns.dns.clusterset.local.	5	IN	A	10.53.0.1")}},
+		{Qname: "ns.dns.cluster.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("ns.dns.cluster.local.	5	IN	A	10.53.0.1")}},
+		{Qname: "clusterset.local.", Qtype: dns.TypeNS,
+			Answer: []dns.RR{test.NS("clusterset.local.	5	IN	NS	ns.dns.clusterset.local.")},
+			Extra:  []dns.RR{test.A("ns.dns.clusterset.local.	5	IN	A	10.53.0.1")}},
 		{Qname: "clusterset.local.", Qtype: dns.TypeSOA,
 			Answer: []dns.RR{set("clusterset.local.")}},
 	})

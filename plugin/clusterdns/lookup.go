@@ -195,8 +195,12 @@ func (c *ClusterDNS) ns(qname, qzone string, snap *index.Snapshot) (answer, extr
 }
 
 // synthesize answers the names that are not in the index: pod names in insecure mode, which
-// hold their address.
+// hold their address, and ns.dns of a multicluster zone, whose name servers are the cluster
+// zone's as in the kubernetes plugin.
 func (c *ClusterDNS) synthesize(rel string, snap *index.Snapshot) *index.Node {
+	if rel == "ns.dns" && c.index != nil {
+		return c.index.Snapshot().Get(rel)
+	}
 	if !c.cfg.podsInsecure || !strings.HasSuffix(rel, ".pod") || strings.Count(rel, ".") != 2 {
 		return nil
 	}

@@ -155,7 +155,7 @@ func TestMultiClusterAgainstKubernetesPlugin(t *testing.T) {
 			"10-244-1-11.c1.db", "fd00--2-12.c2.db", "10-244-1-11.db", "x.y.c1.db"} {
 			names = append(names, n+"."+ns+".svc."+zone)
 		}
-		names = append(names, zone, "svc."+zone, "pod."+zone, "dns-version."+zone, ns+".svc."+zone, "missing-ns.svc."+zone)
+		names = append(names, zone, "svc."+zone, "pod."+zone, "dns-version."+zone, "ns.dns."+zone, ns+".svc."+zone, "missing-ns.svc."+zone)
 	}
 	types := []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeSRV, dns.TypeTXT, dns.TypeSOA, dns.TypeNS}
 	exists := map[string]bool{}

@@ -163,7 +163,8 @@ func (ix *Index) apply(v model.View, svcs map[model.Key]struct{}, nss map[string
 	for k := range svcs {
 		ix.rebuild(v, b, k)
 	}
-	if b.localChanged || ix.localNS == nil {
+	if !ix.cfg.MultiCluster && (b.localChanged || ix.localNS == nil) {
+		// a multicluster zone's name servers are the cluster zone's (see ClusterDNS.snapshot)
 		ix.localNS = ix.nsAddrs(b.owners)
 		b.names.Set("ns.dns", nsNode(ix.localNS))
 	}
