@@ -554,3 +554,19 @@ func TestMultiClusterTransfer(t *testing.T) {
 		}
 	}
 }
+
+// TestMultiClusterNoEndpoints: noendpoints leaves the cluster's own EndpointSlices unread,
+// not those of imports, as in the kubernetes plugin (its multicluster slice informer does
+// not depend on the option).
+func TestMultiClusterNoEndpoints(t *testing.T) {
+	h := newMultiClusterHandler(t, `clusterdns cluster.local clusterset.local {
+		multicluster clusterset.local
+		noendpoints
+	}`, mcImports, mcSlices)
+	run(t, h, []test.Case{
+		{Qname: "hdlsprtls.testns.svc.clusterset.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("hdlsprtls.testns.svc.clusterset.local.	5	IN	A	172.0.0.20")}},
+		{Qname: "ep1a.cluster1.svc1.testns.svc.clusterset.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("ep1a.cluster1.svc1.testns.svc.clusterset.local.	5	IN	A	172.0.0.1")}},
+	})
+}

@@ -82,11 +82,11 @@ func newClusterDNS(cfg *config) *ClusterDNS {
 	}
 	if cfg.multiCluster() {
 		c.mc = index.New(index.Config{
-			PrimaryZone:        cfg.primaryZone,
-			MultiCluster:       true,
-			Namespaces:         cfg.namespaces,
-			EndpointPodNames:   cfg.podNames,
-			NoEndpoints:        cfg.noEndpoints,
+			PrimaryZone:      cfg.primaryZone,
+			MultiCluster:     true,
+			Namespaces:       cfg.namespaces,
+			EndpointPodNames: cfg.podNames,
+			// noendpoints is not for imports: the kubernetes plugin reads their slices anyway
 			IgnoreEmptyService: cfg.ignoreEmpty,
 		})
 	}

@@ -83,6 +83,13 @@ func importSlice(ns, name, svc, cluster string, family discoveryv1.AddressType, 
 // plugins in a block serving cluster.local and the multicluster zone clusterset.local.
 func TestMultiClusterAgainstKubernetesPlugin(t *testing.T) {
 	e := k8senv.Get(t)
+	// noendpoints: the plugin reads imported EndpointSlices whatever the option
+	for _, options := range []string{"", "noendpoints"} {
+		t.Run("options="+options, func(t *testing.T) { multiClusterDifferential(t, e, options) })
+	}
+}
+
+func multiClusterDifferential(t *testing.T, e *k8senv.Env, options string) {
 	rc, err := clientcmd.BuildConfigFromFlags("", e.Kubeconfig)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +99,6 @@ func TestMultiClusterAgainstKubernetesPlugin(t *testing.T) {
 		t.Fatal(err)
 	}
 	installServiceImportCRD(t, dyn)
-
 	ours, theirs := harness.FreePort(t), harness.FreePort(t)
 	block := func(plugin string, port int) string {
 		return fmt.Sprintf(`.:%d {
@@ -100,9 +106,10 @@ func TestMultiClusterAgainstKubernetesPlugin(t *testing.T) {
     %s cluster.local clusterset.local {
         kubeconfig %s
         multicluster clusterset.local
+        %s
     }
 }
-`, port, plugin, e.Kubeconfig)
+`, port, plugin, e.Kubeconfig, options)
 	}
 	harness.Start(t, block("clusterdns", ours)+block("kubernetes", theirs))
 	ns := e.Namespace(t, "mcs")
@@ -129,7 +136,7 @@ func TestMultiClusterAgainstKubernetesPlugin(t *testing.T) {
 			endpoint{ip: "10.244.2.10", hostname: "db-0"}, endpoint{ip: "10.244.2.11", hostname: "db-1"}),
 		importSlice(ns, "db-c2-v6", "db", "c2", discoveryv1.AddressTypeIPv6, pg, endpoint{ip: "fd00::2:12"}),
 		// the cluster's own Service of the same name: in cluster.local only
-		service(ns, "web", "10.96.50.1", http),
+		service(ns, "web", "", http), // a ClusterIP the API server allocates
 		slice(ns, "web-own", "web", discoveryv1.AddressTypeIPv4, []svcPort{http}, endpoint{ip: "10.244.0.1", hostname: "w0"}),
 	)
 	// the last objects created: once both answer them, both have seen everything (one
