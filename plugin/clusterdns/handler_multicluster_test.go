@@ -557,13 +557,17 @@ func TestMultiClusterTransfer(t *testing.T) {
 
 // TestMultiClusterNoEndpoints: noendpoints leaves the cluster's own EndpointSlices unread,
 // not those of imports, as in the kubernetes plugin (its multicluster slice informer does
-// not depend on the option).
+// not depend on the option); pods insecure names pods in every zone.
 func TestMultiClusterNoEndpoints(t *testing.T) {
 	h := newMultiClusterHandler(t, `clusterdns cluster.local clusterset.local {
 		multicluster clusterset.local
 		noendpoints
+		pods insecure
 	}`, mcImports, mcSlices)
 	run(t, h, []test.Case{
+		// pods insecure answers pod names in a multicluster zone too, as the plugin
+		{Qname: "10-1-2-3.testns.pod.clusterset.local.", Qtype: dns.TypeA,
+			Answer: []dns.RR{test.A("10-1-2-3.testns.pod.clusterset.local.	5	IN	A	10.1.2.3")}},
 		{Qname: "hdlsprtls.testns.svc.clusterset.local.", Qtype: dns.TypeA,
 			Answer: []dns.RR{test.A("hdlsprtls.testns.svc.clusterset.local.	5	IN	A	172.0.0.20")}},
 		{Qname: "ep1a.cluster1.svc1.testns.svc.clusterset.local.", Qtype: dns.TypeA,

@@ -82,12 +82,13 @@ func newClusterDNS(cfg *config) *ClusterDNS {
 	}
 	if cfg.multiCluster() {
 		c.mc = index.New(index.Config{
-			PrimaryZone:      cfg.primaryZone,
-			MultiCluster:     true,
-			Namespaces:       cfg.namespaces,
-			EndpointPodNames: cfg.podNames,
-			// noendpoints is not for imports: the kubernetes plugin reads their slices anyway
+			PrimaryZone:        cfg.primaryZone,
+			MultiCluster:       true,
+			Namespaces:         cfg.namespaces,
+			EndpointPodNames:   cfg.podNames,
 			IgnoreEmptyService: cfg.ignoreEmpty,
+			PodsInsecure:       cfg.podsInsecure, // the plugin answers pod names in every zone
+			// not NoEndpoints: the plugin reads imported slices whatever noendpoints says
 		})
 	}
 	if len(cfg.zones) > 0 {

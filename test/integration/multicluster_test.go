@@ -83,9 +83,10 @@ func importSlice(ns, name, svc, cluster string, family discoveryv1.AddressType, 
 // plugins in a block serving cluster.local and the multicluster zone clusterset.local.
 func TestMultiClusterAgainstKubernetesPlugin(t *testing.T) {
 	e := k8senv.Get(t)
-	// noendpoints: the plugin reads imported EndpointSlices whatever the option
-	for _, options := range []string{"", "noendpoints"} {
-		t.Run("options="+options, func(t *testing.T) { multiClusterDifferential(t, e, options) })
+	// noendpoints: the plugin reads imported EndpointSlices whatever the option; pods
+	// insecure: pod names in every zone
+	for _, options := range []string{"", "noendpoints\n        pods insecure"} {
+		t.Run("options="+strings.ReplaceAll(options, "\n        ", ","), func(t *testing.T) { multiClusterDifferential(t, e, options) })
 	}
 }
 
@@ -162,7 +163,8 @@ func multiClusterDifferential(t *testing.T, e *k8senv.Env, options string) {
 			"10-244-1-11.c1.db", "fd00--2-12.c2.db", "10-244-1-11.db", "x.y.c1.db"} {
 			names = append(names, n+"."+ns+".svc."+zone)
 		}
-		names = append(names, zone, "svc."+zone, "pod."+zone, "dns-version."+zone, "ns.dns."+zone, ns+".svc."+zone, "missing-ns.svc."+zone)
+		names = append(names, zone, "svc."+zone, "pod."+zone, "dns-version."+zone, "ns.dns."+zone,
+			ns+".pod."+zone, "10-1-2-3."+ns+".pod."+zone, ns+".svc."+zone, "missing-ns.svc."+zone)
 	}
 	types := []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeSRV, dns.TypeTXT, dns.TypeSOA, dns.TypeNS}
 	exists := map[string]bool{}
