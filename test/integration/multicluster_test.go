@@ -216,3 +216,74 @@ func multiClusterDifferential(t *testing.T, e *k8senv.Env, options string, minDa
 		t.Errorf("only %d identical answers carry records: the comparison proves too little", sameWithData)
 	}
 }
+
+// TestMultiClusterFollowsTheAPI: ServiceImports and imported EndpointSlices created,
+// changed and deleted on the API server show in a multicluster zone within the bound;
+// negative answers are checked after a sentinel import shows.
+func TestMultiClusterFollowsTheAPI(t *testing.T) {
+	e := k8senv.Get(t)
+	rc, err := clientcmd.BuildConfigFromFlags("", e.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn, err := dynamic.NewForConfig(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	installServiceImportCRD(t, dyn)
+	port := harness.FreePort(t)
+	harness.Start(t, fmt.Sprintf(`.:%d {
+    bind 127.0.0.1
+    clusterdns cluster.local clusterset.local {
+        kubeconfig %s
+        multicluster clusterset.local
+    }
+}
+`, port, e.Kubeconfig))
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	ns := e.Namespace(t, "mcs-follow")
+	ctx := context.Background()
+	si := dyn.Resource(siGVR).Namespace(ns)
+	name := func(s string) string { return s + "." + ns + ".svc.clusterset.local." }
+	http := svcPort{"http", "TCP", 80}
+
+	if _, err := si.Create(ctx, serviceImport(ns, "web", "ClusterSetIP", []string{"10.100.1.1"}, http), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	harness.Expect(t, within, addr, name("web"), dns.TypeA, "NOERROR: A 10.100.1.1")
+	// a new ClusterSetIP
+	web, err := si.Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unstructured.SetNestedStringSlice(web.Object, []string{"10.100.1.2"}, "spec", "ips"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := si.Update(ctx, web, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	harness.Expect(t, within, addr, name("web"), dns.TypeA, "NOERROR: A 10.100.1.2")
+
+	// a headless import gains endpoints from a cluster, then loses them
+	if _, err := si.Create(ctx, serviceImport(ns, "db", "Headless", nil, http), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	create(t, e, importSlice(ns, "db-c1", "db", "c1", discoveryv1.AddressTypeIPv4, []svcPort{http}, endpoint{ip: "10.244.3.1", hostname: "db-0"}))
+	harness.Expect(t, within, addr, "db-0.c1."+name("db"), dns.TypeA, "NOERROR: A 10.244.3.1")
+	if err := e.Client.DiscoveryV1().EndpointSlices(ns).Delete(ctx, "db-c1", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := si.Delete(ctx, "web", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// sentinels, one per watch: an import and an imported slice created after the deletes
+	if _, err := si.Create(ctx, serviceImport(ns, "sentinel", "ClusterSetIP", []string{"10.100.1.9"}, http), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	create(t, e, importSlice(ns, "sentinel-c1", "sentinel", "c1", discoveryv1.AddressTypeIPv4, []svcPort{http}, endpoint{ip: "10.244.3.9", hostname: "s"}))
+	harness.Expect(t, within, addr, name("sentinel"), dns.TypeA, "NOERROR: A 10.100.1.9")
+	harness.Expect(t, within, addr, "s.c1."+name("sentinel"), dns.TypeA, "NOERROR: A 10.244.3.9")
+	harness.ExpectNow(t, addr, name("web"), dns.TypeA, "NXDOMAIN: ")
+	harness.ExpectNow(t, addr, "db-0.c1."+name("db"), dns.TypeA, "NXDOMAIN: ")
+	harness.ExpectNow(t, addr, name("db"), dns.TypeA, "NXDOMAIN: ") // headless without endpoints
+}
