@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 
@@ -573,4 +574,41 @@ func TestMultiClusterNoEndpoints(t *testing.T) {
 		{Qname: "ep1a.cluster1.svc1.testns.svc.clusterset.local.", Qtype: dns.TypeA,
 			Answer: []dns.RR{test.A("ep1a.cluster1.svc1.testns.svc.clusterset.local.	5	IN	A	172.0.0.1")}},
 	})
+}
+
+// TestMultiClusterReadyWaitsForImports: a block with a multicluster zone is not ready, and
+// its multicluster names answer SERVFAIL, until ServiceImports are listed; then both are.
+func TestMultiClusterReadyWaitsForImports(t *testing.T) {
+	cfg, err := parse(caddy.NewTestController("dns", `clusterdns cluster.local clusterset.local {
+		multicluster clusterset.local
+	}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := model.NewStore()
+	st.SetNamespace("testns", true)
+	st.UpsertImport(mcImports[1]) // svc1
+	st.SetSynced()
+	h := newClusterDNS(cfg)
+	h.index.Start(st, nil)
+	t.Cleanup(h.index.Stop)
+	h.mc.Start(st, nil)
+	t.Cleanup(h.mc.Stop)
+	// the multicluster index has built the import: it has seen the state, sync included
+	deadline := time.Now().Add(5 * time.Second)
+	for h.mc.Snapshot().Lookup("svc1.testns.svc") == nil || !h.index.Snapshot().Synced {
+		if time.Now().After(deadline) {
+			t.Fatal("indexes did not build")
+		}
+		time.Sleep(time.Millisecond) // polling a condition with a deadline
+	}
+	if h.Ready() {
+		t.Fatal("ready before ServiceImports are listed")
+	}
+	run(t, h, []test.Case{{Qname: "svc1.testns.svc.clusterset.local.", Qtype: dns.TypeA, Rcode: dns.RcodeServerFailure,
+		Ns: []dns.RR{soaTTL("clusterset.local.", 5)}}})
+	st.SetKindSynced(model.KindMultiCluster)
+	waitReady(t, h)
+	run(t, h, []test.Case{{Qname: "svc1.testns.svc.clusterset.local.", Qtype: dns.TypeA,
+		Answer: []dns.RR{test.A("svc1.testns.svc.clusterset.local.	5	IN	A	10.0.0.1")}}})
 }
