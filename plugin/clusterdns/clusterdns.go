@@ -85,15 +85,12 @@ func (c *ClusterDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 }
 
 // snapshot returns the Snapshot that answers zone: for a multicluster zone the multicluster
-// index's, with the cluster zone's name servers, as the kubernetes plugin finds them from
-// the cluster's own endpoints whatever the zone.
+// index's, which has no name servers of its own (see lookup.go's ns).
 func (c *ClusterDNS) snapshot(zone string) *index.Snapshot {
 	if c.mc == nil || !slices.Contains(c.cfg.mcZones, zone) {
 		return c.index.Snapshot()
 	}
-	s := *c.mc.Snapshot()
-	s.NS = c.index.Snapshot().NS
-	return &s
+	return c.mc.Snapshot()
 }
 
 // Transfer implements transfer.Transferer: CoreDNS's transfer plugin serves AXFR and IXFR

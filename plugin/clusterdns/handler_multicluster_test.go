@@ -1,6 +1,7 @@
 package clusterdns
 
 import (
+	"context"
 	"net/netip"
 	"strings"
 	"testing"
@@ -611,4 +612,29 @@ func TestMultiClusterReadyWaitsForImports(t *testing.T) {
 	waitReady(t, h)
 	run(t, h, []test.Case{{Qname: "svc1.testns.svc.clusterset.local.", Qtype: dns.TypeA,
 		Answer: []dns.RR{test.A("svc1.testns.svc.clusterset.local.	5	IN	A	10.0.0.1")}}})
+}
+
+func BenchmarkServeDNSMultiCluster(b *testing.B) {
+	web := &model.Service{Meta: model.Meta{Namespace: "testns", Name: "svc1"}, ClusterIPs: []netip.Addr{netip.MustParseAddr("10.96.0.1")},
+		Ports: []model.Port{{Name: "http", Protocol: "TCP", Port: 8080}}}
+	h := newMultiClusterHandler(b, `clusterdns cluster.local clusterset.local {
+		multicluster clusterset.local
+	}`, mcImports, mcSlices, web)
+	for _, bc := range []struct{ name, qname string }{
+		{"cluster_A", "svc1.testns.svc.cluster.local."},
+		{"multicluster_A", "svc1.testns.svc.clusterset.local."},
+		{"multicluster_endpoint_A", "dup-name.cluster1.hdls1.testns.svc.clusterset.local."},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			req := new(dns.Msg)
+			req.SetQuestion(bc.qname, dns.TypeA)
+			w := &recorder{}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := h.ServeDNS(context.Background(), w, req); err != nil || w.rcode != dns.RcodeSuccess {
+					b.Fatalf("rcode %d, err %v", w.rcode, err)
+				}
+			}
+		})
+	}
 }

@@ -183,7 +183,13 @@ func soaNames(origin string) zoneNames {
 
 func (c *ClusterDNS) ns(qname, qzone string, snap *index.Snapshot) (answer, extra []dns.RR) {
 	seen := map[string]bool{}
-	for _, a := range snap.NS {
+	servers := snap.NS
+	if c.index != nil {
+		// the cluster zone's, also for a multicluster zone: the kubernetes plugin finds its
+		// name servers from the cluster's own endpoints whatever the zone
+		servers = c.index.Snapshot().NS
+	}
+	for _, a := range servers {
 		target := a.Target + qzone
 		extra = append(extra, index.AddressRR(dns.RR_Header{Name: target, Class: dns.ClassINET, Ttl: c.TTL}, a.IP))
 		if !seen[target] {

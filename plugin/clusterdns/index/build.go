@@ -198,11 +198,12 @@ func (s *svcEntry) below(label string) *Node {
 	target := ""
 	for _, sl := range s.slices {
 		want := label // the endpoint's own label: without the cluster of an imported slice
-		if sl.Cluster != "" {
-			var ok bool
-			if want, ok = strings.CutSuffix(label, "."+sl.Cluster); !ok {
+		if c := sl.Cluster; c != "" {
+			n := len(label) - len(c) - 1 // no concatenation: this runs per query
+			if n <= 0 || label[n] != '.' || label[n+1:] != c {
 				continue
 			}
+			want = label[:n]
 		}
 		for i := range sl.Endpoints {
 			e := &sl.Endpoints[i]
