@@ -233,7 +233,8 @@ func parse(c *caddy.Controller) (*config, error) {
 	// PTR targets name the cluster's own Services: a multicluster zone only when there is
 	// no other
 	for _, z := range cfg.zones {
-		if !zonename.IsReverse(z) && (cfg.primaryZone == "" || slices.Contains(cfg.mcZones, cfg.primaryZone)) {
+		first := cfg.primaryZone == "" || (slices.Contains(cfg.mcZones, cfg.primaryZone) && !slices.Contains(cfg.mcZones, z))
+		if !zonename.IsReverse(z) && first {
 			cfg.primaryZone = z
 		}
 	}

@@ -99,6 +99,9 @@ func TestParse(t *testing.T) {
 		{input: "clusterdns cluster.local {\n multicluster clusterset.local\n}", check: func(c *config) bool {
 			return !c.multiCluster() && c.primaryZone == "cluster.local."
 		}},
+		{input: "clusterdns a.local b.local {\n multicluster a.local b.local\n}", check: func(c *config) bool {
+			return c.primaryZone == "a.local." // only multicluster zones: the first
+		}},
 		{input: "clusterdns cluster.local {\n multicluster cluster.local\n}", check: func(c *config) bool {
 			return c.multiCluster() && c.primaryZone == "cluster.local."
 		}},
