@@ -12,6 +12,7 @@ package clusterdns
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/index"
@@ -45,6 +46,7 @@ type ClusterDNS struct {
 	ClientPod ClientPod
 
 	index    *index.Index // nil when the block serves no cluster zone
+	mc       *index.Index // the multicluster zones' names; nil when the block has none
 	privates map[string]*private.Zone
 	stubs    *stub.Set
 	cfg      *config
@@ -74,12 +76,21 @@ func (c *ClusterDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 	if t := state.QType(); t == dns.TypeAXFR || t == dns.TypeIXFR {
 		return dns.RcodeRefused, nil
 	}
-	m := c.answer(ctx, state, zone, c.index.Snapshot())
+	m := c.answer(ctx, state, zone, c.snapshot(zone))
 	if m.Rcode == dns.RcodeNameError && c.Fall.Through(state.Name()) {
 		return plugin.NextOrFailure(c.Name(), c.Next, ctx, w, r)
 	}
 	w.WriteMsg(m)
 	return dns.RcodeSuccess, nil
+}
+
+// snapshot returns the Snapshot that answers zone: for a multicluster zone the multicluster
+// index's, which has no name servers of its own (see lookup.go's ns).
+func (c *ClusterDNS) snapshot(zone string) *index.Snapshot {
+	if c.mc == nil || !slices.Contains(c.cfg.mcZones, zone) {
+		return c.index.Snapshot()
+	}
+	return c.mc.Snapshot()
 }
 
 // Transfer implements transfer.Transferer: CoreDNS's transfer plugin serves AXFR and IXFR

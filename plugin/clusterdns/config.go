@@ -29,6 +29,7 @@ const defaultStartupTimeout = 5 * time.Second
 // config is one parsed clusterdns block.
 type config struct {
 	zones       []string // lowercase, fully qualified
+	mcZones     []string // multicluster zones (KEP-1645): those of zones served from ServiceImports
 	primaryZone string   // the first forward zone: PTR targets are built in it
 	kubeconfig  string
 	context     string
@@ -221,7 +222,11 @@ func parse(c *caddy.Controller) (*config, error) {
 			}
 			cfg.zonal = true
 		case "multicluster":
-			return nil, c.Errf("%q is not supported yet: remove it (the kubernetes plugin's option has no equivalent here)", c.Val())
+			// as the kubernetes plugin: only those of the block's zones are served (from
+			// ServiceImports); no argument names none
+			for _, z := range plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), []string{}) {
+				cfg.mcZones = append(cfg.mcZones, strings.ToLower(z))
+			}
 		default:
 			return nil, c.Errf("unknown property %q", c.Val())
 		}
@@ -229,10 +234,12 @@ func parse(c *caddy.Controller) (*config, error) {
 	if len(cfg.zones) == 0 && len(cfg.privates) == 0 && len(cfg.stubs) == 0 && cfg.stubdomains == "" {
 		return nil, c.Err("no zones: name the cluster zones (clusterdns cluster.local in-addr.arpa ip6.arpa), or give private or stub zones")
 	}
+	// PTR targets name the cluster's own Services: a multicluster zone only when there is
+	// no other
 	for _, z := range cfg.zones {
-		if !zonename.IsReverse(z) {
+		first := cfg.primaryZone == "" || (slices.Contains(cfg.mcZones, cfg.primaryZone) && !slices.Contains(cfg.mcZones, z))
+		if !zonename.IsReverse(z) && first {
 			cfg.primaryZone = z
-			break
 		}
 	}
 	if len(cfg.zones) > 0 && cfg.primaryZone == "" {
@@ -242,6 +249,9 @@ func parse(c *caddy.Controller) (*config, error) {
 		return nil, c.Err(err.Error())
 	}
 	private.Link(cfg.privates)
+	if len(cfg.manifests) > 0 && cfg.multiCluster() {
+		return nil, c.Err("multicluster reads ServiceImports from an API server: not supported with manifests")
+	}
 	if len(cfg.manifests) > 0 && (cfg.kubeconfig != "" || cfg.endpoint != "" || cfg.tls[0] != "") {
 		return nil, c.Err("manifests serve objects from files: do not combine them with kubeconfig, endpoint or tls")
 	}
@@ -337,6 +347,11 @@ func (c *config) checkZones() error {
 		}
 	}
 	return nil
+}
+
+// multiCluster reports whether the block serves a multicluster zone.
+func (c *config) multiCluster() bool {
+	return slices.ContainsFunc(c.zones, func(z string) bool { return slices.Contains(c.mcZones, z) })
 }
 
 // allZones returns the zones the block answers from its own data, cluster then private.

@@ -183,7 +183,13 @@ func soaNames(origin string) zoneNames {
 
 func (c *ClusterDNS) ns(qname, qzone string, snap *index.Snapshot) (answer, extra []dns.RR) {
 	seen := map[string]bool{}
-	for _, a := range snap.NS {
+	servers := snap.NS
+	if c.index != nil {
+		// the cluster zone's, also for a multicluster zone: the kubernetes plugin finds its
+		// name servers from the cluster's own endpoints whatever the zone
+		servers = c.index.Snapshot().NS
+	}
+	for _, a := range servers {
 		target := a.Target + qzone
 		extra = append(extra, index.AddressRR(dns.RR_Header{Name: target, Class: dns.ClassINET, Ttl: c.TTL}, a.IP))
 		if !seen[target] {
@@ -194,9 +200,13 @@ func (c *ClusterDNS) ns(qname, qzone string, snap *index.Snapshot) (answer, extr
 	return answer, extra
 }
 
-// synthesize answers the names that are not in the index: zone-scoped names with zonal,
-// and pod names in insecure mode, which hold their address.
+// synthesize answers the names that are not in the index: zone-scoped names with zonal, pod
+// names in insecure mode, which hold their address, and ns.dns of a multicluster zone, whose
+// name servers are the cluster zone's as in the kubernetes plugin.
 func (c *ClusterDNS) synthesize(rel string, snap *index.Snapshot) *index.Node {
+	if rel == "ns.dns" && c.index != nil {
+		return c.index.Snapshot().Get(rel)
+	}
 	if c.cfg.zonal && strings.HasSuffix(rel, ".svc") {
 		return snap.Zonal(rel)
 	}

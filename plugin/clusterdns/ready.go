@@ -7,6 +7,9 @@ func (c *ClusterDNS) Ready() bool {
 	if c.index != nil && !c.index.Snapshot().Synced {
 		return false
 	}
+	if c.mc != nil && !c.mc.Snapshot().Synced {
+		return false
+	}
 	for _, p := range c.privates {
 		if !p.Listed() {
 			return false

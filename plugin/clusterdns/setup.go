@@ -80,6 +80,17 @@ func newClusterDNS(cfg *config) *ClusterDNS {
 		z.Fall = cfg.fall
 		c.privates[p.Zone] = z
 	}
+	if cfg.multiCluster() {
+		c.mc = index.New(index.Config{
+			PrimaryZone:        cfg.primaryZone,
+			MultiCluster:       true,
+			Namespaces:         cfg.namespaces,
+			EndpointPodNames:   cfg.podNames,
+			IgnoreEmptyService: cfg.ignoreEmpty,
+			PodsInsecure:       cfg.podsInsecure, // the plugin answers pod names in every zone
+			// not NoEndpoints: the plugin reads imported slices whatever noendpoints says
+		})
+	}
 	if len(cfg.zones) > 0 {
 		zone := cfg.zones[0]
 		c.index = index.New(index.Config{
@@ -152,12 +163,20 @@ func (c *ClusterDNS) startParts(localIPs []netip.Addr) error {
 				}
 			}
 		}
+		if c.mc != nil {
+			if err := src.Enable(model.KindMultiCluster); err != nil {
+				return err
+			}
+		}
 	}
 	if err := c.stubs.Start(); err != nil {
 		return err
 	}
 	if c.index != nil {
 		c.index.Start(store, localIPs)
+	}
+	if c.mc != nil {
+		c.mc.Start(store, nil)
 	}
 	for _, p := range c.privates {
 		if err := p.Start(store, filePoll); err != nil {
@@ -178,6 +197,9 @@ func (c *ClusterDNS) shutdown() {
 	}
 	if c.index != nil {
 		c.index.Stop()
+	}
+	if c.mc != nil {
+		c.mc.Stop()
 	}
 	if c.acquired {
 		release(c.cfg)

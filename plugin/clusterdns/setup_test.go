@@ -1,6 +1,7 @@
 package clusterdns
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,7 +92,21 @@ func TestParse(t *testing.T) {
 		{input: "clusterdns cluster.local {\n pods bogus\n}", wantErr: "want disabled or insecure"},
 		{input: "clusterdns cluster.local {\n zonal\n noendpoints\n}", wantErr: "zonal requires the endpoint cache"},
 		{input: "clusterdns cluster.local {\n zonal on\n}", wantErr: "Wrong argument count"},
-		{input: "clusterdns cluster.local {\n multicluster clusterset.local\n}", wantErr: `"multicluster" is not supported yet`},
+		{input: "clusterdns clusterset.local cluster.local {\n multicluster CLUSTERSET.local\n}", check: func(c *config) bool {
+			// PTR targets stay in the cluster's own zone
+			return slices.Equal(c.mcZones, []string{"clusterset.local."}) && c.primaryZone == "cluster.local." && c.multiCluster()
+		}},
+		// as the kubernetes plugin: a multicluster zone that is not the block's is served by neither
+		{input: "clusterdns cluster.local {\n multicluster clusterset.local\n}", check: func(c *config) bool {
+			return !c.multiCluster() && c.primaryZone == "cluster.local."
+		}},
+		{input: "clusterdns a.local b.local {\n multicluster a.local b.local\n}", check: func(c *config) bool {
+			return c.primaryZone == "a.local." // only multicluster zones: the first
+		}},
+		{input: "clusterdns cluster.local {\n multicluster cluster.local\n}", check: func(c *config) bool {
+			return c.multiCluster() && c.primaryZone == "cluster.local."
+		}},
+		{input: "clusterdns cluster.local clusterset.local {\n manifests m.yaml\n multicluster clusterset.local\n}", wantErr: "multicluster reads ServiceImports from an API server"},
 		{input: "clusterdns cluster.local {\n endpoint 10.0.0.1\n}", wantErr: "URL"},
 		{input: "clusterdns cluster.local {\n kubeconfig\n}", wantErr: "Wrong argument count"},
 		{input: "clusterdns cluster.local {\n namespaces\n}", wantErr: "Wrong argument count"},

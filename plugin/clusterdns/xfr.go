@@ -28,7 +28,7 @@ func (c *ClusterDNS) transferCluster(zone string, serial uint32) (<-chan []dns.R
 	if c.index == nil || !slices.Contains(c.cfg.zones, zone) || zonename.IsReverse(zone) {
 		return nil, transfer.ErrNotAuthoritative
 	}
-	snap := c.index.Snapshot()
+	snap := c.snapshot(zone)
 	if !snap.Synced {
 		return nil, errNotSynced
 	}

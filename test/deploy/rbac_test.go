@@ -44,6 +44,8 @@ func TestRBAC(t *testing.T) {
 		access{"watch", "networking.k8s.io", "ingresses", "", ""},
 		access{"list", "networking.istio.io", "virtualservices", "", ""},
 		access{"watch", "networking.istio.io", "virtualservices", "", ""},
+		access{"list", "multicluster.x-k8s.io", "serviceimports", "", ""},
+		access{"watch", "multicluster.x-k8s.io", "serviceimports", "", ""},
 	)
 	check(t, e, "clusterdns", false,
 		access{"get", "", "secrets", "", ""},
@@ -59,6 +61,7 @@ func TestRBAC(t *testing.T) {
 		access{"get", "", "configmaps", sys, "clusterdns"},
 		access{"watch", "", "nodes", "", ""},
 		access{"update", "networking.k8s.io", "ingresses", "", ""},
+		access{"create", "multicluster.x-k8s.io", "serviceimports", "", ""},
 	)
 	check(t, e, "clusterdns-autoscaler", true,
 		access{"list", "", "nodes", "", ""},

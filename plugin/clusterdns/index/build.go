@@ -148,7 +148,7 @@ func (s *svcEntry) endpoints(fn func(label string, ip netip.Addr, ports []model.
 		for i := range sl.Endpoints {
 			e := &sl.Endpoints[i]
 			for _, ip := range e.Addresses {
-				fn(s.endpointLabel(&buf, e, ip), ip, ports)
+				fn(s.endpointLabel(&buf, e, ip, sl.Cluster), ip, ports)
 			}
 		}
 	}
@@ -165,7 +165,7 @@ func (s *svcEntry) zonal(zone string, prefer bool) *Node {
 		for i := range sl.Endpoints {
 			e := &sl.Endpoints[i]
 			for _, ip := range e.Addresses {
-				target := s.endpointLabel(&buf, e, ip) + "." + s.Name + "."
+				target := s.endpointLabel(&buf, e, ip, sl.Cluster) + "." + s.Name + "."
 				for _, p := range ports {
 					r := record{ip, p.Port, target}
 					all = append(all, r)
@@ -193,20 +193,25 @@ func (s *svcEntry) sliceEndpoints(ip netip.Addr, fn func(label string, ip netip.
 		for i := range sl.Endpoints {
 			e := &sl.Endpoints[i]
 			for _, a := range e.Addresses {
-				fn(s.endpointLabel(&buf, e, a), a)
+				fn(s.endpointLabel(&buf, e, a, sl.Cluster), a)
 			}
 		}
 	}
 }
 
 // endpointLabel returns the name of an endpoint's address below its Service: its own name
-// (see name), else one made from the address. Answers and transfers (xfr.go) both take it
-// from here.
-func (s *svcEntry) endpointLabel(buf *[64]byte, e *model.Endpoint, ip netip.Addr) string {
-	if n := s.name(e); n != "" {
-		return n
+// (see name), else one made from the address; followed by the source cluster for an
+// imported endpoint (KEP-1645: hostname.clusterid.service.namespace.svc.ZONE). Answers and
+// transfers (xfr.go) both take it from here.
+func (s *svcEntry) endpointLabel(buf *[64]byte, e *model.Endpoint, ip netip.Addr, cluster string) string {
+	n := s.name(e)
+	if n == "" {
+		n = string(appendLabel(buf[:0], ip))
 	}
-	return string(appendLabel(buf[:0], ip))
+	if cluster != "" {
+		return n + "." + cluster
+	}
+	return n
 }
 
 // name is an endpoint's own name, as the kubernetes plugin's endpointHostname: its hostname,
@@ -237,10 +242,18 @@ func (s *svcEntry) below(label string) *Node {
 	var buf [64]byte
 	target := ""
 	for _, sl := range s.slices {
+		want := label // the endpoint's own label: without the cluster of an imported slice
+		if c := sl.Cluster; c != "" {
+			n := len(label) - len(c) - 1 // no concatenation: this runs per query
+			if n <= 0 || label[n] != '.' || label[n+1:] != c {
+				continue
+			}
+			want = label[:n]
+		}
 		for i := range sl.Endpoints {
 			e := &sl.Endpoints[i]
 			for _, ip := range e.Addresses {
-				if n := s.name(e); n != label && (n != "" || string(appendLabel(buf[:0], ip)) != label) {
+				if n := s.name(e); n != want && (n != "" || string(appendLabel(buf[:0], ip)) != want) {
 					continue
 				}
 				if target == "" {

@@ -30,6 +30,10 @@ type Config struct {
 	// SERVICE), as the kubernetes plugin's zonal option; the source must keep zones.
 	Zonal    bool
 	LocalIPs []netip.Addr // addresses this server listens on, for NS records
+	// MultiCluster builds a multicluster zone (KEP-1645) instead of the cluster zone: the
+	// names of ServiceImports and their EndpointSlices, below the same svc.NS names, with
+	// endpoint.cluster names. It keeps no reverse names and no name servers.
+	MultiCluster bool
 	// Published is called after every publication with its duration (metrics).
 	Published func(time.Duration)
 }
@@ -80,7 +84,11 @@ func (ix *Index) Start(store *model.Store, localIPs []netip.Addr) {
 	ix.store.Subscribe(ix)
 	ix.store.Read(func(v model.View) {
 		ix.mu.Lock()
-		v.ServiceKeys(func(k model.Key) { ix.dirtySvc[k] = struct{}{} })
+		if ix.cfg.MultiCluster {
+			v.ImportKeys(func(k model.Key) { ix.dirtySvc[k] = struct{}{} })
+		} else {
+			v.ServiceKeys(func(k model.Key) { ix.dirtySvc[k] = struct{}{} })
+		}
 		v.Namespaces(func(n string) { ix.dirtyNS[n] = struct{}{} })
 		ix.mu.Unlock()
 	})
@@ -101,12 +109,16 @@ func (ix *Index) Stop() {
 
 // Notify implements model.Subscriber.
 func (ix *Index) Notify(c model.Change) {
-	if c.Private && c.Service.Name == "" && c.Namespace == "" {
-		return // Ingresses and VirtualServices are not in the cluster zone
+	svc := c.Service
+	if ix.cfg.MultiCluster {
+		svc = c.Import
+	}
+	if (c.Private || c.Import.Name != "" || c.Service.Name != "") && svc.Name == "" && c.Namespace == "" {
+		return // Ingresses and VirtualServices are in no such zone, ServiceImports only in multicluster ones
 	}
 	ix.mu.Lock()
-	if c.Service.Name != "" {
-		ix.dirtySvc[c.Service] = struct{}{}
+	if svc.Name != "" {
+		ix.dirtySvc[svc] = struct{}{}
 	}
 	if c.Namespace != "" {
 		ix.dirtyNS[c.Namespace] = struct{}{}
@@ -154,7 +166,8 @@ func (ix *Index) apply(v model.View, svcs map[model.Key]struct{}, nss map[string
 	for k := range svcs {
 		ix.rebuild(v, b, k)
 	}
-	if b.localChanged || ix.localNS == nil {
+	if !ix.cfg.MultiCluster && (b.localChanged || ix.localNS == nil) {
+		// a multicluster zone's name servers are the cluster zone's (see ClusterDNS.snapshot)
 		ix.localNS = ix.nsAddrs(b.owners)
 		b.names.Set("ns.dns", nsNode(ix.localNS))
 	}
@@ -165,7 +178,7 @@ func (ix *Index) apply(v model.View, svcs map[model.Key]struct{}, nss map[string
 		PTRZone: ix.cfg.PrimaryZone,
 		NS:      ix.localNS,
 		Serial:  uint32(v.Modified().Unix()), // #nosec G115 -- Unix time as SOA serial, as CoreDNS
-		Synced:  v.Synced(),
+		Synced:  v.Synced() && (!ix.cfg.MultiCluster || v.KindSynced(model.KindMultiCluster)),
 	})
 	if v.Synced() && !ix.freed {
 		// The initial list and build leave much garbage; give it back soon rather than when
@@ -203,13 +216,9 @@ func (ix *Index) rebuild(v model.View, b *batch, k model.Key) {
 			old.entry.addresses(func(ip netip.Addr, _ string) { ix.disown(b, ip, name) })
 		}
 	}
-	svc := v.Service(k)
+	svc, sl := ix.service(v, k)
 	if svc == nil || !ix.served(k.Namespace) || !v.NamespaceExists(k.Namespace) {
 		return
-	}
-	var sl []*model.EndpointSlice
-	if !ix.cfg.NoEndpoints {
-		sl = v.Slices(k)
 	}
 	n := newService(svc, sl, &ix.cfg)
 	if n == nil {
@@ -228,9 +237,33 @@ func (ix *Index) rebuild(v model.View, b *batch, k model.Key) {
 	}
 }
 
+// service returns the Service named by k and its EndpointSlices: in a multicluster zone
+// its ServiceImport as a Service, so that its names are built as a Service's are.
+func (ix *Index) service(v model.View, k model.Key) (*model.Service, []*model.EndpointSlice) {
+	var sl []*model.EndpointSlice
+	if !ix.cfg.MultiCluster {
+		if !ix.cfg.NoEndpoints {
+			sl = v.Slices(k)
+		}
+		return v.Service(k), sl
+	}
+	imp := v.Import(k)
+	if imp == nil || (!imp.Headless && len(imp.Ports) == 0) {
+		// the plugin builds a ClusterSetIP's records per port: none without ports (NXDOMAIN)
+		return nil, nil
+	}
+	if !ix.cfg.NoEndpoints {
+		sl = v.ImportSlices(k)
+	}
+	return &model.Service{Meta: imp.Meta, Headless: imp.Headless, ClusterIPs: imp.IPs, Ports: imp.Ports}, sl
+}
+
 // claimed reports whether the owners of ip are kept: for reverse zones, and for the
 // addresses the server listens on (NS records).
 func (ix *Index) claimed(b *batch, ip netip.Addr) bool {
+	if ix.cfg.MultiCluster {
+		return false
+	}
 	local := slices.Contains(ix.cfg.LocalIPs, ip)
 	b.localChanged = b.localChanged || local
 	return ix.cfg.Reverse || local

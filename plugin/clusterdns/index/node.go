@@ -109,6 +109,9 @@ func (s *Snapshot) Lookup(rel string) *Node {
 		return nil
 	}
 	if svc := s.service(base); svc != nil {
+		if svc.opts.MultiCluster && !strings.HasPrefix(first, "_") && !strings.HasPrefix(second, "_") {
+			return svc.below(rel[:len(first)+1+len(second)]) // endpoint.cluster, as the kubernetes plugin's parseRequest
+		}
 		return svc.port(strings.TrimPrefix(first, "_"), strings.TrimPrefix(second, "_"))
 	}
 	return nil

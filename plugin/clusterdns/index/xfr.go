@@ -79,7 +79,7 @@ func (s *Snapshot) Records(zone string, ttl uint32, fn func(dns.RR)) {
 			for i := range sl.Endpoints {
 				ep := &sl.Endpoints[i]
 				for _, ip := range ep.Addresses {
-					target := e.endpointLabel(&buf, ep, ip) + "." + owner
+					target := e.endpointLabel(&buf, ep, ip, sl.Cluster) + "." + owner
 					fn(AddressRR(hdr(owner), IP(ip)))
 					fn(AddressRR(hdr(target), IP(ip)))
 					for _, p := range sl.Ports {

@@ -95,6 +95,7 @@ type Source struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	cfg     Config // what the optional kinds' reflectors select and keep
 	mu      sync.Mutex
 	enabled map[model.Kind]bool
 }
@@ -148,7 +149,7 @@ func Start(cfg Config) (*Source, error) {
 func start(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Interface, clk clock.WithTicker) *Source {
 	name := cfg.Name
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &Source{name: name, store: model.NewStore(), host: host, cs: cs, dyn: dyn, clock: clk,
+	s := &Source{name: name, store: model.NewStore(), host: host, cs: cs, dyn: dyn, clock: clk, cfg: cfg,
 		ctx: ctx, cancel: cancel, enabled: map[model.Kind]bool{}}
 	st := s.store
 	resources := []resource{
@@ -194,7 +195,8 @@ func selecting[T any](sel string, f func(context.Context, metav1.ListOptions) (T
 }
 
 // Enable starts the reflector of an optional kind, once: Ingresses and VirtualServices are
-// read (and need RBAC) only when a private zone serves them.
+// read (and need RBAC) only when a private zone serves them, ServiceImports and their
+// EndpointSlices only when a block has multicluster zones.
 func (s *Source) Enable(kind model.Kind) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -214,6 +216,8 @@ func (s *Source) Enable(kind model.Kind) error {
 	case model.KindVirtualService:
 		s.wg.Add(1) // Stop waits for it: it may start a reflector
 		go s.watchVirtualServices(synced)
+	case model.KindMultiCluster:
+		s.watchMultiCluster(synced)
 	default:
 		return fmt.Errorf("unknown kind %q", kind)
 	}

@@ -76,7 +76,7 @@ type fakes struct {
 func newFakes(objs ...k8sruntime.Object) fakes {
 	f := fakes{cs: fake.NewClientset(objs...), w: &watches{m: map[string]int{}}}
 	f.dyn = dynamicfake.NewSimpleDynamicClientWithCustomListKinds(k8sruntime.NewScheme(),
-		map[schema.GroupVersionResource]string{vsGVR: "VirtualServiceList"})
+		map[schema.GroupVersionResource]string{vsGVR: "VirtualServiceList", model.ServiceImportGroup: "ServiceImportList"})
 	f.cs.PrependWatchReactor("*", f.w.reactor)
 	f.dyn.PrependWatchReactor("*", f.w.reactor)
 	f.cs.Resources = []*metav1.APIResourceList{{GroupVersion: vsGVR.GroupVersion().String(),

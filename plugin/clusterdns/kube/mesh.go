@@ -12,41 +12,52 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 )
 
-// crdPoll is how often the API server is asked whether Istio's VirtualService exists yet.
+// crdPoll is how often the API server is asked whether a custom resource (Istio's
+// VirtualService, the MCS API's ServiceImport) exists yet.
 var crdPoll = 10 * time.Second
 
 // watchVirtualServices waits until the API server serves networking.istio.io (Istio may be
 // installed after us), then runs a reflector on its preferred version. Until then there
 // are no VirtualServices, which is complete knowledge: synced is called at once.
 func (s *Source) watchVirtualServices(synced func()) {
+	st := s.store
+	s.watchCustom(model.VirtualServiceGroup.Group, "mesh hosts",
+		func(g *metav1.APIGroup) string { return g.PreferredVersion.Version }, synced,
+		func(version string) resource {
+			gvr := schema.GroupVersionResource{Group: model.VirtualServiceGroup.Group, Version: version, Resource: model.VirtualServiceGroup.Resource}
+			return dynResource(s, "virtualservices", gvr, "", model.VirtualServiceFromUnstructured, st.UpsertVirtualService, st.DeleteVirtualService)
+		})
+}
+
+// watchCustom waits until the API server serves a version of group that pick chooses
+// ("" for none yet), then runs the reflector of that version's resource. Until then there
+// are no such objects, which is complete knowledge: synced is called at once. what names
+// the missing names in the log.
+func (s *Source) watchCustom(group, what string, pick func(*metav1.APIGroup) string, synced func(), res func(version string) resource) {
 	defer s.wg.Done()
 	logged := false
 	for s.ctx.Err() == nil {
-		version, err := s.preferredVersion(model.VirtualServiceGroup.Group)
+		g, err := s.serverGroup(group)
 		if s.ctx.Err() != nil {
 			return
 		}
-		if err == nil && version != "" {
-			gvr := schema.GroupVersionResource{Group: model.VirtualServiceGroup.Group, Version: version, Resource: model.VirtualServiceGroup.Resource}
-			res := s.dyn.Resource(gvr)
-			st := s.store
-			s.run(synced, newResource("virtualservices", &unstructured.Unstructured{}, s.dyn,
-				func(ctx context.Context, o metav1.ListOptions) (*unstructured.UnstructuredList, error) {
-					return res.List(ctx, o)
-				},
-				func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return res.Watch(ctx, o) },
-				model.VirtualServiceFromUnstructured, st.UpsertVirtualService, st.DeleteVirtualService))
-			log.Infof("watching %s/%s virtualservices on %s", gvr.Group, version, s.host)
+		version := ""
+		if err == nil && g != nil {
+			version = pick(g)
+		}
+		if version != "" {
+			r := res(version)
+			s.run(synced, r)
+			log.Infof("watching %s/%s %s on %s", group, version, r.name, s.host)
 			return
 		}
 		switch {
 		case err == nil && !logged:
-			// Istio is not installed: there are no VirtualServices, which is complete knowledge
 			logged = true
 			synced()
-			log.Infof("%s is not served by %s: no mesh hosts until it is", model.VirtualServiceGroup.Group, s.host)
+			log.Infof("%s is not served by %s: no %s until it is", group, s.host, what)
 		case err != nil:
-			log.Warningf("looking for %s on %s: %v", model.VirtualServiceGroup.Group, s.host, err)
+			log.Warningf("looking for %s on %s: %v", group, s.host, err)
 		}
 		select {
 		case <-s.ctx.Done():
@@ -55,15 +66,29 @@ func (s *Source) watchVirtualServices(synced func()) {
 	}
 }
 
-func (s *Source) preferredVersion(group string) (string, error) {
+// dynResource is the resource of a custom kind read with the dynamic client, selecting
+// labels sel.
+func dynResource[M any](s *Source, name string, gvr schema.GroupVersionResource, sel string,
+	convert func(*unstructured.Unstructured) M, upsert func(M), remove func(model.Key)) resource {
+	res := s.dyn.Resource(gvr)
+	return newResource(name, &unstructured.Unstructured{}, s.dyn,
+		selecting(sel, func(ctx context.Context, o metav1.ListOptions) (*unstructured.UnstructuredList, error) {
+			return res.List(ctx, o)
+		}),
+		selecting(sel, func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return res.Watch(ctx, o) }),
+		convert, upsert, remove)
+}
+
+// serverGroup returns the API group named group, or nil when the server does not serve it.
+func (s *Source) serverGroup(group string) (*metav1.APIGroup, error) {
 	groups, err := s.cs.Discovery().ServerGroups()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	for _, g := range groups.Groups {
-		if g.Name == group {
-			return g.PreferredVersion.Version, nil
+	for i := range groups.Groups {
+		if groups.Groups[i].Name == group {
+			return &groups.Groups[i], nil
 		}
 	}
-	return "", nil
+	return nil, nil
 }

@@ -51,7 +51,8 @@ type Endpoint struct {
 // EndpointSlice is what DNS needs of a discovery/v1 EndpointSlice.
 type EndpointSlice struct {
 	Meta
-	Service   string // the kubernetes.io/service-name label
+	Service   string // the kubernetes.io/service-name label (multicluster.kubernetes.io/service-name for imports)
+	Cluster   string // the source cluster of an imported slice; empty for the cluster's own
 	Ports     []Port
 	Endpoints []Endpoint
 }

@@ -54,7 +54,8 @@ func (st *Store) SetKindSynced(k Kind) {
 	defer st.done()
 	if !st.syncedKind[k] {
 		st.syncedKind[k] = true
-		st.notify(Change{Private: true})
+		// ServiceImports are not a private zone's: their sync state is a plain one
+		st.notify(Change{Private: k != KindMultiCluster})
 	}
 }
 

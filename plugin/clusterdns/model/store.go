@@ -14,6 +14,7 @@ type Change struct {
 	Service   Key    // set when one Service's names may have changed
 	Namespace string // set when a namespace was added or deleted
 	Private   bool   // set when what private zones serve may have changed
+	Import    Key    // set when one ServiceImport's names may have changed (multicluster zones)
 }
 
 // Subscriber is told of changes. Notify is called with the Store's lock held, so it must
@@ -27,13 +28,14 @@ type Subscriber interface {
 type Store struct {
 	mu         sync.RWMutex
 	services   map[Key]*Service
-	slices     map[Key]*EndpointSlice   // by slice key
-	bySvc      map[Key][]*EndpointSlice // by service key, sorted by name: nearly always one
+	slices     sliceSet
 	namespaces map[string]bool
 	nsServices map[string]map[string]struct{} // service names by namespace
 	exposed    map[Key]*Service               // Services reachable from outside (private zones)
 	ingresses  map[Key]*Ingress
 	vservices  map[Key]*VirtualService
+	imports    map[Key]*ServiceImport
+	mcSlices   sliceSet // the EndpointSlices of ServiceImports, by their multicluster label
 	subs       map[Subscriber]struct{}
 	synced     bool
 	syncedKind map[Kind]bool // optional kinds (Ingress, VirtualService) whose initial list is in
@@ -45,8 +47,9 @@ type Store struct {
 func NewStore() *Store {
 	return &Store{
 		services:   map[Key]*Service{},
-		slices:     map[Key]*EndpointSlice{},
-		bySvc:      map[Key][]*EndpointSlice{},
+		slices:     newSliceSet(),
+		imports:    map[Key]*ServiceImport{},
+		mcSlices:   newSliceSet(),
 		namespaces: map[string]bool{},
 		nsServices: map[string]map[string]struct{}{},
 		exposed:    map[Key]*Service{},
@@ -146,47 +149,66 @@ func (st *Store) DeleteService(k Key) {
 func (st *Store) UpsertSlice(s *EndpointSlice) {
 	st.mu.Lock()
 	defer st.done()
-	k := Key{s.Namespace, s.Name}
-	old := st.slices[k]
-	if old != nil && sameVersion(old.ResourceVersion, s.ResourceVersion, old, s) {
-		return
-	}
-	if old != nil && old.Service != s.Service { // the service-name label moved
-		st.removeSlice(old)
-		st.notify(Change{Service: old.ServiceKey()})
-	}
-	st.slices[k] = s
-	sk := s.ServiceKey()
-	list := st.bySvc[sk]
-	if i, found := slices.BinarySearchFunc(list, s.Name, byName); found {
-		list[i] = s
-	} else {
-		st.bySvc[sk] = slices.Insert(list, i, s)
-	}
-	st.notify(Change{Service: sk})
+	st.slices.upsert(s, func(k Key) { st.notify(Change{Service: k}) })
 }
 
 // DeleteSlice removes an EndpointSlice.
 func (st *Store) DeleteSlice(k Key) {
 	st.mu.Lock()
 	defer st.done()
-	old := st.slices[k]
+	st.slices.remove(k, func(k Key) { st.notify(Change{Service: k}) })
+}
+
+// sliceSet holds EndpointSlices by their own key and by the key of the service they belong to.
+type sliceSet struct {
+	byKey map[Key]*EndpointSlice   // by slice key
+	bySvc map[Key][]*EndpointSlice // by service key, sorted by name: nearly always one
+}
+
+func newSliceSet() sliceSet {
+	return sliceSet{byKey: map[Key]*EndpointSlice{}, bySvc: map[Key][]*EndpointSlice{}}
+}
+
+// upsert adds or replaces s and calls changed with each service key whose slices changed.
+func (ss *sliceSet) upsert(s *EndpointSlice, changed func(Key)) {
+	k := Key{s.Namespace, s.Name}
+	old := ss.byKey[k]
+	if old != nil && sameVersion(old.ResourceVersion, s.ResourceVersion, old, s) {
+		return
+	}
+	if old != nil && old.Service != s.Service { // the service-name label moved
+		ss.removeSlice(old)
+		changed(old.ServiceKey())
+	}
+	ss.byKey[k] = s
+	sk := s.ServiceKey()
+	list := ss.bySvc[sk]
+	if i, found := slices.BinarySearchFunc(list, s.Name, byName); found {
+		list[i] = s
+	} else {
+		ss.bySvc[sk] = slices.Insert(list, i, s)
+	}
+	changed(sk)
+}
+
+func (ss *sliceSet) remove(k Key, changed func(Key)) {
+	old := ss.byKey[k]
 	if old == nil {
 		return
 	}
-	st.removeSlice(old)
-	st.notify(Change{Service: old.ServiceKey()})
+	ss.removeSlice(old)
+	changed(old.ServiceKey())
 }
 
-func (st *Store) removeSlice(s *EndpointSlice) {
-	delete(st.slices, Key{s.Namespace, s.Name})
+func (ss *sliceSet) removeSlice(s *EndpointSlice) {
+	delete(ss.byKey, Key{s.Namespace, s.Name})
 	sk := s.ServiceKey()
-	list := st.bySvc[sk]
+	list := ss.bySvc[sk]
 	if i, found := slices.BinarySearchFunc(list, s.Name, byName); found {
 		if list = slices.Delete(list, i, i+1); len(list) == 0 {
-			delete(st.bySvc, sk)
+			delete(ss.bySvc, sk)
 		} else {
-			st.bySvc[sk] = list
+			ss.bySvc[sk] = list
 		}
 	}
 }
@@ -220,7 +242,7 @@ type State struct {
 func (st *Store) Replace(s State) {
 	st.mu.RLock()
 	delSvc := missing(st.services, s.Services)
-	delSl := missing(st.slices, s.Slices)
+	delSl := missing(st.slices.byKey, s.Slices)
 	delIng := missing(st.ingresses, s.Ingresses)
 	delVS := missing(st.vservices, s.VirtualServices)
 	var delNs []string
@@ -307,7 +329,7 @@ func (v View) Service(k Key) *Service { return v.st.services[k] }
 
 // Slices returns the EndpointSlices of Service k, sorted by name. The slice must not be
 // modified or kept after Read returns.
-func (v View) Slices(k Key) []*EndpointSlice { return v.st.bySvc[k] }
+func (v View) Slices(k Key) []*EndpointSlice { return v.st.slices.bySvc[k] }
 
 func byName(s *EndpointSlice, name string) int { return strings.Compare(s.Name, name) }
 
@@ -329,7 +351,7 @@ func (v View) ServiceKeys(fn func(Key)) {
 	for k := range v.st.services {
 		fn(k)
 	}
-	for k := range v.st.bySvc {
+	for k := range v.st.slices.bySvc {
 		if v.st.services[k] == nil {
 			fn(k)
 		}
@@ -344,5 +366,5 @@ func (v View) Modified() time.Time { return v.st.modified }
 
 // Counts returns the number of services, endpoint slices and namespaces.
 func (v View) Counts() (services, slices, namespaces int) {
-	return len(v.st.services), len(v.st.slices), len(v.st.namespaces)
+	return len(v.st.services), len(v.st.slices.byKey), len(v.st.namespaces)
 }
