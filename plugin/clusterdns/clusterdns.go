@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/index"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/stub"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/zonename"
@@ -40,11 +41,12 @@ type ClusterDNS struct {
 	Fall     fall.F
 	TTL      uint32
 	Upstream Upstreamer
-	// ClientPod finds a client's pod for autopath and the client metadata keys; nil while
-	// the block keeps no pods.
+	// ClientPod finds a client's pod for autopath and the client metadata keys; set from
+	// the pod index with pods verified, nil otherwise.
 	ClientPod ClientPod
 
 	index    *index.Index // nil when the block serves no cluster zone
+	pods     *model.Pods  // set with pods verified
 	privates map[string]*private.Zone
 	stubs    *stub.Set
 	cfg      *config

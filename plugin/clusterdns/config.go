@@ -45,6 +45,7 @@ type config struct {
 	manifests      []string
 	namespaces     model.Namespaces
 	podsInsecure   bool
+	podsVerified   bool // pod names answered only for existing pods; reads Pods
 	podNames       bool // endpoint_pod_names
 	noEndpoints    bool
 	ignoreEmpty    bool // ignore empty_service
@@ -163,13 +164,13 @@ func parse(c *caddy.Controller) (*config, error) {
 			}
 			switch c.Val() {
 			case "disabled":
-				cfg.podsInsecure = false
+				cfg.podsInsecure, cfg.podsVerified = false, false
 			case "insecure":
-				cfg.podsInsecure = true
+				cfg.podsInsecure, cfg.podsVerified = true, false
 			case "verified":
-				return nil, c.Err(`"pods verified" is not supported yet: use pods insecure or disabled`)
+				cfg.podsInsecure, cfg.podsVerified = false, true
 			default:
-				return nil, c.Errf("pods %q: want disabled or insecure", c.Val())
+				return nil, c.Errf("pods %q: want disabled, insecure or verified", c.Val())
 			}
 		case "endpoint_pod_names":
 			if c.NextArg() {
@@ -241,6 +242,9 @@ func parse(c *caddy.Controller) (*config, error) {
 	}
 	if len(cfg.manifests) > 0 && (cfg.labels != "" || cfg.nsLabels != "") {
 		return nil, c.Err("labels and namespace_labels select what an API server sends: not supported with manifests")
+	}
+	if len(cfg.manifests) > 0 && cfg.podsVerified {
+		return nil, c.Err("pods verified answers for the pods an API server reports: not supported with manifests")
 	}
 	if cfg.nsLabels != "" && len(cfg.namespaces) > 0 {
 		return nil, c.Err("namespaces and namespace_labels cannot both be set") // as the kubernetes plugin
@@ -383,6 +387,9 @@ func (c *config) sourceKey() string {
 	if c.podNames {
 		// the source keeps pod names only for the blocks that use them (memory)
 		k += "+podnames"
+	}
+	if c.podsVerified {
+		k += "+pods" // the source watches Pods only for the blocks that use them
 	}
 	if c.noEndpoints {
 		k += "+noendpoints" // the source does not read EndpointSlices

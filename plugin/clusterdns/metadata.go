@@ -21,15 +21,17 @@ import (
 // plugin's parseRequest, taken from the name asked whether or not it exists.
 //
 // The client keys kubernetes/client-namespace and kubernetes/client-pod-name are set, for
-// any query, when ClientPod finds the client's pod (the kubernetes plugin finds it with
-// `pods verified`); ClientPod is nil while the block keeps no pods, so today they are not
-// set. kubernetes/client-label/* (pod labels), kubernetes/cluster and kubernetes/zone
-// (multicluster and zonal names) are not set either.
+// any query, when ClientPod finds the client's pod: with `pods verified`, as the
+// kubernetes plugin (client-pod-name only when one pod has the address, see clientPod).
+// kubernetes/client-label/* (pod labels: we keep none, for memory), kubernetes/cluster and
+// kubernetes/zone (multicluster and zonal names) are not set.
 func (c *ClusterDNS) Metadata(ctx context.Context, state request.Request) context.Context {
 	if c.ClientPod != nil {
 		if ns, name, ok := c.ClientPod(state.IP()); ok {
 			metadata.SetValueFunc(ctx, "kubernetes/client-namespace", func() string { return ns })
-			metadata.SetValueFunc(ctx, "kubernetes/client-pod-name", func() string { return name })
+			if name != "" {
+				metadata.SetValueFunc(ctx, "kubernetes/client-pod-name", func() string { return name })
+			}
 		}
 	}
 	zone := zonename.Match(c.cfg.zones, state.Name())
