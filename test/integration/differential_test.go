@@ -237,22 +237,7 @@ func corpus(t *testing.T, e *k8senv.Env, ns string) []string {
 // as a kubelet does, and returns the pod names to query. The last created, 10.244.9.10 in
 // ns, tells when a server has seen them all.
 func pods(t *testing.T, e *k8senv.Env, ns, other string) []string {
-	ctx := context.Background()
-	mk := func(ns, name string, phase corev1.PodPhase, ips ...string) {
-		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "example.invalid/c"}}}}
-		p, err := e.Client.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.Status.Phase, p.Status.PodIP = phase, ips[0]
-		for _, ip := range ips {
-			p.Status.PodIPs = append(p.Status.PodIPs, corev1.PodIP{IP: ip})
-		}
-		if _, err := e.Client.CoreV1().Pods(ns).UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	mk := func(ns, name string, phase corev1.PodPhase, ips ...string) { createPod(t, e, ns, name, phase, ips...) }
 	mk(ns, "dual", corev1.PodRunning, "10.1.2.3", "fd00::1")
 	mk(ns, "pending", corev1.PodPending, "10.1.2.6")
 	mk(ns, "done", corev1.PodSucceeded, "10.1.2.5") // not read: the phase selector
@@ -263,6 +248,26 @@ func pods(t *testing.T, e *k8senv.Env, ns, other string) []string {
 		names = append(names, n+"."+ns+".pod.cluster.local.", n+"."+other+".pod.cluster.local.")
 	}
 	return names
+}
+
+// createPod creates a pod (unscheduled: deleting it needs no kubelet) and sets its phase
+// and addresses through the status subresource, as a kubelet does.
+func createPod(t testing.TB, e *k8senv.Env, ns, name string, phase corev1.PodPhase, ips ...string) {
+	t.Helper()
+	ctx := context.Background()
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "example.invalid/c"}}}}
+	p, err := e.Client.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Status.Phase, p.Status.PodIP = phase, ips[0]
+	for _, ip := range ips {
+		p.Status.PodIPs = append(p.Status.PodIPs, corev1.PodIP{IP: ip})
+	}
+	if _, err := e.Client.CoreV1().Pods(ns).UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // summarize renders a reply for comparison: rcode, flags and every section, sorted, with
