@@ -68,18 +68,19 @@ func clientPod(pods *model.Pods) ClientPod {
 		if err != nil {
 			return "", "", false
 		}
-		refs := pods.Get(a)
-		if len(refs) == 0 {
+		s := pods.Get(a)
+		if s.Len() == 0 {
 			return "", "", false
 		}
-		for _, r := range refs[1:] {
-			if r.Namespace != refs[0].Namespace {
+		first := s.At(0)
+		for i := 1; i < s.Len(); i++ {
+			if s.At(i).Namespace != first.Namespace {
 				return "", "", false
 			}
 		}
-		if len(refs) > 1 {
-			return refs[0].Namespace, "", true
+		if s.Len() > 1 {
+			return first.Namespace, "", true
 		}
-		return refs[0].Namespace, refs[0].Name, true
+		return first.Namespace, first.Name, true
 	}
 }

@@ -28,8 +28,9 @@ func apiPod(ns, name string, ips ...string) *corev1.Pod {
 // podsOf returns the pods indexed under ip as ns/name.
 func podsOf(st *model.Store, ip string) []string {
 	var out []string
-	for _, r := range st.Pods().Get(netip.MustParseAddr(ip)) {
-		out = append(out, r.Namespace+"/"+r.Name)
+	s := st.Pods().Get(netip.MustParseAddr(ip))
+	for i := range s.Len() {
+		out = append(out, s.At(i).Namespace+"/"+s.At(i).Name)
 	}
 	return out
 }

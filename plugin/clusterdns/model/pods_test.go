@@ -14,6 +14,14 @@ func pod(ns, name string, deleting bool, ips ...string) *Pod {
 	return p
 }
 
+func refs(s PodSet) []PodRef {
+	var out []PodRef
+	for i := range s.Len() {
+		out = append(out, s.At(i))
+	}
+	return out
+}
+
 func TestPods(t *testing.T) {
 	type step struct {
 		upsert *Pod
@@ -64,7 +72,7 @@ func TestPods(t *testing.T) {
 					p.Delete(*s.delete)
 				}
 				for _, ip := range []netip.Addr{a, b} {
-					if got, want := p.Get(ip), s.want[ip.String()]; !slices.Equal(got, want) {
+					if got, want := refs(p.Get(ip)), s.want[ip.String()]; !slices.Equal(got, want) {
 						t.Errorf("step %d: pods of %s = %v, want %v", i, ip, got, want)
 					}
 				}
