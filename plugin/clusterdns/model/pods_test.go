@@ -105,3 +105,25 @@ func TestPodsInNamespace(t *testing.T) {
 		t.Errorf("InNamespace allocates %v times", n)
 	}
 }
+
+type countingSubscriber struct{ n int }
+
+func (c *countingSubscriber) Notify(Change) { c.n++ }
+
+// TestPodsNotifyNobody: pod changes rebuild no names, so a pod churn cannot delay Service
+// updates behind index rebuilds or the Store's lock.
+func TestPodsNotifyNobody(t *testing.T) {
+	st := NewStore()
+	sub := &countingSubscriber{}
+	st.Subscribe(sub)
+	for i := range 1000 {
+		p := pod("ns", "p", false, netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}).String())
+		st.Pods().Upsert(p)
+		if i%2 == 1 {
+			st.Pods().Delete(Key{"ns", "p"})
+		}
+	}
+	if sub.n != 0 {
+		t.Errorf("1000 pod changes notified subscribers %d times, want 0", sub.n)
+	}
+}
