@@ -7,13 +7,16 @@
 #
 #   PODS=1 test/bench/run.sh                           both with pods verified, a pod per endpoint
 #
-# Knobs (environment): SERVICES ENDPOINTS HEADLESS QUERIES DURATION WARMUP SETTLE LAT_N PODS
+# Knobs (environment): SERVICES ENDPOINTS HEADLESS QUERIES DURATION WARMUP SETTLE LAT_N PODS POD_CHURN
 # CLIENTS OUTSTANDING MAX_QPS BENCH_K8S_DIR.
 set -euo pipefail
 bash "$(dirname "$0")/../tools.sh"   # dnsperf, dig, taskset
 
 SERVICES=${SERVICES:-5000}
 PODS=${PODS:-}
+# pods created and deleted per second while the update latency is measured (with PODS):
+# a pod churn must not delay Service updates
+POD_CHURN=${POD_CHURN:-${PODS:+100}}
 ENDPOINTS=${ENDPOINTS:-4}
 HEADLESS=${HEADLESS:-0.2}
 QUERIES=${QUERIES:-20000}
@@ -188,7 +191,7 @@ full_phase() {
     measure_qps "$kind"
     qps_of[$kind]=$qps lost_of[$kind]=$lost rcodes_of[$kind]=$rcodes cpu_of[$kind]=$cpu per_cpu_of[$kind]=$per_cpu
     log "$kind: RSS ${rss_full[$kind]} KiB, $qps QPS; measuring update latency"
-    lat_of[$kind]=$(taskset -c 1 "$work/latency" -kubeconfig "$kubeconfig" -dns "127.0.0.1:$port" -n "$LAT_N" -ns "latency-$kind")
+    lat_of[$kind]=$(taskset -c 1 "$work/latency" -kubeconfig "$kubeconfig" -dns "127.0.0.1:$port" -n "$LAT_N" -ns "latency-$kind" ${POD_CHURN:+-pod-churn "$POD_CHURN"})
     stop_server
     errors_of[$kind]=$(cat "$results/$kind-empty.log" "$results/$kind-full.log" | { grep -c '\[ERROR\]' || true; })
   done
