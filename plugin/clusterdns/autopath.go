@@ -1,8 +1,10 @@
 package clusterdns
 
 import (
+	"net/netip"
 	"sync"
 
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/zonename"
 
 	"github.com/coredns/coredns/plugin"
@@ -20,10 +22,10 @@ type ClientPod func(ip string) (namespace, name string, ok bool)
 // google.com.NS.svc.ZONE in one round trip. Without the client's pod the answer is nil and
 // autopath leaves the query alone, as the kubernetes plugin without `pods verified`.
 //
-// The pod comes from ClientPod, which is nil while the block keeps no pods: autopath then
-// starts and does nothing (see the README). Guessing the namespace from elsewhere (the
-// query name, a reverse lookup of the client) could send a pod another namespace's
-// answers, which a search path must never do.
+// The pod comes from ClientPod, set with pods verified (clientPod) and nil otherwise:
+// autopath then starts and does nothing, as with the kubernetes plugin. Guessing the
+// namespace from elsewhere (the query name, a reverse lookup of the client) could send a
+// pod another namespace's answers, which a search path must never do.
 func (c *ClusterDNS) AutoPath(state request.Request) []string {
 	zone := zonename.Match(c.cfg.zones, state.Name())
 	if zone == "" || c.ClientPod == nil {
@@ -54,3 +56,31 @@ var autoPathSearch = sync.OnceValue(func() []string {
 	plugin.Zones(rc.Search).Normalize()
 	return rc.Search
 })
+
+// clientPod finds a client's pod in the pod index. When pods of several namespaces share
+// the address (hostNetwork pods have their node's) the client's namespace is unknown and
+// no pod is found: the kubernetes plugin takes any one of them, which can give a pod
+// another namespace's search path. When several pods of one namespace share it, the
+// namespace is found and the name is empty.
+func clientPod(pods *model.Pods) ClientPod {
+	return func(ip string) (string, string, bool) {
+		a, err := netip.ParseAddr(ip)
+		if err != nil {
+			return "", "", false
+		}
+		s := pods.Get(a)
+		if s.Len() == 0 {
+			return "", "", false
+		}
+		first := s.At(0)
+		for i := 1; i < s.Len(); i++ {
+			if s.At(i).Namespace != first.Namespace {
+				return "", "", false
+			}
+		}
+		if s.Len() > 1 {
+			return first.Namespace, "", true
+		}
+		return first.Namespace, first.Name, true
+	}
+}

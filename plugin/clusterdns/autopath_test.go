@@ -48,7 +48,7 @@ func TestAutoPath(t *testing.T) {
 		{"unknown client", "clusterdns cluster.local", known, "google.com.shop.svc.cluster.local.", "10.244.0.6", nil},
 		{"outside the cluster zones", "clusterdns cluster.local", known, "google.com.", "10.244.0.5", nil},
 		{"a private zone", "clusterdns cluster.local {\n private corp.example\n}", known, "www.corp.example.", "10.244.0.5", nil},
-		// without pods kept (today's clusterdns) autopath does nothing
+		// no ClientPod (a block without pods verified): autopath does nothing
 		{"no pods", "clusterdns cluster.local", nil, "google.com.shop.svc.cluster.local.", "10.244.0.5", nil},
 	}
 	for _, tc := range tests {

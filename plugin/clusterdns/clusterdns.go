@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/index"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/stub"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/zonename"
@@ -41,12 +42,13 @@ type ClusterDNS struct {
 	Fall     fall.F
 	TTL      uint32
 	Upstream Upstreamer
-	// ClientPod finds a client's pod for autopath and the client metadata keys; nil while
-	// the block keeps no pods.
+	// ClientPod finds a client's pod for autopath and the client metadata keys; set from
+	// the pod index with pods verified, nil otherwise.
 	ClientPod ClientPod
 
 	index    *index.Index // nil when the block serves no cluster zone
 	mc       *index.Index // the multicluster zones' names; nil when the block has none
+	pods     *model.Pods  // set with pods verified
 	privates map[string]*private.Zone
 	stubs    *stub.Set
 	cfg      *config

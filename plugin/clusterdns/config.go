@@ -46,6 +46,7 @@ type config struct {
 	manifests      []string
 	namespaces     model.Namespaces
 	podsInsecure   bool
+	podsVerified   bool // pod names answered only for existing pods; reads Pods
 	podNames       bool // endpoint_pod_names
 	noEndpoints    bool
 	zonal          bool // zone-scoped names of headless Services
@@ -165,13 +166,13 @@ func parse(c *caddy.Controller) (*config, error) {
 			}
 			switch c.Val() {
 			case "disabled":
-				cfg.podsInsecure = false
+				cfg.podsInsecure, cfg.podsVerified = false, false
 			case "insecure":
-				cfg.podsInsecure = true
+				cfg.podsInsecure, cfg.podsVerified = true, false
 			case "verified":
-				return nil, c.Err(`"pods verified" is not supported yet: use pods insecure or disabled`)
+				cfg.podsInsecure, cfg.podsVerified = false, true
 			default:
-				return nil, c.Errf("pods %q: want disabled or insecure", c.Val())
+				return nil, c.Errf("pods %q: want disabled, insecure or verified", c.Val())
 			}
 		case "endpoint_pod_names":
 			if c.NextArg() {
@@ -257,6 +258,9 @@ func parse(c *caddy.Controller) (*config, error) {
 	}
 	if len(cfg.manifests) > 0 && (cfg.labels != "" || cfg.nsLabels != "") {
 		return nil, c.Err("labels and namespace_labels select what an API server sends: not supported with manifests")
+	}
+	if len(cfg.manifests) > 0 && cfg.podsVerified {
+		return nil, c.Err("pods verified answers for the pods an API server reports: not supported with manifests")
 	}
 	if cfg.nsLabels != "" && len(cfg.namespaces) > 0 {
 		return nil, c.Err("namespaces and namespace_labels cannot both be set") // as the kubernetes plugin
@@ -410,6 +414,9 @@ func (c *config) sourceKey() string {
 	}
 	if c.zonal {
 		k += "+zones" // as pod names: kept only for the blocks that use them
+	}
+	if c.podsVerified {
+		k += "+pods" // the source watches Pods only for the blocks that use them
 	}
 	if c.noEndpoints {
 		k += "+noendpoints" // the source does not read EndpointSlices

@@ -200,9 +200,11 @@ func (c *ClusterDNS) ns(qname, qzone string, snap *index.Snapshot) (answer, extr
 	return answer, extra
 }
 
-// synthesize answers the names that are not in the index: zone-scoped names with zonal, pod
-// names in insecure mode, which hold their address, and ns.dns of a multicluster zone, whose
-// name servers are the cluster zone's as in the kubernetes plugin.
+// synthesize answers the names that are not in the index: zone-scoped names with zonal,
+// ns.dns of a multicluster zone, whose name servers are the cluster zone's as in the
+// kubernetes plugin, and pod names, which hold their address. With pods insecure every
+// address is answered; with pods verified only the address of a pod of that namespace, as
+// the kubernetes plugin's findPods.
 func (c *ClusterDNS) synthesize(rel string, snap *index.Snapshot) *index.Node {
 	if rel == "ns.dns" && c.index != nil {
 		return c.index.Snapshot().Get(rel)
@@ -210,27 +212,41 @@ func (c *ClusterDNS) synthesize(rel string, snap *index.Snapshot) *index.Node {
 	if c.cfg.zonal && strings.HasSuffix(rel, ".svc") {
 		return snap.Zonal(rel)
 	}
-	if !c.cfg.podsInsecure || !strings.HasSuffix(rel, ".pod") || strings.Count(rel, ".") != 2 {
+	if !(c.cfg.podsInsecure || c.pods != nil) || !strings.HasSuffix(rel, ".pod") || strings.Count(rel, ".") != 2 {
 		return nil
 	}
 	first, rest, _ := strings.Cut(rel, ".")
-	if snap.Get(rest) == nil { // rest is NS.pod: the namespace must exist
+	if snap.Get(rest) == nil { // rest is NS.pod: the namespace must exist and be served
 		return nil
 	}
-	return podNode(first, rel)
-}
-
-// podNode parses a pod name (1-2-3-4, or an IPv6 address with dashes) as CoreDNS does,
-// including its SRV record with port 0 pointing at the name itself.
-func podNode(label, rel string) *index.Node {
-	s := strings.ReplaceAll(label, "-", ":")
-	if strings.Count(label, "-") == 3 && !strings.Contains(label, "--") {
-		s = strings.ReplaceAll(label, "-", ".")
-	}
+	s := podAddr(first)
 	ip, err := netip.ParseAddr(s)
 	if err != nil {
 		return nil
 	}
+	if c.pods != nil {
+		// The plugin compares the name's address as a string with the pod's, which the API
+		// server reports in canonical form: 10-0-0-1 matches, fd00-0--1 does not.
+		ns := rest[:len(rest)-len(".pod")]
+		if ip.String() != s || !c.pods.InNamespace(ip, ns) {
+			return nil
+		}
+	}
+	return podNode(ip, rel)
+}
+
+// podAddr turns a pod name (1-2-3-4, or an IPv6 address with dashes) into an address as
+// CoreDNS does.
+func podAddr(label string) string {
+	if strings.Count(label, "-") == 3 && !strings.Contains(label, "--") {
+		return strings.ReplaceAll(label, "-", ".")
+	}
+	return strings.ReplaceAll(label, "-", ":")
+}
+
+// podNode is the node of a pod name, including its SRV record with port 0 pointing at the
+// name itself, as CoreDNS answers it.
+func podNode(ip netip.Addr, rel string) *index.Node {
 	ip = ip.Unmap()
 	n := &index.Node{
 		SRV:   []index.SRV{{Weight: 100, Target: rel + "."}},

@@ -21,16 +21,18 @@ import (
 // plugin's parseRequest, taken from the name asked whether or not it exists.
 //
 // The client keys kubernetes/client-namespace and kubernetes/client-pod-name are set, for
-// any query, when ClientPod finds the client's pod (the kubernetes plugin finds it with
-// `pods verified`); ClientPod is nil while the block keeps no pods, so today they are not
-// set. kubernetes/client-label/* (pod labels) and kubernetes/cluster (multicluster names)
-// are not set either. With zonal, kubernetes/zone is the topology zone of a zone-scoped
-// name, empty for other names, as in the plugin.
+// any query, when ClientPod finds the client's pod: with `pods verified`, as the
+// kubernetes plugin (client-pod-name only when one pod has the address, see clientPod).
+// kubernetes/client-label/* (pod labels: we keep none, for memory) and kubernetes/cluster
+// (multicluster names) are not set. With zonal, kubernetes/zone is the topology zone of a
+// zone-scoped name, empty for other names, as in the plugin.
 func (c *ClusterDNS) Metadata(ctx context.Context, state request.Request) context.Context {
 	if c.ClientPod != nil {
 		if ns, name, ok := c.ClientPod(state.IP()); ok {
 			metadata.SetValueFunc(ctx, "kubernetes/client-namespace", func() string { return ns })
-			metadata.SetValueFunc(ctx, "kubernetes/client-pod-name", func() string { return name })
+			if name != "" {
+				metadata.SetValueFunc(ctx, "kubernetes/client-pod-name", func() string { return name })
+			}
 		}
 	}
 	zone := zonename.Match(c.cfg.zones, state.Name())

@@ -15,7 +15,8 @@ import (
 )
 
 // The kubernetes plugin's metadataCases (metadata_test.go), less the multicluster and
-// pods verified ones, plus the names of other zones of the block.
+// pods verified ones (its client podns/foo at 10.240.0.1 is in TestClientMetadataPodsVerified),
+// plus the names of other zones of the block.
 func TestMetadata(t *testing.T) {
 	cfg, err := parse(caddy.NewTestController("dns", "clusterdns cluster.local in-addr.arpa {\n private corp.example\n}"))
 	if err != nil {

@@ -97,7 +97,7 @@ func newClusterDNS(cfg *config) *ClusterDNS {
 			PrimaryZone:        cfg.primaryZone,
 			Reverse:            cfg.hasReverse(),
 			Namespaces:         cfg.namespaces,
-			PodsInsecure:       cfg.podsInsecure,
+			PodsInsecure:       cfg.podsInsecure || cfg.podsVerified, // NS.pod exists in both
 			EndpointPodNames:   cfg.podNames,
 			NoEndpoints:        cfg.noEndpoints,
 			Zonal:              cfg.zonal,
@@ -156,6 +156,7 @@ func (c *ClusterDNS) startParts(localIPs []netip.Addr) error {
 		}
 		c.acquired = true
 		store = src.Store()
+		c.usePods(store)
 		for _, p := range c.cfg.privates {
 			for _, k := range p.Kinds() {
 				if err := src.Enable(k); err != nil {
@@ -184,6 +185,15 @@ func (c *ClusterDNS) startParts(localIPs []netip.Addr) error {
 		}
 	}
 	return nil
+}
+
+// usePods answers pod names and finds clients' pods from the Store's pod index, with pods
+// verified.
+func (c *ClusterDNS) usePods(st *model.Store) {
+	if c.cfg.podsVerified {
+		c.pods = st.Pods()
+		c.ClientPod = clientPod(c.pods)
+	}
 }
 
 // stop releases what start took. It runs once, however often caddy calls the shutdown hooks

@@ -88,8 +88,11 @@ func TestParse(t *testing.T) {
 		{input: "clusterdns cluster.local {\n ttl -1\n}", wantErr: "ttl"},
 		{input: "clusterdns cluster.local {\n ttl 3601\n}", wantErr: "ttl"},
 		{input: "clusterdns cluster.local {\n ttl\n}", wantErr: "Wrong argument count"},
-		{input: "clusterdns cluster.local {\n pods verified\n}", wantErr: `"pods verified" is not supported yet: use pods insecure or disabled`},
-		{input: "clusterdns cluster.local {\n pods bogus\n}", wantErr: "want disabled or insecure"},
+		{input: "clusterdns cluster.local {\n pods insecure\n pods verified\n}", check: func(c *config) bool {
+			return c.podsVerified && !c.podsInsecure && strings.HasSuffix(c.sourceKey(), "+pods")
+		}},
+		{input: "clusterdns cluster.local {\n manifests x.yaml\n pods verified\n}", wantErr: "not supported with manifests"},
+		{input: "clusterdns cluster.local {\n pods bogus\n}", wantErr: "want disabled, insecure or verified"},
 		{input: "clusterdns cluster.local {\n zonal\n noendpoints\n}", wantErr: "zonal requires the endpoint cache"},
 		{input: "clusterdns cluster.local {\n zonal on\n}", wantErr: "Wrong argument count"},
 		{input: "clusterdns clusterset.local cluster.local {\n multicluster CLUSTERSET.local\n}", check: func(c *config) bool {

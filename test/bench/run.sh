@@ -5,12 +5,18 @@
 #   test/bench/run.sh                                  full run: 5,000 services
 #   SERVICES=300 DURATION=5 LAT_N=50 test/bench/run.sh smoke run
 #
-# Knobs (environment): SERVICES ENDPOINTS HEADLESS QUERIES DURATION WARMUP SETTLE LAT_N
+#   PODS=1 test/bench/run.sh                           both with pods verified, a pod per endpoint
+#
+# Knobs (environment): SERVICES ENDPOINTS HEADLESS QUERIES DURATION WARMUP SETTLE LAT_N PODS POD_CHURN
 # CLIENTS OUTSTANDING MAX_QPS BENCH_K8S_DIR.
 set -euo pipefail
 bash "$(dirname "$0")/../tools.sh"   # dnsperf, dig, taskset
 
 SERVICES=${SERVICES:-5000}
+PODS=${PODS:-}
+# pods created and deleted per second while the update latency is measured (with PODS):
+# a pod churn must not delay Service updates
+POD_CHURN=${POD_CHURN:-${PODS:+100}}
 ENDPOINTS=${ENDPOINTS:-4}
 HEADLESS=${HEADLESS:-0.2}
 QUERIES=${QUERIES:-20000}
@@ -80,7 +86,9 @@ corefile() {
     printf '.:%s {\n    whoami\n}\n' "$2"
     return
   fi
-  printf '.:%s {\n    ready 127.0.0.1:%s\n    %s cluster.local in-addr.arpa ip6.arpa {\n        kubeconfig %s\n        ttl 30\n    }\n}\n' \
+  local pods=""
+  [[ -z $PODS ]] || pods='\n        pods verified'
+  printf ".:%s {\n    ready 127.0.0.1:%s\n    %s cluster.local in-addr.arpa ip6.arpa {\n        kubeconfig %s\n        ttl 30$pods\n    }\n}\n" \
     "$2" "$3" "$1" "$kubeconfig"
 }
 
@@ -166,10 +174,10 @@ empty_phase() {
 }
 
 populate() {
-  log "populating: $SERVICES services x $ENDPOINTS endpoints"
+  log "populating: $SERVICES services x $ENDPOINTS endpoints${PODS:+, a pod per endpoint}"
   taskset -c 1 "$work/populate" -kubeconfig "$kubeconfig" -services "$SERVICES" \
     -endpoints-per-service "$ENDPOINTS" -headless-fraction "$HEADLESS" -ns bench \
-    -queries "$QUERIES" -queryfile "$work/queries.txt"
+    -queries "$QUERIES" -queryfile "$work/queries.txt" ${PODS:+-pods}
 }
 
 full_phase() {
@@ -183,7 +191,7 @@ full_phase() {
     measure_qps "$kind"
     qps_of[$kind]=$qps lost_of[$kind]=$lost rcodes_of[$kind]=$rcodes cpu_of[$kind]=$cpu per_cpu_of[$kind]=$per_cpu
     log "$kind: RSS ${rss_full[$kind]} KiB, $qps QPS; measuring update latency"
-    lat_of[$kind]=$(taskset -c 1 "$work/latency" -kubeconfig "$kubeconfig" -dns "127.0.0.1:$port" -n "$LAT_N" -ns "latency-$kind")
+    lat_of[$kind]=$(taskset -c 1 "$work/latency" -kubeconfig "$kubeconfig" -dns "127.0.0.1:$port" -n "$LAT_N" -ns "latency-$kind" ${POD_CHURN:+-pod-churn "$POD_CHURN"})
     stop_server
     errors_of[$kind]=$(cat "$results/$kind-empty.log" "$results/$kind-full.log" | { grep -c '\[ERROR\]' || true; })
   done
@@ -201,7 +209,7 @@ mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k / 1024}'; }
 summary() {
   local kind growth_c growth_k q n p99_c p99_k
   echo "clusterdns benchmark, $(date -u +%Y-%m-%dT%H:%MZ), commit $revision, $(nproc) cores, $(uname -r)"
-  echo "data: $SERVICES services ($HEADLESS headless), $ENDPOINTS endpoints each; $(wc -l < "$work/queries.txt") queries;" \
+  echo "data: $SERVICES services ($HEADLESS headless), $ENDPOINTS endpoints each${PODS:+, a pod per endpoint (pods verified)}; $(wc -l < "$work/queries.txt") queries;" \
     "dnsperf ${DURATION}s -c $CLIENTS -q $OUTSTANDING; server on core 0, dnsperf on core 1"
   echo "load average before the runs: $load_before (other processes on the machine add noise)"
   echo
@@ -227,7 +235,10 @@ summary() {
   echo "QPS per server CPU, clusterdns/kubernetes: $(ratio "${per_cpu_of[clusterdns]}" "${per_cpu_of[kubernetes]}")," \
     "clusterdns/whoami: $(ratio "${per_cpu_of[clusterdns]}" "${per_cpu_of[whoami]}")"
   q=$(ratio "$growth_c" "$growth_k")
-  echo "RSS growth clusterdns/kubernetes: $q  (target <= 0.5: $(verdict "$q" '<=' 0.5))"
+  # with pods verified the issue's target is 0.35 (the kubernetes plugin's pod cache is large)
+  local target=0.5
+  [[ -z $PODS ]] || target=0.35
+  echo "RSS growth clusterdns/kubernetes: $q  (target <= $target: $(verdict "$q" '<=' "$target"))"
   q=$(ratio $((anon_full[clusterdns] - anon_empty[clusterdns])) $((anon_full[kubernetes] - anon_empty[kubernetes])))
   echo "  (RssAnon growth, clusterdns/kubernetes: $q)"
   echo "update latency p99:               clusterdns ${p99_c} ms, kubernetes ${p99_k} ms  (target clusterdns <= 10 ms: $(verdict "$p99_c" '<=' 10))"

@@ -38,6 +38,7 @@ func TestDifferentialAgainstKubernetesPlugin(t *testing.T) {
 		{"zonal", "zonal", 150},
 		{"labels", "labels dns in (on)", 60},
 		{"namespace_labels", "namespace_labels dns=on", 150},
+		{"pods verified", "pods verified", 150},
 		{"client options", "apiserver_qps 50\n        apiserver_burst 100\n        apiserver_max_inflight 2\n        startup_timeout 10s", 150},
 	} {
 		t.Run(tc.name, func(t *testing.T) { differential(t, e, tc.options, tc.minData) })
@@ -97,6 +98,10 @@ func differential(t *testing.T, e *k8senv.Env, options string, minData int) {
 	rev, _ := dns.ReverseAddr("10.244.7.7")
 	names = append(names, rev)
 	nsLabels := strings.Contains(options, "namespace_labels")
+	verified := strings.Contains(options, "pods verified")
+	if verified {
+		names = append(names, pods(t, e, ns, other)...)
+	}
 
 	oursAddr, theirsAddr := fmt.Sprintf("127.0.0.1:%d", ours), fmt.Sprintf("127.0.0.1:%d", theirs)
 	// Both have seen everything once the last Service and the last EndpointSlice created
@@ -109,6 +114,18 @@ func differential(t *testing.T, e *k8senv.Env, options string, minData int) {
 			ep := harness.Query(t, a, "10-244-9-9.last."+ns+".svc.cluster.local.", dns.TypeA)
 			return len(last.Answer) > 0 && (len(ep.Answer) > 0 || !endpoints), harness.Answers(last) + "; " + harness.Answers(ep)
 		})
+		if verified { // the pods' watch is another one: its last pod
+			harness.Eventually(t, within, "pods indexed at "+a, func() (bool, string) {
+				m := harness.Query(t, a, "10-244-9-10."+ns+".pod.cluster.local.", dns.TypeA)
+				return len(m.Answer) > 0, harness.Answers(m)
+			})
+		}
+	}
+	if verified {
+		// seen before the last pod: the option is in force, this is no pods insecure
+		if m := harness.Query(t, oursAddr, "10-1-2-4."+ns+".pod.cluster.local.", dns.TypeA); m.Rcode != dns.RcodeNameError {
+			t.Errorf("another namespace's pod address answered: %s", harness.Answers(m))
+		}
 	}
 
 	names = append(names, "cluster.local.", "svc.cluster.local.", "pod.cluster.local.", "dns-version.cluster.local.",
@@ -242,6 +259,43 @@ func corpus(t *testing.T, e *k8senv.Env, ns string) []string {
 		names = append(names, rev)
 	}
 	return names
+}
+
+// pods creates pods for pods verified, their addresses set through the status subresource
+// as a kubelet does, and returns the pod names to query. The last created, 10.244.9.10 in
+// ns, tells when a server has seen them all.
+func pods(t *testing.T, e *k8senv.Env, ns, other string) []string {
+	mk := func(ns, name string, phase corev1.PodPhase, ips ...string) { createPod(t, e, ns, name, phase, ips...) }
+	mk(ns, "dual", corev1.PodRunning, "10.1.2.3", "fd00::1")
+	mk(ns, "pending", corev1.PodPending, "10.1.2.6")
+	mk(ns, "done", corev1.PodSucceeded, "10.1.2.5") // not read: the phase selector
+	mk(other, "elsewhere", corev1.PodRunning, "10.1.2.4")
+	mk(ns, "last-pod", corev1.PodRunning, "10.244.9.10")
+	var names []string
+	for _, n := range []string{"10-1-2-3", "fd00--1", "fd00-0-0-0-0-0-0-1", "10-1-2-4", "10-1-2-5", "10-1-2-6", "10-244-9-10", "10-9-9-9"} {
+		names = append(names, n+"."+ns+".pod.cluster.local.", n+"."+other+".pod.cluster.local.")
+	}
+	return names
+}
+
+// createPod creates a pod (unscheduled: deleting it needs no kubelet) and sets its phase
+// and addresses through the status subresource, as a kubelet does.
+func createPod(t testing.TB, e *k8senv.Env, ns, name string, phase corev1.PodPhase, ips ...string) {
+	t.Helper()
+	ctx := context.Background()
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "example.invalid/c"}}}}
+	p, err := e.Client.CoreV1().Pods(ns).Create(ctx, p, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Status.Phase, p.Status.PodIP = phase, ips[0]
+	for _, ip := range ips {
+		p.Status.PodIPs = append(p.Status.PodIPs, corev1.PodIP{IP: ip})
+	}
+	if _, err := e.Client.CoreV1().Pods(ns).UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // summarize renders a reply for comparison: rcode, flags and every section, sorted, with

@@ -184,8 +184,10 @@ func (ix *Index) apply(v model.View, svcs map[model.Key]struct{}, nss map[string
 		// The initial list and build leave much garbage; give it back soon rather than when
 		// the scavenger gets to it, so a pod's memory settles right after start. The delay
 		// lets the informers drop the lists they were still holding.
+		// Count what the source holds, not this batch: when the last list to finish is
+		// the pods' (pods verified) the batch that completes the sync has no Service in it.
 		ix.freed = true
-		if len(svcs) > 1000 {
+		if n, _, _ := v.Counts(); n+ix.store.Pods().Len() > 1000 {
 			time.AfterFunc(time.Second, debug.FreeOSMemory)
 		}
 	}

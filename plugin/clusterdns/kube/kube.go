@@ -81,6 +81,9 @@ type Config struct {
 	PodNames bool
 	// Zones keeps the endpoints' topology zones (zonal); without it they are dropped.
 	Zones bool
+	// Pods reads Pods into the Store's pod index, for pods verified: only the blocks that
+	// ask for them pay for a Pod watch, by far the busiest of a cluster.
+	Pods bool
 }
 
 // Source is a running set of reflectors for one API server.
@@ -174,6 +177,13 @@ func start(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Interfa
 			selecting(cfg.Labels, cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).Watch),
 			model.EndpointSliceConverter(cfg.PodNames, cfg.Zones), st.UpsertSlice, st.DeleteSlice))
 	}
+	if cfg.Pods {
+		pods := cs.CoreV1().Pods(corev1.NamespaceAll)
+		resources = append(resources, newResource("pods", &corev1.Pod{}, cs,
+			selecting(cfg.Labels, runningPods(pods.List)),
+			selecting(cfg.Labels, runningPods(pods.Watch)),
+			model.PodFromAPI, st.Pods().Upsert, st.Pods().Delete))
+	}
 	s.run(func() {
 		st.SetSynced()
 		log.Infof("indexed the initial state of %s", host)
@@ -190,6 +200,20 @@ func selecting[T any](sel string, f func(context.Context, metav1.ListOptions) (T
 	}
 	return func(ctx context.Context, o metav1.ListOptions) (T, error) {
 		o.LabelSelector = sel
+		return f(ctx, o)
+	}
+}
+
+// runningPods asks only for pods that may still run, with the kubernetes plugin's field
+// selector: a pod that succeeded or failed leaves the watch (a delete event), so its
+// address is not answered, and the many updates of finished pods never reach us. As in the
+// plugin, the labels selector applies to pods too (see selecting).
+func runningPods[T any](f func(context.Context, metav1.ListOptions) (T, error)) func(context.Context, metav1.ListOptions) (T, error) {
+	return func(ctx context.Context, o metav1.ListOptions) (T, error) {
+		if o.FieldSelector != "" {
+			o.FieldSelector += ","
+		}
+		o.FieldSelector += "status.phase!=Succeeded,status.phase!=Failed,status.phase!=Unknown"
 		return f(ctx, o)
 	}
 }

@@ -37,6 +37,7 @@ type Store struct {
 	imports    map[Key]*ServiceImport
 	mcSlices   sliceSet // the EndpointSlices of ServiceImports, by their multicluster label
 	subs       map[Subscriber]struct{}
+	pods       *Pods // read without the lock: see Pods
 	synced     bool
 	syncedKind map[Kind]bool // optional kinds (Ingress, VirtualService) whose initial list is in
 	modified   time.Time
@@ -57,9 +58,13 @@ func NewStore() *Store {
 		vservices:  map[Key]*VirtualService{},
 		syncedKind: map[Kind]bool{},
 		subs:       map[Subscriber]struct{}{},
+		pods:       newPods(),
 		modified:   time.Now(),
 	}
 }
+
+// Pods returns the Store's pod index, filled only by a source reading pods (pods verified).
+func (st *Store) Pods() *Pods { return st.pods }
 
 // Subscribe registers s; it is then told of every change. Callers rebuild from the current
 // state after subscribing, so nothing is missed.

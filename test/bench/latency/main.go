@@ -18,6 +18,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -53,6 +54,7 @@ func main() {
 	n := flag.Int("n", 200, "number of updates")
 	ns := flag.String("ns", fmt.Sprintf("latency-%d", time.Now().Unix()), "namespace to create (must not exist)")
 	name := flag.String("service", "latency", "headless Service to create")
+	churn := flag.Int("pod-churn", 0, "pods created and deleted per second (each) in the namespace while measuring")
 	flag.Parse()
 	if *kubeconfig == "" || *n < 1 {
 		flag.Usage()
@@ -66,11 +68,68 @@ func main() {
 		client: &dns.Client{Net: "udp", Timeout: time.Second}, server: *server,
 		qname: fmt.Sprintf("%s.%s.svc.cluster.local.", *name, *ns),
 	}}
-	inDNS, inWatch, misses, err := b.run(context.Background(), *n)
+	ctx, stop := context.WithCancel(context.Background())
+	var churned atomic.Int64
+	var churning sync.WaitGroup
+	began := time.Now()
+	if *churn > 0 {
+		churning.Go(func() { b.churn(ctx, *churn, &churned) })
+	}
+	inDNS, inWatch, misses, err := b.run(ctx, *n)
+	stop()
+	churning.Wait()
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("n=%d %s timeouts=%d %s\n", len(inDNS), percentiles("", inDNS), misses, percentiles("watch_", inWatch))
+	extra := ""
+	if *churn > 0 {
+		extra = fmt.Sprintf(" pod_churn=%.0f/s", float64(churned.Load())/time.Since(began).Seconds())
+	}
+	fmt.Printf("n=%d %s timeouts=%d %s%s\n", len(inDNS), percentiles("", inDNS), misses, percentiles("watch_", inWatch), extra)
+}
+
+// churn creates rate pods a second in the bench's namespace, each with an address set
+// through the status subresource as a kubelet does, and deletes each a second later, until
+// ctx is done: the pod churn that must not delay Service updates with pods verified. It
+// counts the pods created.
+func (b *bench) churn(ctx context.Context, rate int, created *atomic.Int64) {
+	pods := b.cs.CoreV1().Pods(b.ns)
+	sem := make(chan struct{}, 4*rate) // each holds its pod for a second
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			name := fmt.Sprintf("churn-%d", i)
+			p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"app": "churn"}},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example/app:1"}}}}
+			p, err := pods.Create(ctx, p, metav1.CreateOptions{})
+			if err != nil {
+				return
+			}
+			created.Add(1)
+			ip := netip.AddrFrom4([4]byte{10, 251, byte(i >> 8), byte(i)}).String()
+			p.Status.Phase, p.Status.PodIP, p.Status.PodIPs = corev1.PodRunning, ip, []corev1.PodIP{{IP: ip}}
+			_, _ = pods.UpdateStatus(ctx, p, metav1.UpdateOptions{})
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			_ = pods.Delete(context.Background(), name, metav1.DeleteOptions{})
+		})
+	}
 }
 
 func client(kubeconfig string) (*kubernetes.Clientset, error) {

@@ -1,7 +1,9 @@
-// Command populate fills an API server with Services and EndpointSlices for the DNS
-// benchmark and writes a matching dnsperf query file.
+// Command populate fills an API server with Services and EndpointSlices (and, with -pods,
+// the pods behind the endpoints) for the DNS benchmark and writes a matching dnsperf query
+// file.
 //
 //	populate -kubeconfig KC -services 5000 -endpoints-per-service 4 -queryfile q.txt
+//	populate -kubeconfig KC -services 5000 -pods -queryfile q.txt   # for pods verified
 package main
 
 import (
@@ -38,6 +40,7 @@ type options struct {
 	queryfile  string
 	queries    int
 	seed       uint64
+	pods       bool
 }
 
 // service is one generated Service: where it lives and what kind it is.
@@ -59,6 +62,7 @@ func main() {
 	flag.StringVar(&o.queryfile, "queryfile", "", "write a dnsperf query file here")
 	flag.IntVar(&o.queries, "queries", 20000, "lines in the query file")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the query mix and shuffle")
+	flag.BoolVar(&o.pods, "pods", false, "also create a running pod for every endpoint, with the endpoint's address (pods verified)")
 	flag.Parse()
 	if o.kubeconfig == "" || o.services < 1 || o.endpoints < 1 || o.namespaces < 1 {
 		flag.Usage()
@@ -122,7 +126,44 @@ func populate(o options, svcs []service) error {
 		return err
 	}
 	log.Printf("%d endpoint slices (%d endpoints) in %.1f s", len(svcs), len(svcs)*o.endpoints, time.Since(start).Seconds())
+	if !o.pods {
+		return nil
+	}
+	start = time.Now()
+	if err := parallel(o.workers, svcs, func(s service) error {
+		for n := range o.endpoints {
+			if err := createPod(ctx, cs, s, n, endpointIP(s.index*o.endpoints+n)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	log.Printf("%d pods in %.1f s", len(svcs)*o.endpoints, time.Since(start).Seconds())
 	return nil
+}
+
+// createPod creates the n-th pod of a Service as a Deployment would name and label it, and
+// gives it its endpoint's address through the status subresource, as a kubelet does.
+func createPod(ctx context.Context, cs kubernetes.Interface, s service, n int, ip netip.Addr) error {
+	pods := cs.CoreV1().Pods(s.ns)
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-7f9c8d6b5-%05d", s.name, n), Namespace: s.ns,
+			Labels: map[string]string{"app": s.name, "pod-template-hash": "7f9c8d6b5"}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example/app:1"}}},
+	}
+	p, err := pods.Create(ctx, p, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	p.Status.Phase, p.Status.PodIP = corev1.PodRunning, ip.String()
+	p.Status.PodIPs = []corev1.PodIP{{IP: ip.String()}}
+	_, err = pods.UpdateStatus(ctx, p, metav1.UpdateOptions{})
+	return err
 }
 
 // parallel runs fn for every Service on n workers and returns the first error.
