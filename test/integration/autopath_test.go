@@ -33,6 +33,7 @@ func TestAutoPathDifferential(t *testing.T) {
 	}
 	harness.Start(t, block("clusterdns", ours)+block("kubernetes", theirs))
 	ns := e.Namespace(t, "autopath")
+	emptyAtEnd(t, e, ns)
 	corpus(t, e, ns)
 	// the only pod with 127.0.0.1 in the API server: with several namespaces' pods on the
 	// address, ours would find no client pod (a documented difference)

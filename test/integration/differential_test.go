@@ -59,27 +59,8 @@ func differential(t *testing.T, e *k8senv.Env, options string, minData int) {
 	}
 	harness.Start(t, block("clusterdns", ours)+block("kubernetes", theirs))
 	ns, other := e.Namespace(t, "diff"), e.Namespace(t, "diff-empty")
-	// The test API server has no controller manager, so namespaces are never emptied: do it,
-	// or the next pair's PTR answers also name this pair's objects (nine pairs overflow a
-	// UDP reply, and the plugins truncate different records away).
-	t.Cleanup(func() {
-		ctx, all := context.Background(), metav1.ListOptions{}
-		for _, n := range []string{ns, other} {
-			svcs, err := e.Client.CoreV1().Services(n).List(ctx, all)
-			if err != nil {
-				t.Error(err)
-				continue
-			}
-			for _, s := range svcs.Items {
-				if err := e.Client.CoreV1().Services(n).Delete(ctx, s.Name, metav1.DeleteOptions{}); err != nil {
-					t.Error(err)
-				}
-			}
-			if err := e.Client.DiscoveryV1().EndpointSlices(n).DeleteCollection(ctx, metav1.DeleteOptions{}, all); err != nil {
-				t.Error(err)
-			}
-		}
-	})
+	// nine pairs' leftovers would overflow a UDP reply to a PTR query (emptyAtEnd)
+	emptyAtEnd(t, e, ns, other)
 	// namespace_labels selects the corpus's namespace, not the empty one
 	n, err := e.Client.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{})
 	if err != nil {

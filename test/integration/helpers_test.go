@@ -140,3 +140,29 @@ func settleSlices(t testing.TB, e *k8senv.Env, ns string, addrs ...string) {
 		harness.Expect(t, within, addr, host+".sentinel."+ns+".svc.cluster.local.", dns.TypeA, "NOERROR: A "+ip)
 	}
 }
+
+// emptyAtEnd deletes the Services and EndpointSlices of namespaces when the test ends. The
+// test API server has no controller manager, so namespaces are never emptied; a corpus left
+// behind shares addresses with later tests' objects, whose PTR answers would then also name
+// it (and nine differential pairs' leftovers overflow a UDP reply, which the plugins
+// truncate differently).
+func emptyAtEnd(t *testing.T, e *k8senv.Env, namespaces ...string) {
+	t.Cleanup(func() {
+		ctx, all := context.Background(), metav1.ListOptions{}
+		for _, n := range namespaces {
+			svcs, err := e.Client.CoreV1().Services(n).List(ctx, all)
+			if err != nil {
+				t.Error(err)
+				continue
+			}
+			for _, s := range svcs.Items {
+				if err := e.Client.CoreV1().Services(n).Delete(ctx, s.Name, metav1.DeleteOptions{}); err != nil {
+					t.Error(err)
+				}
+			}
+			if err := e.Client.DiscoveryV1().EndpointSlices(n).DeleteCollection(ctx, metav1.DeleteOptions{}, all); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+}

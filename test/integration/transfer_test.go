@@ -37,6 +37,7 @@ func TestTransferAgainstKubernetesPlugin(t *testing.T) {
 	}
 	harness.Start(t, block("clusterdns", ours)+block("kubernetes", theirs))
 	ns := e.Namespace(t, "xfr")
+	emptyAtEnd(t, e, ns)
 	corpus(t, e, ns)
 	oursAddr, theirsAddr := fmt.Sprintf("127.0.0.1:%d", ours), fmt.Sprintf("127.0.0.1:%d", theirs)
 	for _, a := range []string{oursAddr, theirsAddr} {
