@@ -23,6 +23,18 @@ import (
 // for the first snapshot.
 func newTestHandler(t testing.TB, block, manifestYAML string) *ClusterDNS {
 	t.Helper()
+	h, _ := handlerFromYAML(t, block, manifestYAML, nil, func(_ *ClusterDNS, st *model.Store) {
+		st.SetNamespace("default", true)
+		st.SetNamespace("empty", true)
+	})
+	return h
+}
+
+// handlerFromYAML is the handler of block over a synced Store holding manifestYAML, its
+// index started for a server listening on localIPs and published. prepare, if not nil, runs
+// before the Store is marked synced (extra namespaces, pods, wiring setup would do).
+func handlerFromYAML(t testing.TB, block, manifestYAML string, localIPs []netip.Addr, prepare func(*ClusterDNS, *model.Store)) (*ClusterDNS, *model.Store) {
+	t.Helper()
 	cfg, err := parse(caddy.NewTestController("dns", block))
 	if err != nil {
 		t.Fatal(err)
@@ -32,14 +44,16 @@ func newTestHandler(t testing.TB, block, manifestYAML string) *ClusterDNS {
 		t.Fatal(err)
 	}
 	st := model.NewStore()
-	objs.Namespaces = append(objs.Namespaces, "default", "empty")
 	st.Replace(objs)
-	st.SetSynced()
 	h := newClusterDNS(cfg)
-	h.index.Start(st, nil)
+	if prepare != nil {
+		prepare(h, st)
+	}
+	st.SetSynced()
+	h.index.Start(st, localIPs)
 	t.Cleanup(h.index.Stop)
 	waitReady(t, h)
-	return h
+	return h, st
 }
 
 // waitReady waits, bounded, for the handler's first snapshot.

@@ -5,9 +5,6 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/clusterdns/clusterdns/plugin/clusterdns/manifest"
-	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
-
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
@@ -369,25 +366,11 @@ func TestPortPreserveCase(t *testing.T) {
 // k.localIPs), without newTestHandler's namespaces default and empty.
 func newPortHandler(t *testing.T, block, manifestYAML string, localIPs ...string) *ClusterDNS {
 	t.Helper()
-	cfg, err := parse(caddy.NewTestController("dns", block))
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := manifest.Parse("test.yaml", []byte(manifestYAML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := model.NewStore()
-	st.Replace(objs)
-	st.SetSynced()
 	var ips []netip.Addr
 	for _, s := range localIPs {
 		ips = append(ips, netip.MustParseAddr(s))
 	}
-	h := newClusterDNS(cfg)
-	h.index.Start(st, ips)
-	t.Cleanup(h.index.Stop)
-	waitReady(t, h)
+	h, _ := handlerFromYAML(t, block, manifestYAML, ips, nil)
 	return h
 }
 

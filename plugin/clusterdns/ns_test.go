@@ -4,10 +4,8 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/clusterdns/clusterdns/plugin/clusterdns/manifest"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 
-	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/test"
 
 	"github.com/miekg/dns"
@@ -17,11 +15,7 @@ import (
 // the slice holding the server's address becomes a name server too, and the records fall
 // back to ns.dns when the server's own endpoint goes.
 func TestNameServersHeadlessFollow(t *testing.T) {
-	cfg, err := parse(caddy.NewTestController("dns", "clusterdns cluster.local"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := manifest.Parse("test.yaml", []byte(`
+	h, st := handlerFromYAML(t, "clusterdns cluster.local", `
 apiVersion: v1
 kind: Service
 metadata: {name: dns, namespace: kube-system}
@@ -32,17 +26,7 @@ kind: EndpointSlice
 metadata: {name: dns-1, namespace: kube-system, labels: {kubernetes.io/service-name: dns}}
 addressType: IPv4
 endpoints: [{addresses: [10.244.0.20]}]
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := model.NewStore()
-	st.Replace(objs)
-	st.SetSynced()
-	h := newClusterDNS(cfg)
-	h.index.Start(st, []netip.Addr{netip.MustParseAddr("10.244.0.20")})
-	t.Cleanup(h.index.Stop)
-	waitReady(t, h)
+`, []netip.Addr{netip.MustParseAddr("10.244.0.20")}, nil)
 
 	ns := func(names ...string) []dns.RR {
 		var rrs []dns.RR

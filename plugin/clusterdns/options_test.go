@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clusterdns/clusterdns/plugin/clusterdns/manifest"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 
 	"github.com/coredns/caddy"
@@ -233,21 +232,7 @@ func TestStartupTimeout(t *testing.T) {
 // TestIgnoreEmptyServiceFollows: a Service hidden for lack of endpoints appears when one
 // becomes ready and disappears again when it goes, its PTR record staying throughout.
 func TestIgnoreEmptyServiceFollows(t *testing.T) {
-	cfg, err := parse(caddy.NewTestController("dns", "clusterdns cluster.local in-addr.arpa {\n ttl 30\n ignore empty_service\n}"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := manifest.Parse("test.yaml", []byte(emptyObjects))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := model.NewStore()
-	st.Replace(objs)
-	st.SetSynced()
-	h := newClusterDNS(cfg)
-	h.index.Start(st, nil)
-	t.Cleanup(h.index.Stop)
-	waitReady(t, h)
+	h, st := handlerFromYAML(t, "clusterdns cluster.local in-addr.arpa {\n ttl 30\n ignore empty_service\n}", emptyObjects, nil, nil)
 
 	svcA := test.Case{Qname: "svcempty.default.svc.cluster.local.", Qtype: dns.TypeA,
 		Answer: []dns.RR{test.A("svcempty.default.svc.cluster.local.	30	IN	A	10.96.0.20")}}

@@ -6,10 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/clusterdns/clusterdns/plugin/clusterdns/manifest"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 
-	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/metadata"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/coredns/coredns/request"
@@ -20,25 +18,12 @@ import (
 // newPodsHandler is newTestHandler with pods in the Store's pod index, wired as setup does.
 func newPodsHandler(t testing.TB, block, manifestYAML string, pods ...*model.Pod) *ClusterDNS {
 	t.Helper()
-	cfg, err := parse(caddy.NewTestController("dns", block))
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := manifest.Parse("test.yaml", []byte(manifestYAML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := model.NewStore()
-	st.Replace(objs)
-	for _, p := range pods {
-		st.Pods().Upsert(p)
-	}
-	st.SetSynced()
-	h := newClusterDNS(cfg)
-	h.usePods(st)
-	h.index.Start(st, nil)
-	t.Cleanup(h.index.Stop)
-	waitReady(t, h)
+	h, _ := handlerFromYAML(t, block, manifestYAML, nil, func(h *ClusterDNS, st *model.Store) {
+		for _, p := range pods {
+			st.Pods().Upsert(p)
+		}
+		h.usePods(st)
+	})
 	return h
 }
 

@@ -6,9 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clusterdns/clusterdns/plugin/clusterdns/manifest"
-	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
-
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/transfer"
 
@@ -159,21 +156,7 @@ cluster.local.	5	IN	SOA	ns.dns.cluster.local. hostmaster.cluster.local. SERIAL 7
 // 10.0.0.10 (the NS address).
 func newXFRHandler(t *testing.T, block string) *ClusterDNS {
 	t.Helper()
-	cfg, err := parse(caddy.NewTestController("dns", block))
-	if err != nil {
-		t.Fatal(err)
-	}
-	objs, err := manifest.Parse("xfr.yaml", []byte(xfrObjects))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := model.NewStore()
-	st.Replace(objs)
-	st.SetSynced()
-	h := newClusterDNS(cfg)
-	h.index.Start(st, []netip.Addr{netip.MustParseAddr("10.0.0.10")})
-	t.Cleanup(h.index.Stop)
-	waitReady(t, h)
+	h, _ := handlerFromYAML(t, block, xfrObjects, []netip.Addr{netip.MustParseAddr("10.0.0.10")}, nil)
 	return h
 }
 
