@@ -5,10 +5,12 @@ package harness
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,24 +19,42 @@ import (
 	"github.com/miekg/dns"
 )
 
-// FreePort returns a port free on 127.0.0.1 for both UDP and TCP at the time of the call.
+// FreePort returns a port free on 127.0.0.1 for both UDP and TCP at the time of the call,
+// and never the same one twice in a process. It is chosen in 10000-19999, below the kernel's
+// ephemeral range (32768-60999 by default) and below the ports test/k8s/apiserver.sh and
+// the benchmark pick: a test that stops a server and starts it again on the same port (a
+// resolver going down and coming back) must find the port still free, and an ephemeral
+// port can meanwhile be taken as the source port of any client socket on the machine.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	for range 50 {
-		l, err := net.ListenPacket("udp", "127.0.0.1:0")
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 1000 {
+		port := 10000 + rand.IntN(10000) // #nosec G404 -- spreading test ports, not security
+		if portsGiven[port] {
+			continue
+		}
+		l, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
-			t.Fatal(err)
+			continue
 		}
-		port := l.LocalAddr().(*net.UDPAddr).Port
+		tl, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		l.Close()
-		if tl, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			tl.Close()
-			return port
+		if err != nil {
+			continue
 		}
+		tl.Close()
+		portsGiven[port] = true
+		return port
 	}
-	t.Fatal("no free port")
+	t.Fatal("no free port in 10000-19999")
 	return 0
 }
+
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
 
 // Start starts a server from a Corefile and stops it, shutdown hooks included, when the
 // test ends. The test links the plugins (import _ "github.com/clusterdns/clusterdns/core"):
