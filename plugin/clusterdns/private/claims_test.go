@@ -1,0 +1,226 @@
+package private
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
+
+	"github.com/miekg/dns"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// at returns the creation time n seconds after t0.
+func at(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
+
+func withClusterIP(s *model.Service, ips ...string) *model.Service {
+	s.ClusterIPs = addrs(ips...)
+	return s
+}
+
+// records runs the zone's sources over st and returns the records as strings, sorted, and
+// the problems.
+func recordsOf(t *testing.T, st *model.Store, src Sources, file []dns.RR) (got, problems []string, lost int) {
+	t.Helper()
+	st.Read(func(v model.View) {
+		r := records(&src, v, file)
+		for _, rr := range r.rrs {
+			got = append(got, strings.ReplaceAll(rr.String(), "\t", " "))
+		}
+		problems, lost = r.problems, r.lost
+	})
+	slices.Sort(got)
+	return got, problems, lost
+}
+
+// The tenant scenario of issue 12: the owner's LoadBalancer Service, a thief's in another
+// namespace annotating the same name later, and an Ingress listing it later still.
+func TestClaimsOldestWins(t *testing.T) {
+	owner := withClusterIP(exposed("shop", "pay", &model.Exposure{Addrs: addrs("10.128.1.1"), Annotated: true,
+		Hostnames: []string{"pay.claims.internal."}, Created: at(0)}, model.Port{Name: "https", Protocol: "TCP", Port: 443}), "10.96.0.1")
+	thief := withClusterIP(exposed("tenant", "pay", &model.Exposure{Addrs: addrs("10.128.1.66"), Annotated: true,
+		Hostnames: []string{"pay.claims.internal."}, Created: at(1)}, model.Port{Name: "http", Protocol: "TCP", Port: 80}), "10.96.0.66")
+	ing := &model.Ingress{Meta: model.Meta{Namespace: "tenant", Name: "pay"}, Hosts: []string{"pay.claims.internal."}, Addrs: addrs("10.128.1.67"), Created: at(2)}
+	st := model.NewStore()
+	st.Replace(model.State{Namespaces: []string{"shop", "tenant"}, Services: []*model.Service{owner, thief}, Ingresses: []*model.Ingress{ing}})
+	src := Sources{Zone: "claims.internal.", Services: ExportAnnotated, Ingresses: true, TTL: 30}
+	pay := func(got []string) []string {
+		return slices.DeleteFunc(slices.Clone(got), func(s string) bool {
+			return !strings.HasSuffix(strings.Fields(s)[0], "pay.claims.internal.") || strings.Contains(s, ".shop.") || strings.Contains(s, ".tenant.")
+		})
+	}
+
+	got, problems, lost := recordsOf(t, st, src, nil)
+	want := []string{
+		"_https._tcp.pay.claims.internal. 30 IN SRV 0 100 443 pay.claims.internal.", // the thief's _http SRV goes with its lost claim
+		"pay.claims.internal. 30 IN A 10.128.1.1",
+	}
+	if !slices.Equal(pay(got), want) {
+		t.Errorf("owner only: got\n%s\nwant\n%s", strings.Join(pay(got), "\n"), strings.Join(want, "\n"))
+	}
+	wantProblems := []string{
+		"pay.claims.internal. belongs to Service shop/pay, its first claimant: ignoring Service tenant/pay's claim",
+		"pay.claims.internal. belongs to Service shop/pay, its first claimant: ignoring Ingress tenant/pay's claim",
+	}
+	if !slices.Equal(problems, wantProblems) || lost != 2 {
+		t.Errorf("problems %q (lost %d), want %q (2)", problems, lost, wantProblems)
+	}
+
+	// the owner goes: the next oldest claimant takes over, the Ingress still loses
+	st.DeleteService(model.Key{Namespace: "shop", Name: "pay"})
+	got, problems, lost = recordsOf(t, st, src, nil)
+	want = []string{"_http._tcp.pay.claims.internal. 30 IN SRV 0 100 80 pay.claims.internal.", "pay.claims.internal. 30 IN A 10.128.1.66"}
+	if !slices.Equal(pay(got), want) || lost != 1 || len(problems) != 1 || !strings.Contains(problems[0], "ignoring Ingress tenant/pay's claim") {
+		t.Errorf("after the owner: got\n%s\nproblems %q, lost %d", strings.Join(pay(got), "\n"), problems, lost)
+	}
+
+	// claims merge: today's behaviour, every claimant's addresses
+	src.Claims = ClaimsMerge
+	got, _, lost = recordsOf(t, st, src, nil)
+	want = []string{"_http._tcp.pay.claims.internal. 30 IN SRV 0 100 80 pay.claims.internal.", "pay.claims.internal. 30 IN A 10.128.1.66", "pay.claims.internal. 30 IN A 10.128.1.67"}
+	if !slices.Equal(pay(got), want) || lost != 0 {
+		t.Errorf("merge: got\n%s\nlost %d", strings.Join(pay(got), "\n"), lost)
+	}
+}
+
+func TestResolve(t *testing.T) {
+	svc := Owner{Kind: "Service", Namespace: "a", Name: "x", Created: at(5)}
+	ing := Owner{Kind: "Ingress", Namespace: "b", Name: "y", Created: at(5)}
+	old := Owner{Kind: "VirtualService", Namespace: "z", Name: "z", Created: at(1)}
+	rr := func(s string) dns.RR { return mustRR(t, s) }
+	for _, tc := range []struct {
+		name   string
+		claims []Claim
+		inFile []string
+		rule   ClaimRule
+		want   []string
+		lost   int
+	}{
+		{
+			name:   "creation time first",
+			claims: []Claim{{RR: rr("n.z. 30 IN A 10.0.0.1"), Owner: svc}, {RR: rr("n.z. 30 IN A 10.0.0.2"), Owner: old}},
+			want:   []string{"n.z. 30 IN A 10.0.0.2"}, lost: 1,
+		},
+		{
+			name:   "then kind, namespace, name",
+			claims: []Claim{{RR: rr("n.z. 30 IN A 10.0.0.1"), Owner: svc}, {RR: rr("n.z. 30 IN A 10.0.0.2"), Owner: ing}},
+			want:   []string{"n.z. 30 IN A 10.0.0.2"}, lost: 1,
+		},
+		{
+			name:   "the file wins over every object",
+			claims: []Claim{{RR: rr("n.z. 30 IN A 10.0.0.1"), Owner: svc}, {RR: rr("n.z. 30 IN A 10.0.0.2"), Owner: old}},
+			inFile: []string{"n.z."}, lost: 2,
+		},
+		{
+			name: "an SRV record under a file name is the file's",
+			claims: []Claim{{RR: rr("n.z. 30 IN A 10.0.0.1"), Owner: svc},
+				{RR: rr("_h._tcp.n.z. 30 IN SRV 0 100 80 n.z."), Owner: svc}},
+			inFile: []string{"_h._tcp.n.z."},
+			want:   []string{"n.z. 30 IN A 10.0.0.1"},
+		},
+		{
+			name:   "the oldest owner's CNAME wins over younger addresses",
+			claims: []Claim{{RR: rr("n.z. 30 IN CNAME lb.example."), Owner: old}, {RR: rr("n.z. 30 IN A 10.0.0.1"), Owner: svc}},
+			want:   []string{"n.z. 30 IN CNAME lb.example."}, lost: 1,
+		},
+		{
+			name: "merge: addresses win over a CNAME, which is counted",
+			claims: []Claim{{RR: rr("n.z. 30 IN CNAME lb.example."), Owner: old}, {RR: rr("n.z. 30 IN A 10.0.0.1"), Owner: svc},
+				{RR: rr("n.z. 30 IN A 10.0.0.1"), Owner: ing}},
+			rule: ClaimsMerge,
+			want: []string{"n.z. 30 IN A 10.0.0.1"}, lost: 1,
+		},
+		{
+			name: "merge: of CNAMEs the oldest",
+			claims: []Claim{{RR: rr("n.z. 30 IN CNAME b.example."), Owner: svc}, {RR: rr("n.z. 30 IN CNAME a.example."), Owner: old},
+				{RR: rr("_h._tcp.n.z. 30 IN SRV 0 100 80 b.example."), Owner: svc}},
+			rule: ClaimsMerge,
+			want: []string{"n.z. 30 IN CNAME a.example."}, lost: 1,
+		},
+		{
+			name: "the SRV records of the owner ride on its name",
+			claims: []Claim{{RR: rr("n.z. 30 IN CNAME lb.example."), Owner: svc},
+				{RR: rr("_h._tcp.n.z. 30 IN SRV 0 100 80 lb.example."), Owner: svc}},
+			want: []string{"n.z. 30 IN CNAME lb.example.", "_h._tcp.n.z. 30 IN SRV 0 100 80 lb.example."},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inFile := map[string]bool{}
+			for _, n := range tc.inFile {
+				inFile[n] = true
+			}
+			out, msgs, lost := resolve("n.z.", tc.claims, inFile, tc.rule)
+			var got []string
+			for _, rr := range out {
+				got = append(got, strings.ReplaceAll(rr.String(), "\t", " "))
+			}
+			if !slices.Equal(got, tc.want) || lost != tc.lost {
+				t.Errorf("got %q lost %d, want %q lost %d (%q)", got, lost, tc.want, tc.lost, msgs)
+			}
+			if lost > 0 && len(msgs) == 0 {
+				t.Errorf("%d lost claims, no message", lost)
+			}
+		})
+	}
+}
+
+// A zone with `inside` answers the pods' addresses: an exported Service's ClusterIP, its
+// internal-hostname names, the mesh gateway's ClusterIP; an Ingress, whose in-cluster
+// address is not known, keeps its own. The peered view keeps the load balancers.
+func TestInside(t *testing.T) {
+	api := withClusterIP(exposed("shop", "api", &model.Exposure{Addrs: addrs("10.128.0.1"), Annotated: true, TTL: 60,
+		Hostnames: []string{"api.corp.internal."}, InternalHostnames: []string{"api-int.corp.internal."}, Created: at(0)},
+		model.Port{Name: "https", Protocol: "TCP", Port: 443}), "10.96.0.1")
+	db := withClusterIP(exposed("shop", "db", &model.Exposure{InternalHostnames: []string{"db.corp.internal.", "db.elsewhere.example."}, Annotated: true}), "10.96.0.2")
+	aws := withClusterIP(exposed("shop", "aws", &model.Exposure{Target: "x.elb.example.", Annotated: true},
+		model.Port{Name: "http", Protocol: "TCP", Port: 80}), "10.96.0.3")
+	gw := withClusterIP(exposed("istio-system", "gw", &model.Exposure{Addrs: addrs("10.128.0.99")}), "10.96.0.99")
+	st := model.NewStore()
+	st.Replace(model.State{
+		Namespaces: []string{"shop", "istio-system"},
+		Services:   []*model.Service{api, db, aws, gw},
+		Ingresses:  []*model.Ingress{{Meta: model.Meta{Namespace: "shop", Name: "web"}, Hosts: []string{"web.corp.internal."}, Addrs: addrs("10.128.0.30")}},
+		VirtualServices: []*model.VirtualService{
+			{Meta: model.Meta{Namespace: "shop", Name: "ads"}, Hosts: []string{"ads.corp.internal."}, Gateways: []string{"istio-system/external-mesh"}},
+		},
+	})
+	src := Sources{Zone: "corp.internal.", Services: ExportAnnotated, Ingresses: true, Mesh: true, Gateway: model.Key{Namespace: "istio-system", Name: "gw"}, TTL: 30}
+	outside := []string{
+		"_http._tcp.aws.shop.corp.internal. 30 IN SRV 0 100 80 x.elb.example.",
+		"_https._tcp.api.corp.internal. 60 IN SRV 0 100 443 api.corp.internal.",
+		"_https._tcp.api.shop.corp.internal. 60 IN SRV 0 100 443 api.shop.corp.internal.",
+		"ads.corp.internal. 30 IN A 10.128.0.99",
+		"api.corp.internal. 60 IN A 10.128.0.1",
+		"api.shop.corp.internal. 60 IN A 10.128.0.1",
+		"aws.shop.corp.internal. 30 IN CNAME x.elb.example.",
+		"web.corp.internal. 30 IN A 10.128.0.30",
+	}
+	inside := []string{
+		"_http._tcp.aws.shop.corp.internal. 30 IN SRV 0 100 80 aws.shop.corp.internal.",
+		"_https._tcp.api-int.corp.internal. 60 IN SRV 0 100 443 api-int.corp.internal.",
+		"_https._tcp.api.corp.internal. 60 IN SRV 0 100 443 api.corp.internal.",
+		"_https._tcp.api.shop.corp.internal. 60 IN SRV 0 100 443 api.shop.corp.internal.",
+		"ads.corp.internal. 30 IN A 10.96.0.99",
+		"api-int.corp.internal. 60 IN A 10.96.0.1",
+		"api.corp.internal. 60 IN A 10.96.0.1",
+		"api.shop.corp.internal. 60 IN A 10.96.0.1",
+		"aws.shop.corp.internal. 30 IN A 10.96.0.3",
+		"db.corp.internal. 30 IN A 10.96.0.2",
+		"db.shop.corp.internal. 30 IN A 10.96.0.2",
+		"web.corp.internal. 30 IN A 10.128.0.30",
+	}
+	for _, view := range []struct {
+		inside bool
+		want   []string
+	}{{false, outside}, {true, inside}} {
+		src.Inside = view.inside
+		got, problems, _ := recordsOf(t, st, src, nil)
+		slices.Sort(view.want)
+		if !slices.Equal(got, view.want) || len(problems) > 0 {
+			t.Errorf("inside=%v: got\n%s\nwant\n%s\nproblems %q", view.inside, strings.Join(got, "\n"), strings.Join(view.want, "\n"), problems)
+		}
+	}
+}
