@@ -14,8 +14,8 @@
 package private
 
 import (
+	"cmp"
 	"fmt"
-	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -110,19 +110,44 @@ func records(src *Sources, v model.View, file []dns.RR) result {
 			s.wildcard = append(s.wildcard, addr(r.AAAA))
 		}
 	}
-	var claims []Claim
+	var claims []weighed
 	var res result
+	emit := func(c Claim) {
+		if c.Audience != Inside || src.Inside { // Inside claims are for zones with inside only
+			claims = append(claims, weighed{strings.ToLower(c.RR.Header().Name), len(claims), c})
+		}
+	}
 	for _, source := range sources {
-		res.problems = append(res.problems, source(&s, v, func(c Claim) { claims = append(claims, c) })...)
+		res.problems = append(res.problems, source(&s, v, emit)...)
 	}
-	byName := map[string][]Claim{}
-	claims = forAudience(claims, src.Inside)
-	for _, c := range claims {
-		k := weighedAt(c, claims)
-		byName[k] = append(byName[k], c)
+	if src.Inside {
+		claims = preferInside(claims)
 	}
-	for _, name := range slices.Sorted(maps.Keys(byName)) {
-		kept, msgs, lost := resolve(name, byName[name], inFile, src.Claims)
+	claimed := make(map[ownerAt]bool, len(claims)) // names owners claim with other than SRV records
+	for _, w := range claims {
+		if w.c.RR.Header().Rrtype != dns.TypeSRV {
+			claimed[ownerAt{w.at, w.c.Owner}] = true
+		}
+	}
+	for i := range claims {
+		claims[i].at = weighedAt(claims[i], claimed)
+	}
+	// one sort groups each name's claims, in name order then as emitted: the same objects
+	// give the same records in the same order, and an unchanged zone keeps its serial
+	slices.SortFunc(claims, func(a, b weighed) int {
+		if c := strings.Compare(a.at, b.at); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	group := make([]Claim, 0, 8)
+	for i := 0; i < len(claims); {
+		name := claims[i].at
+		group = group[:0]
+		for ; i < len(claims) && claims[i].at == name; i++ {
+			group = append(group, claims[i].c)
+		}
+		kept, msgs, lost := resolve(name, group, inFile, src.Claims)
 		res.rrs = append(res.rrs, kept...)
 		res.problems = append(res.problems, msgs...)
 		res.lost += lost
@@ -130,57 +155,50 @@ func records(src *Sources, v model.View, file []dns.RR) result {
 	return res
 }
 
-// forAudience keeps the claims for the zone's clients. Outside a zone with `inside` those
-// are the Everyone and Outside claims. Inside one, an owner's Inside claims at a name
-// replace its Outside ones there; an owner with none (an Ingress: its controller's
-// in-cluster address is unknown) keeps its Outside claims, so pods still get an answer.
-func forAudience(claims []Claim, inside bool) []Claim {
-	type at struct {
-		name  string
-		owner Owner
-	}
-	hasInside := map[at]bool{}
-	for _, c := range claims {
-		if c.Audience == Inside {
-			hasInside[at{strings.ToLower(c.RR.Header().Name), c.Owner}] = true
+// weighed is a claim with the name it is weighed at (lowercase): its own at first.
+type weighed struct {
+	at string
+	i  int // the order of emission
+	c  Claim
+}
+
+// preferInside keeps, in a zone with inside, the claims for pods: an owner's Inside claims
+// at a name replace its Outside ones there; an owner with none (an Ingress: its
+// controller's in-cluster address is unknown) keeps its Outside claims, so pods still get
+// an answer. Zones without inside never see Inside claims and keep the Outside ones.
+func preferInside(claims []weighed) []weighed {
+	hasInside := map[ownerAt]bool{}
+	for _, w := range claims {
+		if w.c.Audience == Inside {
+			hasInside[ownerAt{w.at, w.c.Owner}] = true
 		}
 	}
-	out := make([]Claim, 0, len(claims))
-	for _, c := range claims {
-		switch c.Audience {
-		case Inside:
-			if !inside {
-				continue
-			}
-		case Outside:
-			if inside && hasInside[at{strings.ToLower(c.RR.Header().Name), c.Owner}] {
-				continue
-			}
-		}
-		out = append(out, c)
-	}
-	return out
+	return slices.DeleteFunc(claims, func(w weighed) bool {
+		return w.c.Audience == Outside && hasInside[ownerAt{w.at, w.c.Owner}]
+	})
+}
+
+// ownerAt is an owner's claim on a name.
+type ownerAt struct {
+	name  string // lowercase
+	owner Owner
 }
 
 // weighedAt returns the name whose owner a claim is weighed for: its own, except for a
 // service record (_port._proto.NAME) of an owner that also claims NAME, which goes with
 // NAME: whoever loses a name loses the SRV records describing it.
-func weighedAt(c Claim, all []Claim) string {
-	name := strings.ToLower(c.RR.Header().Name)
-	if c.RR.Header().Rrtype != dns.TypeSRV {
-		return name
+func weighedAt(w weighed, claimed map[ownerAt]bool) string {
+	if w.c.RR.Header().Rrtype != dns.TypeSRV || !strings.HasPrefix(w.at, "_") {
+		return w.at
 	}
-	labels := dns.SplitDomainName(name)
-	if len(labels) < 3 || !strings.HasPrefix(labels[0], "_") || !strings.HasPrefix(labels[1], "_") {
-		return name
+	_, rest, _ := strings.Cut(w.at, ".")
+	if !strings.HasPrefix(rest, "_") {
+		return w.at
 	}
-	base := strings.Join(labels[2:], ".") + "."
-	for _, o := range all {
-		if o.Owner == c.Owner && o.RR.Header().Rrtype != dns.TypeSRV && strings.EqualFold(o.RR.Header().Name, base) {
-			return base
-		}
+	if _, base, _ := strings.Cut(rest, "."); base != "" && claimed[ownerAt{base, w.c.Owner}] {
+		return base
 	}
-	return name
+	return w.at
 }
 
 // older orders owners by age: creation time, then kind, namespace and name, so that the

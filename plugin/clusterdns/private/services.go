@@ -36,18 +36,19 @@ func services(src *Sources, v model.View, emit func(Claim)) (problems []string) 
 				emit(Claim{RR: rr, Owner: owner, Audience: audience})
 			}
 		}
+		// only what the zone's view serves is built: zones are rebuilt on every change
+		inside := src.Inside && len(s.ClusterIPs) > 0
 		for _, name := range serviceNames(s, src.Zone) {
-			claim(Outside, addressRecords(name, ttl, e.Addrs, e.Target))
-			if len(e.Addrs) > 0 || e.Target != "" {
-				claim(Outside, srvRecords(name, ttl, s, e.Target))
-			}
-			claim(Inside, addressRecords(name, ttl, s.ClusterIPs, ""))
-			if len(s.ClusterIPs) > 0 {
+			if inside {
+				claim(Inside, addressRecords(name, ttl, s.ClusterIPs, ""))
 				claim(Inside, srvRecords(name, ttl, s, ""))
+			} else if len(e.Addrs) > 0 || e.Target != "" {
+				claim(Outside, addressRecords(name, ttl, e.Addrs, e.Target))
+				claim(Outside, srvRecords(name, ttl, s, e.Target))
 			}
 		}
 		for _, name := range e.InternalHostnames {
-			if inZone(name, src.Zone) && len(s.ClusterIPs) > 0 {
+			if inside && inZone(name, src.Zone) {
 				claim(Inside, addressRecords(name, ttl, s.ClusterIPs, ""))
 				claim(Inside, srvRecords(name, ttl, s, ""))
 			}
