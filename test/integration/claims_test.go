@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +26,10 @@ import (
 // inside) its ClusterIP; when the owner goes, the next oldest claimant takes over.
 func TestClaims(t *testing.T) {
 	e := k8senv.Get(t)
+	logs := &logBuffer{}
+	saved := log.Writer()
+	log.SetOutput(io.MultiWriter(saved, logs))
+	t.Cleanup(func() { log.SetOutput(saved) })
 	shop, tenant := e.Namespace(t, "shop"), e.Namespace(t, "tenant")
 	emptyAtEnd(t, e, shop, tenant)
 	ctx := context.Background()
@@ -169,4 +175,56 @@ func TestClaims(t *testing.T) {
 		t.Fatal(err)
 	}
 	harness.Expect(t, within, peerAddr, "sentinel."+shop+".claims.internal.", dns.TypeCNAME, "NOERROR: CNAME edge.example.com.")
+
+	// a Service with unusable annotations: its good name is served with the zone's TTL,
+	// each bad value is logged once (per view), and the rest of the zone keeps serving
+	lb(shop, "odd", "10.128.1.77", map[string]string{
+		"clusterdns.io/hostname":               "odd.claims.internal, bad_name!.claims.internal",
+		"external-dns.kubernetes.io/ttl":       "soon",
+		"external-dns.alpha.kubernetes.io/ttl": "60", // the older prefix is read first
+	})
+	harness.Expect(t, within, peerAddr, "odd.claims.internal.", dns.TypeA, "NOERROR: A 10.128.1.77")
+	if r := harness.Query(t, peerAddr, "odd.claims.internal.", dns.TypeA); r.Answer[0].Header().Ttl != 60 {
+		t.Errorf("odd.claims.internal. TTL %d, want the alpha annotation's 60", r.Answer[0].Header().Ttl)
+	}
+	odd := getService(t, e, shop, "odd")
+	odd.Annotations["external-dns.alpha.kubernetes.io/ttl"] = "-1"
+	if _, err := e.Client.CoreV1().Services(shop).Update(ctx, odd, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	harness.Eventually(t, within, "the bad TTL logged", func() (bool, string) {
+		return strings.Contains(logs.String(), "is out of range"), logs.String()
+	})
+	harness.ExpectNow(t, peerAddr, "odd.claims.internal.", dns.TypeA, "NOERROR: A 10.128.1.77")
+	if r := harness.Query(t, peerAddr, "odd.claims.internal.", dns.TypeA); r.Answer[0].Header().Ttl != 30 {
+		t.Errorf("odd.claims.internal. TTL %d, want the zone's 30 for a bad annotation", r.Answer[0].Header().Ttl)
+	}
+	harness.ExpectNow(t, peerAddr, "sentinel."+shop+".claims.internal.", dns.TypeCNAME, "NOERROR: CNAME edge.example.com.")
+	// more rebuilds: the problems are not logged again
+	lb(shop, "later", "10.128.1.78", map[string]string{"clusterdns.io/export": "true"})
+	harness.Expect(t, within, peerAddr, "later."+shop+".claims.internal.", dns.TypeA, "NOERROR: A 10.128.1.78")
+	harness.Expect(t, within, podAddr, "later."+shop+".claims.internal.", dns.TypeA, "NOERROR: A "+getService(t, e, shop, "later").Spec.ClusterIP)
+	for _, msg := range []string{`"bad_name!.claims.internal" is not a valid host name`, "is out of range"} {
+		if n := strings.Count(logs.String(), msg); n != 2 { // once in each view
+			t.Errorf("%q logged %d times, want once per view:\n%s", msg, n, logs.String())
+		}
+	}
+}
+
+// logBuffer collects the log while servers write to it.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -75,7 +75,9 @@ func exposureOf(s *corev1.Service) *Exposure {
 			}
 		}
 	}
-	e.InternalHostnames = hostnames(s.Annotations, internalHostnameAnnotations)
+	var problems []string
+	e.InternalHostnames, problems = hostnames(s.Annotations, internalHostnameAnnotations)
+	e.Problems = append(e.Problems, problems...)
 	if len(e.Addrs) == 0 && e.Target == "" && len(e.InternalHostnames) == 0 {
 		return nil
 	}
@@ -85,7 +87,8 @@ func exposureOf(s *corev1.Service) *Exposure {
 			e.Annotated = true
 		}
 	}
-	e.Hostnames = hostnames(s.Annotations, hostnameAnnotations)
+	e.Hostnames, problems = hostnames(s.Annotations, hostnameAnnotations)
+	e.Problems = append(e.Problems, problems...)
 	var problem string
 	e.TTL, problem = ttlOf(s.Annotations)
 	if problem != "" {
@@ -96,19 +99,23 @@ func exposureOf(s *corev1.Service) *Exposure {
 }
 
 // hostnames returns the valid names of comma-separated lists in the annotations keys, lowercase
-// and fully qualified, each once.
-func hostnames(annotations map[string]string, keys []string) []string {
-	var out []string
+// and fully qualified, each once; the others are reported.
+func hostnames(annotations map[string]string, keys []string) (out, problems []string) {
 	for _, a := range keys {
-		for _, h := range strings.Split(annotations[a], ",") {
-			if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
-				if h = strings.TrimSuffix(h, ".") + "."; ValidHost(h, false) && !slices.Contains(out, h) {
-					out = append(out, h)
-				}
+		for _, raw := range strings.Split(annotations[a], ",") {
+			h := strings.ToLower(strings.TrimSpace(raw))
+			if h == "" {
+				continue
+			}
+			switch h = strings.TrimSuffix(h, ".") + "."; {
+			case !ValidHost(h, false):
+				problems = append(problems, fmt.Sprintf("annotation %s: %q is not a valid host name", a, strings.TrimSpace(raw)))
+			case !slices.Contains(out, h):
+				out = append(out, h)
 			}
 		}
 	}
-	return out
+	return out, problems
 }
 
 // targetOf reads the target annotation, which replaces the addresses an object reports, as
@@ -224,10 +231,12 @@ func IngressFromAPI(in *networkingv1.Ingress) *Ingress {
 	for _, r := range in.Spec.Rules {
 		if h := strings.ToLower(strings.TrimSuffix(r.Host, ".")) + "."; ValidHost(h, true) {
 			out.Hosts = append(out.Hosts, h)
+		} else if r.Host != "" {
+			out.Problems = append(out.Problems, fmt.Sprintf("rule host %q is not a valid host name", r.Host))
 		}
 	}
-	var targeted bool
-	out.Addrs, out.Target, targeted, out.Problems = targetOf(in.Annotations)
+	addrs, target, targeted, problems := targetOf(in.Annotations)
+	out.Addrs, out.Target, out.Problems = addrs, target, append(out.Problems, problems...)
 	if !targeted {
 		for _, lb := range in.Status.LoadBalancer.Ingress {
 			out.Addrs, out.Target = addLoadBalancer(out.Addrs, out.Target, lb.IP, lb.Hostname)

@@ -40,6 +40,9 @@ func TestExposure(t *testing.T) {
 			addrs:       []string{"10.128.0.1"}, hostnames: []string{"a.example.", "b.example."}},
 		{name: "internal-hostname alone exposes a ClusterIP Service",
 			annotations: map[string]string{"external-dns.kubernetes.io/internal-hostname": "db.corp.example"}, internal: []string{"db.corp.example."}},
+		{name: "a bad hostname is reported, the others kept", lb: lb,
+			annotations: map[string]string{"clusterdns.io/hostname": "ok.example, bad_name!.example"},
+			addrs:       []string{"10.128.0.1"}, hostnames: []string{"ok.example."}, problem: `"bad_name!.example" is not a valid host name`},
 		{name: "ttl in seconds", lb: lb, annotations: map[string]string{"external-dns.alpha.kubernetes.io/ttl": "60"}, addrs: []string{"10.128.0.1"}, ttl: 60},
 		{name: "ttl as a duration", lb: lb, annotations: map[string]string{"external-dns.kubernetes.io/ttl": "5m"}, addrs: []string{"10.128.0.1"}, ttl: 300},
 		{name: "a bad ttl is reported", lb: lb, annotations: map[string]string{"external-dns.kubernetes.io/ttl": "0"}, addrs: []string{"10.128.0.1"}, problem: "out of range"},
@@ -76,10 +79,11 @@ func TestExposure(t *testing.T) {
 func TestIngressAnnotations(t *testing.T) {
 	in := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", CreationTimestamp: metav1.NewTime(time.Unix(1000, 0)),
 		Annotations: map[string]string{"external-dns.alpha.kubernetes.io/target": "10.0.0.9", "external-dns.alpha.kubernetes.io/ttl": "120"}}}
-	in.Spec.Rules = []networkingv1.IngressRule{{Host: "shop.example"}}
+	in.Spec.Rules = []networkingv1.IngressRule{{Host: "shop.example"}, {Host: "bad host.example"}}
 	in.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{IP: "10.128.0.1"}}
 	got := IngressFromAPI(in)
-	if !slices.Equal(got.Addrs, []netip.Addr{netip.MustParseAddr("10.0.0.9")}) || got.TTL != 120 || got.Created.Unix() != 1000 || len(got.Problems) != 0 {
+	if !slices.Equal(got.Addrs, []netip.Addr{netip.MustParseAddr("10.0.0.9")}) || got.TTL != 120 || got.Created.Unix() != 1000 ||
+		!slices.Equal(got.Hosts, []string{"shop.example."}) || len(got.Problems) != 1 || !strings.Contains(got.Problems[0], `"bad host.example" is not a valid host name`) {
 		t.Fatalf("got %+v", got)
 	}
 }
