@@ -1,6 +1,11 @@
-// Package private serves private zones: what Kubernetes objects put into a zone (exported
-// Services, Ingress hosts and mesh hosts) merged with the zone's file (Records, Zone), its
-// queries (ServeDNS) and its grammar (ParseBlock).
+// Package private serves private zones: what Kubernetes objects put into a zone merged with
+// the zone's file (Records, Zone), its queries (ServeDNS) and its grammar (ParseBlock).
+//
+// Each kind of object is a source in a file of its own (services.go, ingress.go, mesh.go,
+// ...), listed in sources: it emits claims, one per record, naming their owner and
+// audience (claim.go). Records weighs the claims on each name (resolve): the zone file's
+// names are the file's, then the oldest claimant wins unless the zone merges claims; a zone
+// with inside serves pods' (Inside) claims in place of peered clients' (Outside) ones.
 //
 // Zone transfers are CoreDNS's transfer plugin's job, as for every CoreDNS zone: a Zone
 // implements transfer.Transferer and calls (*transfer.Transfer).Notify when its serial
