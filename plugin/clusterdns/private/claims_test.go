@@ -10,7 +10,9 @@ import (
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 
+	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -254,4 +256,55 @@ func BenchmarkRecords(b *testing.B) {
 			}
 		})
 	}
+}
+
+// A zone serves the claim rule's outcome through ServeDNS, follows the owner's deletion
+// to the next claimant, and keeps the conflicts gauge of its view.
+func TestZoneClaims(t *testing.T) {
+	owner := withClusterIP(exposed("shop", "pay", &model.Exposure{Addrs: addrs("10.128.1.1"), Annotated: true,
+		Hostnames: []string{"pay.claims.internal."}, Created: at(0)}), "10.96.0.1")
+	thief := withClusterIP(exposed("tenant", "pay", &model.Exposure{Addrs: addrs("10.128.1.66"), Annotated: true,
+		Hostnames: []string{"pay.claims.internal."}, Created: at(1)}), "10.96.0.66")
+	st := model.NewStore()
+	st.Replace(model.State{Namespaces: []string{"shop", "tenant"}, Services: []*model.Service{owner, thief}})
+	st.SetSynced()
+	zones := map[string]*Zone{}
+	changed := map[string]chan uint32{}
+	for _, view := range []string{"outside", "inside"} {
+		z := New(&Config{Sources: Sources{Zone: "claims.internal.", Services: ExportAnnotated, TTL: 30, Inside: view == "inside"}}, t.Logf)
+		changed[view] = make(chan uint32, 10)
+		z.Changed = func(s uint32) { changed[view] <- s }
+		if err := z.Start(st, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(z.Stop)
+		<-changed[view] // Start's own publication
+		zones[view] = z
+	}
+	check := func(view string, tc test.Case, conflicts float64) {
+		t.Helper()
+		_, m := serve(t, zones[view], tc)
+		if err := test.SortAndCheck(m, tc); err != nil {
+			t.Errorf("%s view: %v", view, err)
+		}
+		if got := testutil.ToFloat64(claimConflicts.WithLabelValues("claims.internal.", view)); got != conflicts {
+			t.Errorf("%s view: %v conflicts, want %v", view, got, conflicts)
+		}
+	}
+	a := func(ip string) []dns.RR { return []dns.RR{test.A("pay.claims.internal. 30 IN A " + ip)} }
+	check("outside", test.Case{Qname: "pay.claims.internal.", Qtype: dns.TypeA, Answer: a("10.128.1.1")}, 1)
+	check("inside", test.Case{Qname: "pay.claims.internal.", Qtype: dns.TypeA, Answer: a("10.96.0.1")}, 1)
+
+	st.DeleteService(model.Key{Namespace: "shop", Name: "pay"})
+	for view, ch := range changed {
+		select {
+		case <-ch:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s view: no rebuild after the owner's deletion", view)
+		}
+	}
+	check("outside", test.Case{Qname: "pay.claims.internal.", Qtype: dns.TypeA, Answer: a("10.128.1.66")}, 0)
+	check("inside", test.Case{Qname: "pay.claims.internal.", Qtype: dns.TypeA, Answer: a("10.96.0.66")}, 0)
+	check("outside", test.Case{Qname: "pay.shop.claims.internal.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError,
+		Ns: []dns.RR{test.SOA("claims.internal. 30 IN SOA ns.dns.claims.internal. hostmaster.claims.internal. 1 7200 1800 86400 30")}}, 0)
 }
