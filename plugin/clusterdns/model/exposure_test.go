@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 func TestExposure(t *testing.T) {
@@ -85,5 +86,16 @@ func TestIngressAnnotations(t *testing.T) {
 	if !slices.Equal(got.Addrs, []netip.Addr{netip.MustParseAddr("10.0.0.9")}) || got.TTL != 120 || got.Created.Unix() != 1000 ||
 		!slices.Equal(got.Hosts, []string{"shop.example."}) || len(got.Problems) != 1 || !strings.Contains(got.Problems[0], `"bad host.example" is not a valid host name`) {
 		t.Fatalf("got %+v", got)
+	}
+}
+
+func TestVirtualServiceCreated(t *testing.T) {
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"metadata": map[string]any{"name": "ads", "namespace": "shop", "creationTimestamp": "2026-01-02T03:04:05Z"},
+		"spec":     map[string]any{"hosts": []any{"ads.mesh.private"}, "gateways": []any{"external-mesh"}},
+	}}
+	vs := VirtualServiceFromUnstructured(u)
+	if want := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC); !vs.Created.Equal(want) || !slices.Equal(vs.Hosts, []string{"ads.mesh.private."}) {
+		t.Fatalf("got %+v, want created %v", vs, want)
 	}
 }
