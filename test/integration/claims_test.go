@@ -26,7 +26,7 @@ import (
 // inside) its ClusterIP; when the owner goes, the next oldest claimant takes over.
 func TestClaims(t *testing.T) {
 	e := k8senv.Get(t)
-	logs := &logBuffer{}
+	logs := &claimsLog{}
 	saved := log.Writer()
 	log.SetOutput(io.MultiWriter(saved, logs))
 	t.Cleanup(func() { log.SetOutput(saved) })
@@ -211,19 +211,19 @@ func TestClaims(t *testing.T) {
 	}
 }
 
-// logBuffer collects the log while servers write to it.
-type logBuffer struct {
+// claimsLog collects the log while servers write to it.
+type claimsLog struct {
 	mu sync.Mutex
 	b  strings.Builder
 }
 
-func (l *logBuffer) Write(p []byte) (int, error) {
+func (l *claimsLog) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *logBuffer) String() string {
+func (l *claimsLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()

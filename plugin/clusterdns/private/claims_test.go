@@ -15,19 +15,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+var claimEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// at returns the creation time n seconds after t0.
-func at(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
+// createdAt returns the creation time n seconds after claimEpoch.
+func createdAt(n int) time.Time { return claimEpoch.Add(time.Duration(n) * time.Second) }
 
-func withClusterIP(s *model.Service, ips ...string) *model.Service {
+func withClusterIPs(s *model.Service, ips ...string) *model.Service {
 	s.ClusterIPs = addrs(ips...)
 	return s
 }
 
-// records runs the zone's sources over st and returns the records as strings, sorted, and
+// claimedRecordsOf runs the zone's sources over st and returns the records as strings, sorted, and
 // the problems.
-func recordsOf(t *testing.T, st *model.Store, src Sources, file []dns.RR) (got, problems []string, lost int) {
+func claimedRecordsOf(t *testing.T, st *model.Store, src Sources, file []dns.RR) (got, problems []string, lost int) {
 	t.Helper()
 	st.Read(func(v model.View) {
 		r := records(&src, v, file)
@@ -43,11 +43,11 @@ func recordsOf(t *testing.T, st *model.Store, src Sources, file []dns.RR) (got, 
 // The tenant scenario of issue 12: the owner's LoadBalancer Service, a thief's in another
 // namespace annotating the same name later, and an Ingress listing it later still.
 func TestClaimsOldestWins(t *testing.T) {
-	owner := withClusterIP(exposed("shop", "pay", &model.Exposure{Addrs: addrs("10.128.1.1"), Annotated: true,
-		Hostnames: []string{"pay.claims.internal."}, Created: at(0)}, model.Port{Name: "https", Protocol: "TCP", Port: 443}), "10.96.0.1")
-	thief := withClusterIP(exposed("tenant", "pay", &model.Exposure{Addrs: addrs("10.128.1.66"), Annotated: true,
-		Hostnames: []string{"pay.claims.internal."}, Created: at(1)}, model.Port{Name: "http", Protocol: "TCP", Port: 80}), "10.96.0.66")
-	ing := &model.Ingress{Meta: model.Meta{Namespace: "tenant", Name: "pay"}, Hosts: []string{"pay.claims.internal."}, Addrs: addrs("10.128.1.67"), Created: at(2)}
+	owner := withClusterIPs(exposed("shop", "pay", &model.Exposure{Addrs: addrs("10.128.1.1"), Annotated: true,
+		Hostnames: []string{"pay.claims.internal."}, Created: createdAt(0)}, model.Port{Name: "https", Protocol: "TCP", Port: 443}), "10.96.0.1")
+	thief := withClusterIPs(exposed("tenant", "pay", &model.Exposure{Addrs: addrs("10.128.1.66"), Annotated: true,
+		Hostnames: []string{"pay.claims.internal."}, Created: createdAt(1)}, model.Port{Name: "http", Protocol: "TCP", Port: 80}), "10.96.0.66")
+	ing := &model.Ingress{Meta: model.Meta{Namespace: "tenant", Name: "pay"}, Hosts: []string{"pay.claims.internal."}, Addrs: addrs("10.128.1.67"), Created: createdAt(2)}
 	st := model.NewStore()
 	st.Replace(model.State{Namespaces: []string{"shop", "tenant"}, Services: []*model.Service{owner, thief}, Ingresses: []*model.Ingress{ing}})
 	src := Sources{Zone: "claims.internal.", Services: ExportAnnotated, Ingresses: true, TTL: 30}
@@ -57,7 +57,7 @@ func TestClaimsOldestWins(t *testing.T) {
 		})
 	}
 
-	got, problems, lost := recordsOf(t, st, src, nil)
+	got, problems, lost := claimedRecordsOf(t, st, src, nil)
 	want := []string{
 		"_https._tcp.pay.claims.internal. 30 IN SRV 0 100 443 pay.claims.internal.", // the thief's _http SRV goes with its lost claim
 		"pay.claims.internal. 30 IN A 10.128.1.1",
@@ -75,7 +75,7 @@ func TestClaimsOldestWins(t *testing.T) {
 
 	// the owner goes: the next oldest claimant takes over, the Ingress still loses
 	st.DeleteService(model.Key{Namespace: "shop", Name: "pay"})
-	got, problems, lost = recordsOf(t, st, src, nil)
+	got, problems, lost = claimedRecordsOf(t, st, src, nil)
 	want = []string{"_http._tcp.pay.claims.internal. 30 IN SRV 0 100 80 pay.claims.internal.", "pay.claims.internal. 30 IN A 10.128.1.66"}
 	if !slices.Equal(pay(got), want) || lost != 1 || len(problems) != 1 || !strings.Contains(problems[0], "ignoring Ingress tenant/pay's claim") {
 		t.Errorf("after the owner: got\n%s\nproblems %q, lost %d", strings.Join(pay(got), "\n"), problems, lost)
@@ -83,7 +83,7 @@ func TestClaimsOldestWins(t *testing.T) {
 
 	// claims merge: today's behaviour, every claimant's addresses
 	src.Claims = ClaimsMerge
-	got, _, lost = recordsOf(t, st, src, nil)
+	got, _, lost = claimedRecordsOf(t, st, src, nil)
 	want = []string{"_http._tcp.pay.claims.internal. 30 IN SRV 0 100 80 pay.claims.internal.", "pay.claims.internal. 30 IN A 10.128.1.66", "pay.claims.internal. 30 IN A 10.128.1.67"}
 	if !slices.Equal(pay(got), want) || lost != 0 {
 		t.Errorf("merge: got\n%s\nlost %d", strings.Join(pay(got), "\n"), lost)
@@ -91,9 +91,9 @@ func TestClaimsOldestWins(t *testing.T) {
 }
 
 func TestResolve(t *testing.T) {
-	svc := Owner{Kind: "Service", Namespace: "a", Name: "x", Created: at(5)}
-	ing := Owner{Kind: "Ingress", Namespace: "b", Name: "y", Created: at(5)}
-	old := Owner{Kind: "VirtualService", Namespace: "z", Name: "z", Created: at(1)}
+	svc := Owner{Kind: "Service", Namespace: "a", Name: "x", Created: createdAt(5)}
+	ing := Owner{Kind: "Ingress", Namespace: "b", Name: "y", Created: createdAt(5)}
+	old := Owner{Kind: "VirtualService", Namespace: "z", Name: "z", Created: createdAt(1)}
 	rr := func(s string) dns.RR { return mustRR(t, s) }
 	for _, tc := range []struct {
 		name   string
@@ -175,13 +175,13 @@ func TestResolve(t *testing.T) {
 // internal-hostname names, the mesh gateway's ClusterIP; an Ingress, whose in-cluster
 // address is not known, keeps its own. The peered view keeps the load balancers.
 func TestInside(t *testing.T) {
-	api := withClusterIP(exposed("shop", "api", &model.Exposure{Addrs: addrs("10.128.0.1"), Annotated: true, TTL: 60,
-		Hostnames: []string{"api.corp.internal."}, InternalHostnames: []string{"api-int.corp.internal."}, Created: at(0)},
+	api := withClusterIPs(exposed("shop", "api", &model.Exposure{Addrs: addrs("10.128.0.1"), Annotated: true, TTL: 60,
+		Hostnames: []string{"api.corp.internal."}, InternalHostnames: []string{"api-int.corp.internal."}, Created: createdAt(0)},
 		model.Port{Name: "https", Protocol: "TCP", Port: 443}), "10.96.0.1")
-	db := withClusterIP(exposed("shop", "db", &model.Exposure{InternalHostnames: []string{"db.corp.internal.", "db.elsewhere.example."}, Annotated: true}), "10.96.0.2")
-	aws := withClusterIP(exposed("shop", "aws", &model.Exposure{Target: "x.elb.example.", Annotated: true},
+	db := withClusterIPs(exposed("shop", "db", &model.Exposure{InternalHostnames: []string{"db.corp.internal.", "db.elsewhere.example."}, Annotated: true}), "10.96.0.2")
+	aws := withClusterIPs(exposed("shop", "aws", &model.Exposure{Target: "x.elb.example.", Annotated: true},
 		model.Port{Name: "http", Protocol: "TCP", Port: 80}), "10.96.0.3")
-	gw := withClusterIP(exposed("istio-system", "gw", &model.Exposure{Addrs: addrs("10.128.0.99")}), "10.96.0.99")
+	gw := withClusterIPs(exposed("istio-system", "gw", &model.Exposure{Addrs: addrs("10.128.0.99")}), "10.96.0.99")
 	st := model.NewStore()
 	st.Replace(model.State{
 		Namespaces: []string{"shop", "istio-system"},
@@ -221,7 +221,7 @@ func TestInside(t *testing.T) {
 		want   []string
 	}{{false, outside}, {true, inside}} {
 		src.Inside = view.inside
-		got, problems, _ := recordsOf(t, st, src, nil)
+		got, problems, _ := claimedRecordsOf(t, st, src, nil)
 		slices.Sort(view.want)
 		if !slices.Equal(got, view.want) || len(problems) > 0 {
 			t.Errorf("inside=%v: got\n%s\nwant\n%s\nproblems %q", view.inside, strings.Join(got, "\n"), strings.Join(view.want, "\n"), problems)
@@ -236,14 +236,14 @@ func BenchmarkRecords(b *testing.B) {
 	var svcs []*model.Service
 	var ings []*model.Ingress
 	for i := range 5000 {
-		s := withClusterIP(exposed(fmt.Sprintf("ns%d", i%50), fmt.Sprintf("svc%d", i), &model.Exposure{
-			Addrs: []netip.Addr{netip.AddrFrom4([4]byte{10, 128, byte(i >> 8), byte(i)})}, Annotated: true, Created: at(i),
+		s := withClusterIPs(exposed(fmt.Sprintf("ns%d", i%50), fmt.Sprintf("svc%d", i), &model.Exposure{
+			Addrs: []netip.Addr{netip.AddrFrom4([4]byte{10, 128, byte(i >> 8), byte(i)})}, Annotated: true, Created: createdAt(i),
 			Hostnames: []string{fmt.Sprintf("h%d.corp.internal.", i/2)}}, model.Port{Name: "https", Protocol: "TCP", Port: 443}), "10.96.0.1")
 		svcs = append(svcs, s)
 	}
 	for i := range 1000 {
 		ings = append(ings, &model.Ingress{Meta: model.Meta{Namespace: "web", Name: fmt.Sprintf("ing%d", i)},
-			Hosts: []string{fmt.Sprintf("h%d.corp.internal.", i)}, Addrs: addrs("10.128.200.1"), Created: at(i)})
+			Hosts: []string{fmt.Sprintf("h%d.corp.internal.", i)}, Addrs: addrs("10.128.200.1"), Created: createdAt(i)})
 	}
 	st := model.NewStore()
 	st.Replace(model.State{Namespaces: []string{"web"}, Services: svcs, Ingresses: ings})
@@ -261,10 +261,10 @@ func BenchmarkRecords(b *testing.B) {
 // A zone serves the claim rule's outcome through ServeDNS, follows the owner's deletion
 // to the next claimant, and keeps the conflicts gauge of its view.
 func TestZoneClaims(t *testing.T) {
-	owner := withClusterIP(exposed("shop", "pay", &model.Exposure{Addrs: addrs("10.128.1.1"), Annotated: true,
-		Hostnames: []string{"pay.claims.internal."}, Created: at(0)}), "10.96.0.1")
-	thief := withClusterIP(exposed("tenant", "pay", &model.Exposure{Addrs: addrs("10.128.1.66"), Annotated: true,
-		Hostnames: []string{"pay.claims.internal."}, Created: at(1)}), "10.96.0.66")
+	owner := withClusterIPs(exposed("shop", "pay", &model.Exposure{Addrs: addrs("10.128.1.1"), Annotated: true,
+		Hostnames: []string{"pay.claims.internal."}, Created: createdAt(0)}), "10.96.0.1")
+	thief := withClusterIPs(exposed("tenant", "pay", &model.Exposure{Addrs: addrs("10.128.1.66"), Annotated: true,
+		Hostnames: []string{"pay.claims.internal."}, Created: createdAt(1)}), "10.96.0.66")
 	st := model.NewStore()
 	st.Replace(model.State{Namespaces: []string{"shop", "tenant"}, Services: []*model.Service{owner, thief}})
 	st.SetSynced()

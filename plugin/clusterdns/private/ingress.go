@@ -25,7 +25,7 @@ func ingresses(src *Sources, v model.View, emit func(Claim)) (problems []string)
 			ttl = in.TTL
 		}
 		for _, h := range in.Hosts {
-			if inZone(h, src.Zone) {
+			if underApex(h, src.Zone) {
 				for _, rr := range addressRecords(h, ttl, in.Addrs, in.Target) {
 					emit(Claim{RR: rr, Owner: owner})
 				}

@@ -33,7 +33,7 @@ func mesh(src *Sources, v model.View, emit func(Claim)) (problems []string) {
 		}
 		owner := Owner{Kind: "VirtualService", Namespace: vs.Namespace, Name: vs.Name, Created: vs.Created}
 		for _, h := range vs.Hosts {
-			if !inZone(h, src.Zone) {
+			if !underApex(h, src.Zone) {
 				continue
 			}
 			for _, a := range answers {

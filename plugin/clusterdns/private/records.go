@@ -91,14 +91,14 @@ func Records(src *Sources, v model.View, file []dns.RR) (rrs []dns.RR, problems 
 	return r.rrs, r.problems
 }
 
-// result is what the cluster gives a zone, with the number of claims it ignored (metrics).
-type result struct {
+// claimedRecords is what the cluster gives a zone, with the number of claims it ignored (metrics).
+type claimedRecords struct {
 	rrs      []dns.RR
 	problems []string
 	lost     int
 }
 
-func records(src *Sources, v model.View, file []dns.RR) result {
+func records(src *Sources, v model.View, file []dns.RR) claimedRecords {
 	inFile := map[string]bool{}
 	s := *src
 	s.wildcard = nil
@@ -116,7 +116,7 @@ func records(src *Sources, v model.View, file []dns.RR) result {
 		}
 	}
 	var claims []weighed
-	var res result
+	var res claimedRecords
 	emit := func(c Claim) {
 		if c.Audience != Inside || src.Inside { // Inside claims are for zones with inside only
 			claims = append(claims, weighed{strings.ToLower(c.RR.Header().Name), len(claims), c})
@@ -206,9 +206,9 @@ func weighedAt(w weighed, claimed map[ownerAt]bool) string {
 	return w.at
 }
 
-// older orders owners by age: creation time, then kind, namespace and name, so that the
+// olderOwner orders owners by age: creation time, then kind, namespace and name, so that the
 // same objects always give the same owner.
-func older(a, b Owner) int {
+func olderOwner(a, b Owner) int {
 	if c := a.Created.Compare(b.Created); c != 0 {
 		return c
 	}
@@ -234,7 +234,7 @@ func resolve(name string, claims []Claim, inFile map[string]bool, rule ClaimRule
 			owners = append(owners, c.Owner)
 		}
 	}
-	slices.SortFunc(owners, older)
+	slices.SortFunc(owners, olderOwner)
 	if inFile[name] {
 		for _, o := range owners {
 			msgs = append(msgs, fmt.Sprintf("%s is in the zone file, whose records win: ignoring %s's claim", name, o))
@@ -245,7 +245,7 @@ func resolve(name string, claims []Claim, inFile map[string]bool, rule ClaimRule
 	claims = slices.DeleteFunc(slices.Clone(claims), func(c Claim) bool {
 		return inFile[strings.ToLower(c.RR.Header().Name)]
 	})
-	slices.SortStableFunc(claims, func(a, b Claim) int { return older(a.Owner, b.Owner) })
+	slices.SortStableFunc(claims, func(a, b Claim) int { return olderOwner(a.Owner, b.Owner) })
 	if rule == ClaimsOldest && len(owners) > 1 {
 		for _, o := range owners[1:] {
 			msgs = append(msgs, fmt.Sprintf("%s belongs to %s, its first claimant: ignoring %s's claim", name, owners[0], o))

@@ -48,7 +48,7 @@ func services(src *Sources, v model.View, emit func(Claim)) (problems []string) 
 			}
 		}
 		for _, name := range e.InternalHostnames {
-			if inside && inZone(name, src.Zone) {
+			if inside && underApex(name, src.Zone) {
 				claim(Inside, addressRecords(name, ttl, s.ClusterIPs, ""))
 				claim(Inside, srvRecords(name, ttl, s, ""))
 			}
@@ -58,14 +58,14 @@ func services(src *Sources, v model.View, emit func(Claim)) (problems []string) 
 }
 
 // inZone reports whether name (lowercase) is below zone: the apex is the zone file's.
-func inZone(name, zone string) bool { return name != zone && dns.IsSubDomain(zone, name) }
+func underApex(name, zone string) bool { return name != zone && dns.IsSubDomain(zone, name) }
 
 // serviceNames are the names of an exported Service in zone: SERVICE.NAMESPACE.ZONE and
 // every annotated hostname inside the zone.
 func serviceNames(s *model.Service, zone string) []string {
 	names := []string{strings.ToLower(s.Name+"."+s.Namespace) + "." + zone}
 	for _, h := range s.Exposure.Hostnames {
-		if inZone(h, zone) && !slices.Contains(names, h) {
+		if underApex(h, zone) && !slices.Contains(names, h) {
 			names = append(names, h)
 		}
 	}

@@ -339,7 +339,7 @@ func (z *Zone) generate(v model.View) []dns.RR {
 	} else {
 		r := records(&z.cfg.Sources, v, z.file)
 		rrs, problems = r.rrs, r.problems
-		claimConflicts.WithLabelValues(z.cfg.Zone, z.cfg.view()).Set(float64(r.lost))
+		claimConflicts.WithLabelValues(z.cfg.Zone, z.cfg.viewLabel()).Set(float64(r.lost))
 	}
 	seen := make(map[string]bool, len(problems))
 	for _, p := range problems {

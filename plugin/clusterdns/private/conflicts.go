@@ -16,7 +16,7 @@ var claimConflicts = promauto.NewGaugeVec(prometheus.GaugeOpts{
 	Help: "Claims on a private zone's names currently ignored because an older object or the zone file holds the name, by zone and view.",
 }, []string{"zone", "view"})
 
-func (c *Config) view() string {
+func (c *Config) viewLabel() string {
 	if c.Inside {
 		return "inside"
 	}
