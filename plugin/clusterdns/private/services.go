@@ -57,7 +57,7 @@ func services(src *Sources, v model.View, emit func(Claim)) (problems []string) 
 	return problems
 }
 
-// inZone reports whether name (lowercase) is below zone: the apex is the zone file's.
+// underApex reports whether name (lowercase) is below zone: the apex is the zone file's.
 func underApex(name, zone string) bool { return name != zone && dns.IsSubDomain(zone, name) }
 
 // serviceNames are the names of an exported Service in zone: SERVICE.NAMESPACE.ZONE and
