@@ -250,6 +250,11 @@ func parse(c *caddy.Controller) (*config, error) {
 		return nil, c.Err(err.Error())
 	}
 	private.Link(cfg.privates)
+	for _, p := range cfg.privates {
+		if p.Inside && len(cfg.zones) == 0 {
+			return nil, c.Errf("private %s: inside answers the pods of a block with cluster zones; this block has none (a peered view keeps the load balancer addresses)", p.Zone)
+		}
+	}
 	if len(cfg.manifests) > 0 && cfg.multiCluster() {
 		return nil, c.Err("multicluster reads ServiceImports from an API server: not supported with manifests")
 	}

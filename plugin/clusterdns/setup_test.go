@@ -83,6 +83,18 @@ func TestParse(t *testing.T) {
 		{input: "clusterdns {\n private a.example {\n  transfer to 10.0.0.1\n }\n}", wantErr: "transfer a.example. { to ADDRESS... }` in the server block"},
 		{input: "clusterdns {\n private a.example {\n  bogus\n }\n}", wantErr: "unknown property"},
 		{input: "clusterdns {\n private a.example b.example\n}", wantErr: "one zone"},
+		// claims and inside (issue 12)
+		{input: "clusterdns cluster.local {\n private a.example {\n  services\n  claims merge\n  inside\n }\n}", check: func(c *config) bool {
+			return c.privates[0].Claims == private.ClaimsMerge && c.privates[0].Inside
+		}},
+		{input: "clusterdns {\n private a.example {\n  services\n }\n}", check: func(c *config) bool {
+			return c.privates[0].Claims == private.ClaimsOldest && !c.privates[0].Inside
+		}},
+		{input: "clusterdns {\n private a.example {\n  claims newest\n }\n}", wantErr: "want oldest or merge"},
+		{input: "clusterdns {\n private a.example {\n  claims\n }\n}", wantErr: "Wrong argument count"},
+		{input: "clusterdns {\n private a.example {\n  inside yes\n }\n}", wantErr: "Wrong argument count"},
+		{input: "clusterdns {\n private a.example {\n  services\n  inside\n }\n}", wantErr: "this block has none"},
+		{input: "clusterdns cluster.local {\n private 10.in-addr.arpa {\n  inside\n }\n}", wantErr: "reverse zone"},
 		{input: "clusterdns {\n private 10.in-addr.arpa {\n  services\n }\n}", wantErr: "reverse zone"},
 		{input: "clusterdns in-addr.arpa", wantErr: "no forward zone"},
 		{input: "clusterdns cluster.local {\n ttl -1\n}", wantErr: "ttl"},

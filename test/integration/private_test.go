@@ -200,20 +200,22 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
 	harness.Expect(t, within, peerAddr, "api.elsewhere.example.", dns.TypeA, "REFUSED: ")
 	harness.Expect(t, within, podAddr, "api."+ns+".svc.cluster.local.", dns.TypeA, "NOERROR: A "+getService(t, e, ns, "api").Spec.ClusterIP)
 
-	// the same name claimed twice serves both addresses
+	// the same name claimed again, later: it stays its first claimant's (TestClaims has
+	// the whole rule); twin's own name shows the server saw twin
 	twin := service(ns, "twin", "", svcPort{"http", corev1.ProtocolTCP, 80})
 	twin.Spec.Type = corev1.ServiceTypeLoadBalancer
 	twin.Annotations = map[string]string{"external-dns.alpha.kubernetes.io/hostname": "api.mycompany.internal"}
 	create(t, e, twin)
 	setLoadBalancer(t, e, ns, "twin", corev1.LoadBalancerIngress{IP: "10.128.5.2"})
-	both("api.mycompany.internal.", dns.TypeA, "NOERROR: A 10.128.5.1, A 10.128.5.2")
+	both("twin."+ns+".mycompany.internal.", dns.TypeA, "NOERROR: A 10.128.5.2")
+	bothNow("api.mycompany.internal.", dns.TypeA, "NOERROR: A 10.128.5.1")
 
 	// a load balancer with a hostname (AWS) is a CNAME
 	setLoadBalancer(t, e, ns, "twin", corev1.LoadBalancerIngress{Hostname: "internal-twin.elb.example.com"})
 	both("twin."+ns+".mycompany.internal.", dns.TypeCNAME, "NOERROR: CNAME internal-twin.elb.example.com.")
-	both("api.mycompany.internal.", dns.TypeA, "NOERROR: A 10.128.5.1") // addresses win over a CNAME
+	bothNow("api.mycompany.internal.", dns.TypeA, "NOERROR: A 10.128.5.1")
 
-	// not exported any more: gone
+	// not exported any more: gone, and the next claimant has the name
 	api = getService(t, e, ns, "api")
 	api.Annotations = nil
 	if _, err := e.Client.CoreV1().Services(ns).Update(ctx, api, metav1.UpdateOptions{}); err != nil {
@@ -221,6 +223,7 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
 	}
 	settle()
 	bothNow("api."+ns+".mycompany.internal.", dns.TypeA, "NXDOMAIN: ")
+	bothNow("api.mycompany.internal.", dns.TypeCNAME, "NOERROR: CNAME internal-twin.elb.example.com.")
 	if err := e.Client.CoreV1().Services(ns).Delete(ctx, "twin", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,8 @@ const DefaultTTL = 30
 //	    namespaces NAMESPACE...
 //	    mesh [NAMESPACE/NAME]
 //	    ttl SECONDS
+//	    claims oldest|merge
+//	    inside
 //	}
 //
 // It leaves the controller on the directive's last token, so the enclosing block's
@@ -92,6 +94,26 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 			if p.TTL, err = ParseTTL(c); err != nil {
 				return nil, err
 			}
+		case "claims":
+			if !c.NextArg() {
+				return nil, c.ArgErr()
+			}
+			switch c.Val() {
+			case "oldest":
+				p.Claims = ClaimsOldest
+			case "merge":
+				p.Claims = ClaimsMerge
+			default:
+				return nil, c.Errf("claims %q: want oldest or merge", c.Val())
+			}
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+		case "inside":
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+			p.Inside = true
 		case "transfer":
 			return nil, c.Errf("private %s: transfers are configured with CoreDNS's transfer plugin now: write `transfer %s { to ADDRESS... }` in the server block instead of `transfer to` here", p.Zone, p.Zone)
 		default:
@@ -101,7 +123,7 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 	if c.Val() != "}" {
 		return nil, c.Errf("private %s: missing }", p.Zone)
 	}
-	if p.Reverse() && (p.Mesh || p.Services != ExportNone || p.Ingresses) {
+	if p.Reverse() && (p.Mesh || p.Services != ExportNone || p.Ingresses || p.Inside || p.Claims != ClaimsOldest) {
 		return nil, c.Errf("private %s: a reverse zone takes its PTR records from the block's forward private zones; give it only file and ttl", p.Zone)
 	}
 	return p, nil

@@ -1,6 +1,11 @@
-// Package private serves private zones: what Kubernetes objects put into a zone (exported
-// Services, Ingress hosts and mesh hosts) merged with the zone's file (Records, Zone), its
-// queries (ServeDNS) and its grammar (ParseBlock).
+// Package private serves private zones: what Kubernetes objects put into a zone merged with
+// the zone's file (Records, Zone), its queries (ServeDNS) and its grammar (ParseBlock).
+//
+// Each kind of object is a source in a file of its own (services.go, ingress.go, mesh.go,
+// ...), listed in sources: it emits claims, one per record, naming their owner and
+// audience (claim.go). Records weighs the claims on each name (resolve): the zone file's
+// names are the file's, then the oldest claimant wins unless the zone merges claims; a zone
+// with inside serves pods' (Inside) claims in place of peered clients' (Outside) ones.
 //
 // Zone transfers are CoreDNS's transfer plugin's job, as for every CoreDNS zone: a Zone
 // implements transfer.Transferer and calls (*transfer.Transfer).Notify when its serial
@@ -14,8 +19,8 @@
 package private
 
 import (
+	"cmp"
 	"fmt"
-	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -39,6 +44,17 @@ const (
 // peered clients.
 const MeshGateway = "external-mesh"
 
+// ClaimRule says who owns a name that several objects claim.
+type ClaimRule uint8
+
+const (
+	// ClaimsOldest gives a name to its oldest claimant: a tenant cannot take over, or add
+	// itself to, a name another namespace published first.
+	ClaimsOldest ClaimRule = iota
+	// ClaimsMerge serves every claimant's addresses (blue/green behind one name).
+	ClaimsMerge
+)
+
 // Sources is what the cluster contributes to one forward private zone.
 type Sources struct {
 	Zone      string // lowercase, fully qualified
@@ -50,155 +66,240 @@ type Sources struct {
 	// Namespaces, when set, are the only namespaces whose objects may put names in the zone:
 	// a hostname annotation is otherwise a claim any namespace can make.
 	Namespaces model.Namespaces
+	// Claims decides between objects claiming one name.
+	Claims ClaimRule
+	// Inside makes the zone answer in-cluster clients (a pods' block): Inside claims, such
+	// as an exported Service's ClusterIP, instead of the Outside ones (its load balancer).
+	Inside bool
+
+	// wildcard holds the file's wildcard addresses while Records runs: mesh hosts take
+	// them when there are any.
+	wildcard []netip.Addr
 }
 
 // Needs reports whether the zone reads anything from the cluster.
 func (s *Sources) Needs() bool { return s.Services != ExportNone || s.Ingresses || s.Mesh }
 
-// claim is one object's record at a name, remembered to report conflicts.
-type claim struct {
-	rr    dns.RR
-	owner string // "Service ns/name", "Ingress ns/name", "VirtualService ns/name"
-}
+// sources are the kinds of objects that put names in private zones, each in a file of its own.
+var sources = []source{services, ingresses, mesh}
 
 // Records returns the records the cluster gives the zone, given the records of its file.
-// Problems (names claimed by several objects, names the file already holds as a CNAME)
-// are resolved as documented and returned as messages to log.
+// Problems (names claimed by several objects, names the file already holds, unusable
+// objects) are resolved as documented and returned as messages to log.
 func Records(src *Sources, v model.View, file []dns.RR) (rrs []dns.RR, problems []string) {
+	r := records(src, v, file)
+	return r.rrs, r.problems
+}
+
+// claimedRecords is what the cluster gives a zone, with the number of claims it ignored (metrics).
+type claimedRecords struct {
+	rrs      []dns.RR
+	problems []string
+	lost     int
+}
+
+func records(src *Sources, v model.View, file []dns.RR) claimedRecords {
 	inFile := map[string]bool{}
-	var wildcard []netip.Addr
+	s := *src
+	s.wildcard = nil
 	for _, rr := range file {
 		name := strings.ToLower(rr.Header().Name)
 		inFile[name] = true
+		if name != "*."+src.Zone {
+			continue
+		}
 		switch r := rr.(type) {
 		case *dns.A:
-			if name == "*."+src.Zone {
-				wildcard = append(wildcard, addr(r.A))
-			}
+			s.wildcard = append(s.wildcard, addr(r.A))
 		case *dns.AAAA:
-			if name == "*."+src.Zone {
-				wildcard = append(wildcard, addr(r.AAAA))
-			}
+			s.wildcard = append(s.wildcard, addr(r.AAAA))
 		}
 	}
-	byName := map[string][]claim{}
-	add := func(owner string, rr dns.RR) {
-		byName[rr.Header().Name] = append(byName[rr.Header().Name], claim{rr, owner})
-	}
-	if src.Services != ExportNone {
-		v.ExposedServices(func(s *model.Service) {
-			if (src.Services == ExportAnnotated && !s.Exposure.Annotated) || !src.Namespaces.Allow(s.Namespace) {
-				return
-			}
-			owner := "Service " + s.Namespace + "/" + s.Name
-			for _, name := range serviceNames(s, src.Zone) {
-				for _, rr := range addressRecords(name, src.TTL, s.Exposure.Addrs, s.Exposure.Target) {
-					add(owner, rr)
-				}
-				for _, rr := range srvRecords(name, src.TTL, s, s.Exposure.Target) {
-					add(owner, rr)
-				}
-			}
-		})
-	}
-	if src.Ingresses {
-		v.Ingresses(func(in *model.Ingress) {
-			if !src.Namespaces.Allow(in.Namespace) {
-				return
-			}
-			owner := "Ingress " + in.Namespace + "/" + in.Name
-			for _, h := range in.Hosts {
-				if dns.IsSubDomain(src.Zone, h) && h != src.Zone {
-					for _, rr := range addressRecords(h, src.TTL, in.Addrs, in.Target) {
-						add(owner, rr)
-					}
-				}
-			}
-		})
-	}
-	if src.Mesh {
-		meshAddrs, meshTarget := wildcard, ""
-		if len(meshAddrs) == 0 && src.Gateway.Name != "" {
-			if gw := v.Service(src.Gateway); gw != nil && gw.Exposure != nil {
-				meshAddrs, meshTarget = gw.Exposure.Addrs, gw.Exposure.Target
-			} else {
-				problems = append(problems, fmt.Sprintf("mesh gateway Service %s has no load balancer or external address: mesh hosts of %s are not served", src.Gateway, src.Zone))
-			}
-		}
-		v.VirtualServices(func(vs *model.VirtualService) {
-			if !vs.BoundTo(MeshGateway) || !src.Namespaces.Allow(vs.Namespace) {
-				return
-			}
-			owner := "VirtualService " + vs.Namespace + "/" + vs.Name
-			for _, h := range vs.Hosts {
-				if dns.IsSubDomain(src.Zone, h) && h != src.Zone {
-					for _, rr := range addressRecords(h, src.TTL, meshAddrs, meshTarget) {
-						add(owner, rr)
-					}
-				}
-			}
-		})
-	}
-	for _, name := range slices.Sorted(maps.Keys(byName)) {
-		kept, msg := resolve(name, byName[name], inFile[name])
-		rrs = append(rrs, kept...)
-		if msg != "" {
-			problems = append(problems, msg)
+	var claims []weighed
+	var res claimedRecords
+	emit := func(c Claim) {
+		if c.Audience != Inside || src.Inside { // Inside claims are for zones with inside only
+			claims = append(claims, weighed{strings.ToLower(c.RR.Header().Name), len(claims), c})
 		}
 	}
-	return rrs, problems
+	for _, source := range sources {
+		res.problems = append(res.problems, source(&s, v, emit)...)
+	}
+	if src.Inside {
+		claims = preferInside(claims)
+	}
+	claimed := make(map[ownerAt]bool, len(claims)) // names owners claim with other than SRV records
+	for _, w := range claims {
+		if w.c.RR.Header().Rrtype != dns.TypeSRV {
+			claimed[ownerAt{w.at, w.c.Owner}] = true
+		}
+	}
+	for i := range claims {
+		claims[i].at = weighedAt(claims[i], claimed)
+	}
+	// one sort groups each name's claims, in name order then as emitted: the same objects
+	// give the same records in the same order, and an unchanged zone keeps its serial
+	slices.SortFunc(claims, func(a, b weighed) int {
+		if c := strings.Compare(a.at, b.at); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	group := make([]Claim, 0, 8)
+	for i := 0; i < len(claims); {
+		name := claims[i].at
+		group = group[:0]
+		for ; i < len(claims) && claims[i].at == name; i++ {
+			group = append(group, claims[i].c)
+		}
+		kept, msgs, lost := resolve(name, group, inFile, src.Claims)
+		res.rrs = append(res.rrs, kept...)
+		res.problems = append(res.problems, msgs...)
+		res.lost += lost
+	}
+	return res
 }
 
-// resolve decides what one name serves when several objects claim it: their addresses
-// together (reported), but never a CNAME beside other data (RFC 1034 §3.6.2). A name the
-// file holds is the file's: an object cannot add to it or take it over. Addresses win over
-// an object's CNAME, and of several CNAMEs the first owner in name order wins.
-func resolve(name string, claims []claim, inFile bool) ([]dns.RR, string) {
-	slices.SortStableFunc(claims, func(a, b claim) int { return strings.Compare(a.owner, b.owner) })
-	owners := []string{}
-	for _, c := range claims {
-		if !slices.Contains(owners, c.owner) {
-			owners = append(owners, c.owner)
+// weighed is a claim with the name it is weighed at (lowercase): its own at first.
+type weighed struct {
+	at string
+	i  int // the order of emission
+	c  Claim
+}
+
+// preferInside keeps, in a zone with inside, the claims for pods: an owner's Inside claims
+// at a name replace its Outside ones there; an owner with none (an Ingress: its
+// controller's in-cluster address is unknown) keeps its Outside claims, so pods still get
+// an answer. Zones without inside never see Inside claims and keep the Outside ones.
+func preferInside(claims []weighed) []weighed {
+	hasInside := map[ownerAt]bool{}
+	for _, w := range claims {
+		if w.c.Audience == Inside {
+			hasInside[ownerAt{w.at, w.c.Owner}] = true
 		}
 	}
-	if inFile {
-		return nil, fmt.Sprintf("%s is in the zone file, whose records win: ignoring it for %s", name, strings.Join(owners, ", "))
+	return slices.DeleteFunc(claims, func(w weighed) bool {
+		return w.c.Audience == Outside && hasInside[ownerAt{w.at, w.c.Owner}]
+	})
+}
+
+// ownerAt is an owner's claim on a name.
+type ownerAt struct {
+	name  string // lowercase
+	owner Owner
+}
+
+// weighedAt returns the name whose owner a claim is weighed for: its own, except for a
+// service record (_port._proto.NAME) of an owner that also claims NAME, which goes with
+// NAME: whoever loses a name loses the SRV records describing it.
+func weighedAt(w weighed, claimed map[ownerAt]bool) string {
+	if w.c.RR.Header().Rrtype != dns.TypeSRV || !strings.HasPrefix(w.at, "_") {
+		return w.at
 	}
-	var cnames, others []claim
+	_, rest, _ := strings.Cut(w.at, ".")
+	if !strings.HasPrefix(rest, "_") {
+		return w.at
+	}
+	if _, base, _ := strings.Cut(rest, "."); base != "" && claimed[ownerAt{base, w.c.Owner}] {
+		return base
+	}
+	return w.at
+}
+
+// olderOwner orders owners by age: creation time, then kind, namespace and name, so that the
+// same objects always give the same owner.
+func olderOwner(a, b Owner) int {
+	if c := a.Created.Compare(b.Created); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Kind, b.Kind); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Name, b.Name)
+}
+
+// resolve decides what one name serves when several objects claim it, given the names the
+// zone's file holds. A name the file holds is the file's: an object cannot add to it or
+// take it over. Otherwise, with ClaimsOldest, the oldest owner's records; with ClaimsMerge,
+// every owner's addresses together. Never a CNAME beside other data (RFC 1034 §3.6.2):
+// addresses win over a CNAME, and of several CNAMEs the oldest owner's. Each ignored claim
+// (one per owner, with the SRV records riding on it) is a message and counts in lost.
+func resolve(name string, claims []Claim, inFile map[string]bool, rule ClaimRule) (out []dns.RR, msgs []string, lost int) {
+	var owners []Owner
 	for _, c := range claims {
-		if _, ok := c.rr.(*dns.CNAME); ok {
+		if !slices.Contains(owners, c.Owner) {
+			owners = append(owners, c.Owner)
+		}
+	}
+	slices.SortFunc(owners, olderOwner)
+	if inFile[name] {
+		for _, o := range owners {
+			msgs = append(msgs, fmt.Sprintf("%s is in the zone file, whose records win: ignoring %s's claim", name, o))
+		}
+		return nil, msgs, len(owners)
+	}
+	// claims at names under name that ride on it (SRV) are the file's when the file holds them
+	claims = slices.DeleteFunc(slices.Clone(claims), func(c Claim) bool {
+		return inFile[strings.ToLower(c.RR.Header().Name)]
+	})
+	slices.SortStableFunc(claims, func(a, b Claim) int { return olderOwner(a.Owner, b.Owner) })
+	if rule == ClaimsOldest && len(owners) > 1 {
+		for _, o := range owners[1:] {
+			msgs = append(msgs, fmt.Sprintf("%s belongs to %s, its first claimant: ignoring %s's claim", name, owners[0], o))
+		}
+		lost = len(owners) - 1
+		claims = slices.DeleteFunc(claims, func(c Claim) bool { return c.Owner != owners[0] })
+	}
+	var cnames, others, riding []Claim
+	for _, c := range claims {
+		_, cname := c.RR.(*dns.CNAME)
+		switch {
+		case !strings.EqualFold(c.RR.Header().Name, name):
+			riding = append(riding, c)
+		case cname:
 			cnames = append(cnames, c)
-		} else {
+		default:
 			others = append(others, c)
 		}
 	}
-	var out []dns.RR
-	switch {
-	case len(others) > 0:
+	var served []Owner
+	keep := func(c Claim) {
+		if !slices.ContainsFunc(out, func(rr dns.RR) bool { return dns.IsDuplicate(rr, c.RR) }) {
+			out = append(out, c.RR)
+		}
+		if !slices.Contains(served, c.Owner) {
+			served = append(served, c.Owner)
+		}
+	}
+	if len(others) > 0 {
 		for _, c := range others {
-			if !slices.ContainsFunc(out, func(rr dns.RR) bool { return dns.IsDuplicate(rr, c.rr) }) {
-				out = append(out, c.rr)
+			keep(c)
+		}
+	} else if len(cnames) > 0 {
+		keep(cnames[0])
+	}
+	for _, c := range riding {
+		if slices.Contains(served, c.Owner) {
+			keep(c)
+		}
+	}
+	if rule == ClaimsMerge && len(owners) > 1 {
+		var names []string
+		for _, o := range owners {
+			names = append(names, o.String())
+		}
+		msgs = append(msgs, fmt.Sprintf("%s is claimed by %s: serving %d records (claims merge)", name, strings.Join(names, ", "), len(out)))
+		for _, o := range owners {
+			if !slices.Contains(served, o) {
+				msgs = append(msgs, fmt.Sprintf("%s: ignoring %s's CNAME beside the other claimants' records", name, o))
+				lost++
 			}
 		}
-	default:
-		out = []dns.RR{cnames[0].rr}
 	}
-	if len(owners) > 1 {
-		return out, fmt.Sprintf("%s is claimed by %s: serving %d records", name, strings.Join(owners, ", "), len(out))
-	}
-	return out, ""
-}
-
-// serviceNames are the names of an exported Service in zone: SERVICE.NAMESPACE.ZONE and
-// every annotated hostname inside the zone.
-func serviceNames(s *model.Service, zone string) []string {
-	names := []string{strings.ToLower(s.Name+"."+s.Namespace) + "." + zone}
-	for _, h := range s.Exposure.Hostnames {
-		if dns.IsSubDomain(zone, h) && h != zone && !slices.Contains(names, h) {
-			names = append(names, h)
-		}
-	}
-	return names
+	return out, msgs, lost
 }
 
 func addressRecords(name string, ttl uint32, addrs []netip.Addr, target string) []dns.RR {
@@ -213,27 +314,6 @@ func addressRecords(name string, ttl uint32, addrs []netip.Addr, target string) 
 	out := make([]dns.RR, 0, len(addrs))
 	for _, a := range addrs {
 		out = append(out, index.AddressRR(hdr, index.IP(a)))
-	}
-	return out
-}
-
-// srvRecords are the SRV records of a Service's named ports under name. The target is the
-// name itself, or the load balancer's hostname when name is a CNAME (an SRV target must
-// not be an alias, RFC 2782).
-func srvRecords(name string, ttl uint32, s *model.Service, target string) []dns.RR {
-	if target == "" {
-		target = name
-	}
-	var out []dns.RR
-	for _, p := range s.Ports {
-		if p.Name == "" || p.Port < 0 {
-			continue
-		}
-		owner := "_" + strings.ToLower(p.Name) + "._" + strings.ToLower(p.Protocol) + "." + name
-		out = append(out, &dns.SRV{
-			Hdr:  dns.RR_Header{Name: owner, Rrtype: dns.TypeSRV, Class: dns.ClassINET, Ttl: ttl},
-			Port: uint16(p.Port), Weight: 100, Target: target, // #nosec G115 -- ports are 1-65535
-		})
 	}
 	return out
 }

@@ -75,12 +75,32 @@ func TestRecords(t *testing.T) {
 				"fixed.shop.mycompany.internal.	30	IN	A	10.128.0.23",
 				"myservice.default.mycompany.internal.	30	IN	A	10.128.0.20",
 				"myservice.mycompany.internal.	30	IN	A	10.128.0.20",
+				"twin.shop.mycompany.internal.	30	IN	A	10.128.0.22",
+			},
+			problems: []string{
+				"legacy.mycompany.internal. is in the zone file, whose records win: ignoring Service shop/fixed's claim",
+				// equal (unknown) creation times: the namespace decides
+				"myservice.mycompany.internal. belongs to Service default/myservice, its first claimant: ignoring Service shop/twin's claim",
+			},
+		},
+		{
+			name: "claims merge serves every claimant",
+			src:  Sources{Zone: "mycompany.internal.", Services: ExportAnnotated, TTL: 30, Claims: ClaimsMerge},
+			file: file,
+			want: []string{
+				"_http._tcp.aws.shop.mycompany.internal.	30	IN	SRV	0 100 80 internal-x.elb.amazonaws.com.",
+				"_https._tcp.myservice.default.mycompany.internal.	30	IN	SRV	0 100 443 myservice.default.mycompany.internal.",
+				"_https._tcp.myservice.mycompany.internal.	30	IN	SRV	0 100 443 myservice.mycompany.internal.",
+				"aws.shop.mycompany.internal.	30	IN	CNAME	internal-x.elb.amazonaws.com.",
+				"fixed.shop.mycompany.internal.	30	IN	A	10.128.0.23",
+				"myservice.default.mycompany.internal.	30	IN	A	10.128.0.20",
+				"myservice.mycompany.internal.	30	IN	A	10.128.0.20",
 				"myservice.mycompany.internal.	30	IN	A	10.128.0.22",
 				"twin.shop.mycompany.internal.	30	IN	A	10.128.0.22",
 			},
 			problems: []string{
 				"legacy.mycompany.internal. is in the zone file",
-				"myservice.mycompany.internal. is claimed by Service default/myservice, Service shop/twin",
+				"myservice.mycompany.internal. is claimed by Service default/myservice, Service shop/twin: serving 3 records (claims merge)",
 			},
 		},
 		{
@@ -88,7 +108,7 @@ func TestRecords(t *testing.T) {
 			src:  Sources{Zone: "mycompany.internal.", Services: ExportAll, TTL: 5},
 			want: []string{"plain.default.mycompany.internal.	5	IN	A	10.128.0.21", "plain.default.mycompany.internal.	5	IN	AAAA	fd00::21",
 				"gw.istio-system.mycompany.internal.	5	IN	A	10.128.0.99"},
-			problems: []string{"myservice.mycompany.internal. is claimed by Service default/myservice, Service shop/twin"},
+			problems: []string{"myservice.mycompany.internal. belongs to Service default/myservice"},
 		},
 		{
 			name: "only the listed namespaces may claim names",

@@ -337,7 +337,9 @@ func (z *Zone) generate(v model.View) []dns.RR {
 			rrs = append(rrs, PTRs(z.cfg.Zone, z.cfg.TTL, fwd)...)
 		}
 	} else {
-		rrs, problems = Records(&z.cfg.Sources, v, z.file)
+		r := records(&z.cfg.Sources, v, z.file)
+		rrs, problems = r.rrs, r.problems
+		claimConflicts.WithLabelValues(z.cfg.Zone, z.cfg.viewLabel()).Set(float64(r.lost))
 	}
 	seen := make(map[string]bool, len(problems))
 	for _, p := range problems {
