@@ -3,6 +3,7 @@ package model
 import (
 	"net/netip"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -31,6 +32,9 @@ type Exposure struct {
 	Target    string       // a load balancer ingress hostname (a CNAME target), when it has no IPs
 	Hostnames []string     // lowercase FQDNs (trailing dot) from the hostname annotations
 	Annotated bool         // clusterdns.io/export is "true", or a hostname annotation is set
+	// Selector is spec.selector, the labels of the Service's pods: an Istio Gateway's
+	// Services are those that select its pods (the istio option).
+	Selector map[string]string
 }
 
 // exposureOf returns how s is reachable from outside, or nil when it is not (no load
@@ -51,6 +55,7 @@ func exposureOf(s *corev1.Service) *Exposure {
 		return nil
 	}
 	e.Annotated = s.Annotations[AnnotationExport] == "true"
+	e.Selector = s.Spec.Selector
 	for _, a := range hostnameAnnotations {
 		for _, h := range strings.Split(s.Annotations[a], ",") {
 			if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
@@ -130,14 +135,15 @@ var VirtualServiceGroup = schema.GroupResource{Group: "networking.istio.io", Res
 // VirtualService is what DNS needs of an Istio VirtualService.
 type VirtualService struct {
 	Meta
-	Hosts    []string // lowercase FQDNs with trailing dot
-	Gateways []string // as written: "external-mesh" or "namespace/external-mesh"
+	Hosts    []string  // lowercase FQDNs with trailing dot
+	Gateways []string  // as written: "external-mesh" or "namespace/external-mesh"
+	Created  time.Time // metadata.creationTimestamp: who claimed a name first
 }
 
 // VirtualServiceFromUnstructured converts a VirtualService read with the dynamic client.
 // Fields of the wrong type are ignored, not fatal: a bad object must not stop the others.
 func VirtualServiceFromUnstructured(u *unstructured.Unstructured) *VirtualService {
-	out := &VirtualService{Meta: Meta{Name: u.GetName(), Namespace: u.GetNamespace(), ResourceVersion: u.GetResourceVersion()}}
+	out := &VirtualService{Meta: Meta{Name: u.GetName(), Namespace: u.GetNamespace(), ResourceVersion: u.GetResourceVersion()}, Created: u.GetCreationTimestamp().Time}
 	hosts, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "hosts")
 	for _, h := range hosts {
 		if h = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), ".")) + "."; ValidHost(h, true) {
