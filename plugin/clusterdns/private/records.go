@@ -50,10 +50,21 @@ type Sources struct {
 	// Namespaces, when set, are the only namespaces whose objects may put names in the zone:
 	// a hostname annotation is otherwise a claim any namespace can make.
 	Namespaces model.Namespaces
+
+	// the istio and knative options
+	Istio        bool
+	Knative      model.Key // the Knative gateway Service; no Name without the knative option
+	KnativeLocal model.Key // the gateway Service for in-cluster clients, when not Knative's
 }
 
 // Needs reports whether the zone reads anything from the cluster.
-func (s *Sources) Needs() bool { return s.Services != ExportNone || s.Ingresses || s.Mesh }
+func (s *Sources) Needs() bool {
+	return s.Services != ExportNone || s.Ingresses || s.Mesh ||
+		s.Istio || s.Knative.Name != ""
+}
+
+// sources are the kinds of objects that claim names in a zone, each in a file of its own.
+var sources = []source{istioSource, knativeSource}
 
 // claim is one object's record at a name, remembered to report conflicts.
 type claim struct {
@@ -138,6 +149,13 @@ func Records(src *Sources, v model.View, file []dns.RR) (rrs []dns.RR, problems 
 				}
 			}
 		})
+	}
+	for _, s := range sources {
+		problems = append(problems, s(src, v, func(c Claim) {
+			if c.Audience != Inside { // no zone has `inside` yet: every view is the peered one
+				add(c.Owner.String(), c.RR)
+			}
+		})...)
 	}
 	for _, name := range slices.Sorted(maps.Keys(byName)) {
 		kept, msg := resolve(name, byName[name], inFile[name])
