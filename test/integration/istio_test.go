@@ -180,7 +180,12 @@ spec:
 		expect(n, "NOERROR: A 10.129.1.1")
 	}
 
-	// the gateway's address changes: the answer follows
+	// a tenant copies the gateway's selector onto a load balancer of its own: ignored, as the
+	// gateway's Services are those of the Gateway's namespace
+	tenant := e.Namespace(t, "tenant")
+	loadBalancer(t, e, tenant, "thief", "10.129.1.66", map[string]string{"istio": "first-" + ns})
+	// the gateway's address changes: the answer follows (and shows that the thief's
+	// Service, an earlier Service event, did not join it)
 	setLoadBalancer(t, e, ns, "first-gw", corev1.LoadBalancerIngress{IP: "10.129.1.9"})
 	expect("shop", "NOERROR: A 10.129.1.9")
 	setLoadBalancer(t, e, ns, "first-gw", corev1.LoadBalancerIngress{IP: "10.129.1.1"})

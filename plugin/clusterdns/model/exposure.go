@@ -35,6 +35,7 @@ type Exposure struct {
 	// Selector is spec.selector, the labels of the Service's pods: an Istio Gateway's
 	// Services are those that select its pods (the istio option).
 	Selector map[string]string
+	Created  time.Time // metadata.creationTimestamp: who claimed a name first
 }
 
 // exposureOf returns how s is reachable from outside, or nil when it is not (no load
@@ -56,6 +57,7 @@ func exposureOf(s *corev1.Service) *Exposure {
 	}
 	e.Annotated = s.Annotations[AnnotationExport] == "true"
 	e.Selector = s.Spec.Selector
+	e.Created = s.CreationTimestamp.Time
 	for _, a := range hostnameAnnotations {
 		for _, h := range strings.Split(s.Annotations[a], ",") {
 			if h = strings.ToLower(strings.TrimSpace(h)); h != "" {

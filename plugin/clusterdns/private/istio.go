@@ -22,10 +22,13 @@ import (
 // "cart.shop.example" serves cart.shop.example only.
 //
 // A Gateway's Services are those whose spec.selector holds every label of the Gateway's
-// spec.selector, in any namespace, as external-dns's istio-gateway source finds them: the
-// Gateway selects the gateway's pods, and a Service that selects at least those labels
-// fronts them. Peered clients (Outside) get their load balancer addresses, pods (Inside)
-// their ClusterIPs.
+// spec.selector, as external-dns's istio-gateway source finds them: the Gateway selects the
+// gateway's pods, and a Service that selects at least those labels fronts them. Peered
+// clients (Outside) get their load balancer addresses, pods (Inside) their ClusterIPs.
+// external-dns takes such Services from every namespace; that would let any tenant add its
+// own load balancer to every answer by copying the selector, the theft the claim rule
+// stops for names. So the Services come from one namespace: the Gateway's own when it has
+// any, else the namespace of the oldest such Service, as the oldest claim on a name wins.
 func istioSource(src *Sources, v model.View, emit func(Claim)) (problems []string) {
 	if !src.Istio {
 		return nil
@@ -49,9 +52,7 @@ func istioSource(src *Sources, v model.View, emit func(Claim)) (problems []strin
 			if !seen {
 				addrs = istioGatewayAddrs(v, gw)
 				gateways[k] = addrs
-				if addrs.problem != "" {
-					problems = append(problems, addrs.problem)
-				}
+				problems = append(problems, addrs.problems...)
 			}
 			for _, h := range bind(gw, vs) {
 				if !dns.IsSubDomain(src.Zone, h) || h == src.Zone {
@@ -84,10 +85,10 @@ func istioSource(src *Sources, v model.View, emit func(Claim)) (problems []strin
 // gatewayAddrs are the addresses of a gateway, for peered clients (a load balancer's IPs or
 // hostname) and for pods (ClusterIPs).
 type gatewayAddrs struct {
-	outside []netip.Addr
-	target  string
-	inside  []netip.Addr
-	problem string // why the gateway has no addresses for peered clients
+	outside  []netip.Addr
+	target   string
+	inside   []netip.Addr
+	problems []string // Services ignored, or why peered clients get no address
 }
 
 // emit claims name for owner with the gateway's addresses.
@@ -106,7 +107,7 @@ func (g *gatewayAddrs) emit(name string, ttl uint32, owner Owner, emit func(Clai
 func istioGatewayAddrs(v model.View, gw *model.IstioGateway) *gatewayAddrs {
 	out := &gatewayAddrs{}
 	if len(gw.Selector) == 0 {
-		out.problem = fmt.Sprintf("Istio Gateway %s/%s has no spec.selector: its hosts are not served", gw.Namespace, gw.Name)
+		out.problems = append(out.problems, fmt.Sprintf("Istio Gateway %s/%s has no spec.selector: its hosts are not served", gw.Namespace, gw.Name))
 		return out
 	}
 	var fronts []*model.Service
@@ -115,9 +116,35 @@ func istioGatewayAddrs(v model.View, gw *model.IstioGateway) *gatewayAddrs {
 			fronts = append(fronts, s)
 		}
 	})
+	// oldest first, the Gateway's namespace before all
 	slices.SortFunc(fronts, func(a, b *model.Service) int {
+		if (a.Namespace == gw.Namespace) != (b.Namespace == gw.Namespace) {
+			if a.Namespace == gw.Namespace {
+				return -1
+			}
+			return 1
+		}
+		if c := a.Exposure.Created.Compare(b.Exposure.Created); c != 0 {
+			return c
+		}
 		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
 	})
+	var ignored []string
+	if len(fronts) > 0 {
+		ns := fronts[0].Namespace
+		for _, s := range fronts {
+			if s.Namespace != ns {
+				ignored = append(ignored, s.Namespace+"/"+s.Name)
+			}
+		}
+		fronts = slices.DeleteFunc(fronts, func(s *model.Service) bool { return s.Namespace != ns })
+	}
+	if len(ignored) > 0 {
+		slices.Sort(ignored)
+		out.problems = append(out.problems, fmt.Sprintf("Istio Gateway %s/%s: Services %s also select its pods: ignored, as the gateway's Services are those of namespace %s",
+			gw.Namespace, gw.Name, strings.Join(ignored, ", "), fronts[0].Namespace))
+	}
+	slices.SortFunc(fronts, func(a, b *model.Service) int { return strings.Compare(a.Name, b.Name) })
 	for _, s := range fronts {
 		out.outside = append(out.outside, s.Exposure.Addrs...)
 		if out.target == "" {
@@ -129,7 +156,7 @@ func istioGatewayAddrs(v model.View, gw *model.IstioGateway) *gatewayAddrs {
 		out.target = ""
 	}
 	if len(out.outside) == 0 && out.target == "" {
-		out.problem = fmt.Sprintf("Istio Gateway %s/%s: no Service selecting %s has a load balancer or external address: its hosts are served to pods only", gw.Namespace, gw.Name, selectorString(gw.Selector))
+		out.problems = append(out.problems, fmt.Sprintf("Istio Gateway %s/%s: no Service selecting %s has a load balancer or external address: its hosts are served to pods only", gw.Namespace, gw.Name, selectorString(gw.Selector)))
 	}
 	return out
 }

@@ -67,6 +67,10 @@ func TestIstioSource(t *testing.T) {
 	st.UpsertService(gatewayService("istio-system", "other", "10.96.0.11", map[string]string{"istio": "eastwest"}, "10.128.1.2"))
 	st.UpsertService(gatewayService("aws", "elb", "10.96.0.12", map[string]string{"istio": "aws"}, "gw.elb.example.com."))
 	st.UpsertService(gatewayService("istio-system", "internal", "10.96.0.13", map[string]string{"istio": "internal"})) // no LB
+	// a tenant copies the gateway's selector onto a load balancer of its own, later: ignored
+	thief := gatewayService("tenant", "thief", "10.96.0.66", map[string]string{"istio": "ingressgateway"}, "10.128.1.66")
+	thief.Exposure.Created = time.Unix(1000, 0)
+	st.UpsertService(thief)
 	st.UpsertIstioGateway(istioGateway("istio-system", "public", ingress, "*.shop.internal", "./team.internal", "payments/pay.internal", "other.example.com"))
 	st.UpsertIstioGateway(istioGateway("aws", "gw", map[string]string{"istio": "aws"}, "*"))
 	st.UpsertIstioGateway(istioGateway("shop", "local", ingress, "*/local.shop.internal"))
@@ -130,6 +134,8 @@ func TestIstioSource(t *testing.T) {
 			problems: []string{
 				"Istio Gateway istio-system/internal: no Service selecting istio=internal has a load balancer or external address: its hosts are served to pods only",
 				"Istio Gateway istio-system/noselector has no spec.selector: its hosts are not served",
+				"Istio Gateway istio-system/public: Services tenant/thief also select its pods: ignored, as the gateway's Services are those of namespace istio-system",
+				"Istio Gateway shop/local: Services tenant/thief also select its pods: ignored, as the gateway's Services are those of namespace istio-system",
 				`ServiceEntry db/auto: host "bad_host!" is not a DNS name: skipped`,
 			},
 		},
@@ -149,6 +155,8 @@ func TestIstioSource(t *testing.T) {
 			problems: []string{
 				"Istio Gateway istio-system/internal: no Service selecting istio=internal has a load balancer or external address: its hosts are served to pods only",
 				"Istio Gateway istio-system/noselector has no spec.selector: its hosts are not served",
+				"Istio Gateway istio-system/public: Services tenant/thief also select its pods: ignored, as the gateway's Services are those of namespace istio-system",
+				"Istio Gateway shop/local: Services tenant/thief also select its pods: ignored, as the gateway's Services are those of namespace istio-system",
 			},
 		},
 	} {
