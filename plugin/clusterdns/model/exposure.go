@@ -140,6 +140,7 @@ type VirtualService struct {
 	Hosts    []string  // lowercase FQDNs with trailing dot
 	Gateways []string  // as written: "external-mesh" or "namespace/external-mesh"
 	Created  time.Time // metadata.creationTimestamp: who claimed a name first
+	Invalid  []string  // hosts that are no DNS names, kept to be reported
 }
 
 // VirtualServiceFromUnstructured converts a VirtualService read with the dynamic client.
@@ -148,8 +149,10 @@ func VirtualServiceFromUnstructured(u *unstructured.Unstructured) *VirtualServic
 	out := &VirtualService{Meta: Meta{Name: u.GetName(), Namespace: u.GetNamespace(), ResourceVersion: u.GetResourceVersion()}, Created: u.GetCreationTimestamp().Time}
 	hosts, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "hosts")
 	for _, h := range hosts {
-		if h = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), ".")) + "."; ValidHost(h, true) {
-			out.Hosts = append(out.Hosts, h)
+		if fq := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), ".")) + "."; ValidHost(fq, true) {
+			out.Hosts = append(out.Hosts, fq)
+		} else {
+			out.Invalid = append(out.Invalid, h)
 		}
 	}
 	out.Gateways, _, _ = unstructured.NestedStringSlice(u.Object, "spec", "gateways")

@@ -79,3 +79,11 @@ func TestKnativeFromUnstructured(t *testing.T) {
 		}
 	}
 }
+
+func TestVirtualServiceInvalidHosts(t *testing.T) {
+	vs := VirtualServiceFromUnstructured(fromYAML(t, `{metadata: {name: vs, namespace: shop, creationTimestamp: "2026-01-02T03:04:05Z"},
+spec: {hosts: [Shop.Example, "bad!.example", "*.apps.example"], gateways: [istio-system/public]}}`))
+	if got := fmt.Sprint(vs.Hosts, vs.Invalid, vs.Created.Year()); got != "[shop.example. *.apps.example.] [bad!.example] 2026" {
+		t.Errorf("got %s", got)
+	}
+}

@@ -39,6 +39,9 @@ func istioSource(src *Sources, v model.View, emit func(Claim)) (problems []strin
 			return
 		}
 		owner := Owner{Kind: "VirtualService", Namespace: vs.Namespace, Name: vs.Name, Created: vs.Created}
+		if slices.ContainsFunc(vs.Gateways, func(ref string) bool { _, ok := gatewayKey(ref, vs.Namespace); return ok }) {
+			problems = append(problems, invalidHosts(src.Zone, owner, vs.Invalid...)...)
+		}
 		for _, ref := range vs.Gateways {
 			k, ok := gatewayKey(ref, vs.Namespace)
 			if !ok {
@@ -67,9 +70,7 @@ func istioSource(src *Sources, v model.View, emit func(Claim)) (problems []strin
 			return
 		}
 		owner := Owner{Kind: "ServiceEntry", Namespace: se.Namespace, Name: se.Name, Created: se.Created}
-		for _, h := range se.Invalid {
-			problems = append(problems, fmt.Sprintf("%s: host %q is not a DNS name: skipped", owner, h))
-		}
+		problems = append(problems, invalidHosts(src.Zone, owner, se.Invalid...)...)
 		for _, h := range se.Hosts {
 			if !dns.IsSubDomain(src.Zone, h) || h == src.Zone {
 				continue
@@ -80,6 +81,18 @@ func istioSource(src *Sources, v model.View, emit func(Claim)) (problems []strin
 		}
 	})
 	return problems
+}
+
+// invalidHosts reports the hosts of owner that are no DNS names, those that name zone: a
+// zone does not log another zone's hosts.
+func invalidHosts(zone string, owner Owner, hosts ...string) []string {
+	var out []string
+	for _, h := range hosts {
+		if strings.Contains(strings.ToLower(h), strings.TrimSuffix(zone, ".")) {
+			out = append(out, fmt.Sprintf("%s: host %q is not a DNS name: skipped", owner, h))
+		}
+	}
+	return out
 }
 
 // gatewayAddrs are the addresses of a gateway, for peered clients (a load balancer's IPs or

@@ -93,10 +93,17 @@ func TestIstioSource(t *testing.T) {
 	} {
 		st.UpsertVirtualService(vs)
 	}
+	// bad hosts are logged by the zones they name, when bound to a gateway
+	bad := vservice("shop", "bad", []string{"good.shop.internal."}, "istio-system/public")
+	bad.Invalid = []string{"Bad!.shop.internal"}
+	st.UpsertVirtualService(bad)
+	sidecars := vservice("shop", "sidecars", nil, "mesh")
+	sidecars.Invalid = []string{"bad!.shop.internal"}
+	st.UpsertVirtualService(sidecars)
 	st.UpsertServiceEntry(&model.ServiceEntry{Meta: model.Meta{Namespace: "db", Name: "legacy"},
 		Hosts: []string{"db.legacy.internal.", "*.cache.internal."}, Addrs: addrs("192.0.2.10")})
 	st.UpsertServiceEntry(&model.ServiceEntry{Meta: model.Meta{Namespace: "db", Name: "auto"},
-		Hosts: []string{"a.auto.internal.", "b.auto.internal.", "c.auto.internal."}, Invalid: []string{"bad_host!"},
+		Hosts: []string{"a.auto.internal.", "b.auto.internal.", "c.auto.internal."}, Invalid: []string{"bad_host!.auto.internal", "bad_host!.example.com"},
 		Allocated: map[string][]netip.Addr{"a.auto.internal.": addrs("240.240.0.1", "2001:2::f0f0:1"), "b.auto.internal.": addrs("240.240.0.2")}})
 
 	for _, tc := range []struct {
@@ -119,12 +126,14 @@ func TestIstioSource(t *testing.T) {
 				"everyone ServiceEntry db/legacy *.cache.internal. 30 IN A 192.0.2.10",
 				"everyone ServiceEntry db/legacy db.legacy.internal. 30 IN A 192.0.2.10",
 				"inside VirtualService istio-system/team team.internal. 30 IN A 10.96.0.10",
+				"inside VirtualService shop/bad good.shop.internal. 30 IN A 10.96.0.10",
 				"inside VirtualService payments/pay pay.internal. 30 IN A 10.96.0.10",
 				"inside VirtualService shop/aws aws.shop.internal. 30 IN A 10.96.0.12",
 				"inside VirtualService shop/cart cart.shop.internal. 30 IN A 10.96.0.10",
 				"inside VirtualService shop/local local.shop.internal. 30 IN A 10.96.0.10",
 				"inside VirtualService shop/wild *.shop.internal. 30 IN A 10.96.0.10",
 				"outside VirtualService istio-system/team team.internal. 30 IN A 10.128.1.1",
+				"outside VirtualService shop/bad good.shop.internal. 30 IN A 10.128.1.1",
 				"outside VirtualService payments/pay pay.internal. 30 IN A 10.128.1.1",
 				"outside VirtualService shop/aws aws.shop.internal. 30 IN CNAME gw.elb.example.com.",
 				"outside VirtualService shop/cart cart.shop.internal. 30 IN A 10.128.1.1",
@@ -136,7 +145,8 @@ func TestIstioSource(t *testing.T) {
 				"Istio Gateway istio-system/noselector has no spec.selector: its hosts are not served",
 				"Istio Gateway istio-system/public: Services tenant/thief also select its pods: ignored, as the gateway's Services are those of namespace istio-system",
 				"Istio Gateway shop/local: Services tenant/thief also select its pods: ignored, as the gateway's Services are those of namespace istio-system",
-				`ServiceEntry db/auto: host "bad_host!" is not a DNS name: skipped`,
+				`ServiceEntry db/auto: host "bad_host!.auto.internal" is not a DNS name: skipped`,
+				`VirtualService shop/bad: host "Bad!.shop.internal" is not a DNS name: skipped`,
 			},
 		},
 		{
@@ -144,10 +154,12 @@ func TestIstioSource(t *testing.T) {
 			src:  Sources{Zone: "shop.internal.", Istio: true, TTL: 5, Namespaces: model.Namespaces{"shop": true}},
 			want: []string{
 				"inside VirtualService shop/aws aws.shop.internal. 5 IN A 10.96.0.12",
+				"inside VirtualService shop/bad good.shop.internal. 5 IN A 10.96.0.10",
 				"inside VirtualService shop/cart cart.shop.internal. 5 IN A 10.96.0.10",
 				"inside VirtualService shop/local local.shop.internal. 5 IN A 10.96.0.10",
 				"inside VirtualService shop/wild *.shop.internal. 5 IN A 10.96.0.10",
 				"outside VirtualService shop/aws aws.shop.internal. 5 IN CNAME gw.elb.example.com.",
+				"outside VirtualService shop/bad good.shop.internal. 5 IN A 10.128.1.1",
 				"outside VirtualService shop/cart cart.shop.internal. 5 IN A 10.128.1.1",
 				"outside VirtualService shop/local local.shop.internal. 5 IN A 10.128.1.1",
 				"outside VirtualService shop/wild *.shop.internal. 5 IN A 10.128.1.1",
@@ -157,12 +169,14 @@ func TestIstioSource(t *testing.T) {
 				"Istio Gateway istio-system/noselector has no spec.selector: its hosts are not served",
 				"Istio Gateway istio-system/public: Services tenant/thief also select its pods: ignored, as the gateway's Services are those of namespace istio-system",
 				"Istio Gateway shop/local: Services tenant/thief also select its pods: ignored, as the gateway's Services are those of namespace istio-system",
+				`VirtualService shop/bad: host "Bad!.shop.internal" is not a DNS name: skipped`,
 			},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, problems := claims(t, st, &tc.src, istioSource)
 			slices.Sort(problems)
+			slices.Sort(tc.want)
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("claims:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}

@@ -45,7 +45,7 @@ func knativeSource(src *Sources, v model.View, emit func(Claim)) (problems []str
 		}
 		owner := Owner{Kind: kind, Namespace: k.Namespace, Name: k.Name, Created: k.Created}
 		if k.Invalid != "" {
-			problems = append(problems, fmt.Sprintf("%s: host %q is not a DNS name: skipped", owner, k.Invalid))
+			problems = append(problems, invalidHosts(src.Zone, owner, k.Invalid)...)
 		}
 		if k.Host == "" || !dns.IsSubDomain(src.Zone, k.Host) || k.Host == src.Zone {
 			return
