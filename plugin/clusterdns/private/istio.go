@@ -42,11 +42,13 @@ func istioSource(src *Sources, v model.View, emit func(Claim)) (problems []strin
 		if slices.ContainsFunc(vs.Gateways, func(ref string) bool { _, ok := gatewayKey(ref, vs.Namespace); return ok }) {
 			problems = append(problems, invalidHosts(src.Zone, owner, vs.Invalid...)...)
 		}
+		var bound []model.Key
 		for _, ref := range vs.Gateways {
 			k, ok := gatewayKey(ref, vs.Namespace)
-			if !ok {
+			if !ok || slices.Contains(bound, k) { // one Gateway named twice ("gw", "ns/gw") is one binding
 				continue
 			}
+			bound = append(bound, k)
 			gw := v.IstioGateway(k)
 			if gw == nil {
 				continue // not there yet, or an Istio Gateway of another cluster

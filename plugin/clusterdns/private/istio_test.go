@@ -77,7 +77,7 @@ func TestIstioSource(t *testing.T) {
 	st.UpsertIstioGateway(istioGateway("istio-system", "internal", map[string]string{"istio": "internal"}, "*"))
 	st.UpsertIstioGateway(istioGateway("istio-system", "noselector", nil, "*"))
 	for _, vs := range []*model.VirtualService{
-		vservice("shop", "cart", []string{"cart.shop.internal."}, "istio-system/public"),
+		vservice("shop", "cart", []string{"cart.shop.internal."}, "istio-system/public", "public.istio-system"),
 		vservice("shop", "wild", []string{"*.shop.internal."}, "istio-system/public", "mesh"),
 		vservice("shop", "notbound", []string{"notbound.shop.internal."}, "mesh"),
 		vservice("shop", "team", []string{"team.internal."}, "istio-system/public"), // "./": only the Gateway's namespace
