@@ -46,6 +46,11 @@ func TestRBAC(t *testing.T) {
 		access{"watch", "networking.istio.io", "virtualservices", "", ""},
 		access{"list", "multicluster.x-k8s.io", "serviceimports", "", ""},
 		access{"watch", "multicluster.x-k8s.io", "serviceimports", "", ""},
+		// istio and knative private zones
+		access{"list", "networking.istio.io", "gateways", "", ""},
+		access{"watch", "networking.istio.io", "serviceentries", "", ""},
+		access{"list", "serving.knative.dev", "routes", "", ""},
+		access{"watch", "serving.knative.dev", "domainmappings", "", ""},
 	)
 	check(t, e, "clusterdns", false,
 		access{"get", "", "secrets", "", ""},
@@ -62,6 +67,9 @@ func TestRBAC(t *testing.T) {
 		access{"watch", "", "nodes", "", ""},
 		access{"update", "networking.k8s.io", "ingresses", "", ""},
 		access{"create", "multicluster.x-k8s.io", "serviceimports", "", ""},
+		access{"patch", "networking.istio.io", "gateways", "", ""},
+		access{"list", "networking.istio.io", "envoyfilters", "", ""},
+		access{"update", "serving.knative.dev", "routes", "", ""},
 	)
 	check(t, e, "clusterdns-autoscaler", true,
 		access{"list", "", "nodes", "", ""},

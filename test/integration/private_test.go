@@ -27,40 +27,6 @@ var (
 	vsGVR  = schema.GroupVersionResource{Group: "networking.istio.io", Version: "v1", Resource: "virtualservices"}
 )
 
-// installVirtualServiceCRD installs a minimal VirtualService CRD (Istio's group and names,
-// no schema beyond preserving fields) and waits until it is served.
-func installVirtualServiceCRD(t *testing.T, dyn dynamic.Interface) {
-	t.Helper()
-	ctx := context.Background()
-	crd := &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": "apiextensions.k8s.io/v1",
-		"kind":       "CustomResourceDefinition",
-		"metadata":   map[string]any{"name": "virtualservices.networking.istio.io"},
-		"spec": map[string]any{
-			"group": "networking.istio.io",
-			"names": map[string]any{"kind": "VirtualService", "listKind": "VirtualServiceList", "plural": "virtualservices", "singular": "virtualservice"},
-			"scope": "Namespaced",
-			"versions": []any{map[string]any{
-				"name": "v1", "served": true, "storage": true,
-				"schema": map[string]any{"openAPIV3Schema": map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
-			}},
-		},
-	}}
-	if _, err := dyn.Resource(crdGVR).Create(ctx, crd, metav1.CreateOptions{}); err != nil && !strings.Contains(err.Error(), "already exists") {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := dyn.Resource(vsGVR).Namespace("default").List(ctx, metav1.ListOptions{}); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("VirtualService CRD not served after 30s")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func virtualService(ns, name string, hosts []string, gateways ...string) *unstructured.Unstructured {
 	var h, g []any
 	for _, s := range hosts {
@@ -96,7 +62,7 @@ func TestPrivateZonesFollowTheAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	dyn := dynamic.NewForConfigOrDie(rc)
-	installVirtualServiceCRD(t, dyn)
+	e.InstallCRDs(t, k8senv.IstioAPI, "kubernetes/customresourcedefinitions.gen.yaml")
 	ns := e.Namespace(t, "private")
 	ctx := context.Background()
 

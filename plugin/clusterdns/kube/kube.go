@@ -242,6 +242,12 @@ func (s *Source) Enable(kind model.Kind) error {
 		go s.watchVirtualServices(synced)
 	case model.KindMultiCluster:
 		s.watchMultiCluster(synced)
+	// the istio and knative options' kinds
+	case model.KindIstioGateway, model.KindServiceEntry, model.KindKnativeRoute, model.KindDomainMapping:
+		watch := map[model.Kind]func(func()){model.KindIstioGateway: s.watchIstioGateways, model.KindServiceEntry: s.watchServiceEntries,
+			model.KindKnativeRoute: s.watchKnativeRoutes, model.KindDomainMapping: s.watchDomainMappings}[kind]
+		s.wg.Add(1) // Stop waits for it: it may start a reflector
+		go watch(synced)
 	default:
 		return fmt.Errorf("unknown kind %q", kind)
 	}

@@ -54,6 +54,9 @@ type Exposure struct {
 	Created           time.Time // metadata.creationTimestamp: who claimed a name first
 	// Problems are annotations that could not be used, for the zones to log.
 	Problems []string
+	// Selector is spec.selector, the labels of the Service's pods: an Istio Gateway's
+	// Services are those that select its pods (the istio option).
+	Selector map[string]string
 }
 
 // exposureOf returns how s is reachable, or nil when no private zone can serve it (no load
@@ -95,6 +98,7 @@ func exposureOf(s *corev1.Service) *Exposure {
 		e.Problems = append(e.Problems, problem)
 	}
 	e.Created = s.CreationTimestamp.Time
+	e.Selector = s.Spec.Selector
 	return e
 }
 
@@ -258,6 +262,7 @@ type VirtualService struct {
 	Hosts    []string  // lowercase FQDNs with trailing dot
 	Gateways []string  // as written: "external-mesh" or "namespace/external-mesh"
 	Created  time.Time // metadata.creationTimestamp
+	Invalid  []string  // hosts that are no DNS names, kept to be reported
 }
 
 // VirtualServiceFromUnstructured converts a VirtualService read with the dynamic client.
@@ -266,8 +271,10 @@ func VirtualServiceFromUnstructured(u *unstructured.Unstructured) *VirtualServic
 	out := &VirtualService{Meta: Meta{Name: u.GetName(), Namespace: u.GetNamespace(), ResourceVersion: u.GetResourceVersion()}, Created: u.GetCreationTimestamp().Time}
 	hosts, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "hosts")
 	for _, h := range hosts {
-		if h = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), ".")) + "."; ValidHost(h, true) {
-			out.Hosts = append(out.Hosts, h)
+		if fq := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), ".")) + "."; ValidHost(fq, true) {
+			out.Hosts = append(out.Hosts, fq)
+		} else {
+			out.Invalid = append(out.Invalid, h)
 		}
 	}
 	out.Gateways, _, _ = unstructured.NestedStringSlice(u.Object, "spec", "gateways")

@@ -22,7 +22,7 @@ func (st *Store) DeleteVirtualService(k Key) { deletePrivate(st, st.vservices, k
 
 // versioned is a model object of a kind only private zones read.
 type versioned interface {
-	*Ingress | *VirtualService
+	*Ingress | *VirtualService | *IstioGateway | *ServiceEntry | *KnativeHost
 	keyed
 	GetResourceVersion() string
 }

@@ -42,6 +42,12 @@ type Store struct {
 	syncedKind map[Kind]bool // optional kinds (Ingress, VirtualService) whose initial list is in
 	modified   time.Time
 	onChange   func() // observes object counts (metrics)
+
+	// the istio and knative options' kinds
+	istioGateways  map[Key]*IstioGateway
+	serviceEntries map[Key]*ServiceEntry
+	knativeRoutes  map[Key]*KnativeHost
+	domainMappings map[Key]*KnativeHost
 }
 
 // NewStore returns an empty, unsynced Store.
@@ -60,6 +66,12 @@ func NewStore() *Store {
 		subs:       map[Subscriber]struct{}{},
 		pods:       newPods(),
 		modified:   time.Now(),
+
+		// the istio and knative options' kinds
+		istioGateways:  map[Key]*IstioGateway{},
+		serviceEntries: map[Key]*ServiceEntry{},
+		knativeRoutes:  map[Key]*KnativeHost{},
+		domainMappings: map[Key]*KnativeHost{},
 	}
 }
 

@@ -89,6 +89,23 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 			if c.NextArg() {
 				return nil, c.ArgErr()
 			}
+		case "istio":
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+			p.Istio = true
+		case "knative":
+			args := c.RemainingArgs()
+			if len(args) < 1 || len(args) > 2 {
+				return nil, c.Errf("knative: want the gateway Service as NAMESPACE/NAME, and optionally the local gateway's")
+			}
+			for i, to := range []*model.Key{&p.Knative, &p.KnativeLocal}[:len(args)] {
+				ns, svc, ok := strings.Cut(args[i], "/")
+				if !ok || ns == "" || svc == "" || strings.Contains(svc, "/") {
+					return nil, c.Errf("knative %q: want a gateway Service as NAMESPACE/NAME", args[i])
+				}
+				*to = model.Key{Namespace: ns, Name: svc}
+			}
 		case "ttl":
 			var err error
 			if p.TTL, err = ParseTTL(c); err != nil {
@@ -123,7 +140,7 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 	if c.Val() != "}" {
 		return nil, c.Errf("private %s: missing }", p.Zone)
 	}
-	if p.Reverse() && (p.Mesh || p.Services != ExportNone || p.Ingresses || p.Inside || p.Claims != ClaimsOldest) {
+	if p.Reverse() && (p.Mesh || p.Services != ExportNone || p.Ingresses || p.Inside || p.Claims != ClaimsOldest || p.Istio || p.Knative.Name != "") {
 		return nil, c.Errf("private %s: a reverse zone takes its PTR records from the block's forward private zones; give it only file and ttl", p.Zone)
 	}
 	return p, nil

@@ -75,13 +75,21 @@ type Sources struct {
 	// wildcard holds the file's wildcard addresses while Records runs: mesh hosts take
 	// them when there are any.
 	wildcard []netip.Addr
+
+	// the istio and knative options
+	Istio        bool
+	Knative      model.Key // the Knative gateway Service; no Name without the knative option
+	KnativeLocal model.Key // the gateway Service for in-cluster clients, when not Knative's
 }
 
 // Needs reports whether the zone reads anything from the cluster.
-func (s *Sources) Needs() bool { return s.Services != ExportNone || s.Ingresses || s.Mesh }
+func (s *Sources) Needs() bool {
+	return s.Services != ExportNone || s.Ingresses || s.Mesh ||
+		s.Istio || s.Knative.Name != ""
+}
 
 // sources are the kinds of objects that put names in private zones, each in a file of its own.
-var sources = []source{services, ingresses, mesh}
+var sources = []source{services, ingresses, mesh, istioSource, knativeSource}
 
 // Records returns the records the cluster gives the zone, given the records of its file.
 // Problems (names claimed by several objects, names the file already holds, unusable

@@ -54,6 +54,12 @@ func (c *Config) Kinds() []model.Kind {
 		if s.Mesh {
 			kinds = append(kinds, model.KindVirtualService)
 		}
+		if s.Istio {
+			kinds = append(kinds, model.KindVirtualService, model.KindIstioGateway, model.KindServiceEntry)
+		}
+		if s.Knative.Name != "" {
+			kinds = append(kinds, model.KindKnativeRoute, model.KindDomainMapping)
+		}
 	}
 	return kinds
 }
@@ -332,8 +338,9 @@ func (z *Zone) generate(v model.View) []dns.RR {
 	if z.cfg.Reverse() {
 		for _, f := range z.cfg.Forward {
 			noMesh := *f
-			noMesh.Mesh = false                // mesh hosts share the gateway's address: no PTR for each
-			fwd, _ := Records(&noMesh, v, nil) // the forward zone reports its own problems
+			noMesh.Mesh = false                               // mesh hosts share the gateway's address: no PTR for each
+			noMesh.Istio, noMesh.Knative = false, model.Key{} // so do istio and knative hosts
+			fwd, _ := Records(&noMesh, v, nil)                // the forward zone reports its own problems
 			rrs = append(rrs, PTRs(z.cfg.Zone, z.cfg.TTL, fwd)...)
 		}
 	} else {
