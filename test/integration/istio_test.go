@@ -122,6 +122,7 @@ func TestIstioSource(t *testing.T) {
 	ns := e.Namespace(t, "istio")
 	logs := captureLog(t)
 	port := harness.FreePort(t)
+	podPort := harness.FreePort(t)
 	harness.Start(t, fmt.Sprintf(`.:%d {
     bind 127.0.0.1
     clusterdns {
@@ -132,7 +133,19 @@ func TestIstioSource(t *testing.T) {
         }
     }
 }
-`, port, e.Kubeconfig, ns))
+.:%d {
+    bind 127.0.0.1
+    clusterdns cluster.local {
+        kubeconfig %s
+        private istio.internal {
+            istio
+            inside
+            namespaces %s
+        }
+    }
+}
+`, port, e.Kubeconfig, ns, podPort, e.Kubeconfig, ns))
+	podAddr := fmt.Sprintf("127.0.0.1:%d", podPort)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	name := func(host string) string { return host + "." + ns + ".istio.internal." }
 	expect := func(host string, want string) {
@@ -171,6 +184,7 @@ spec:
 	}
 	createObject(t, dyn, vsGVR, vs("shop", "shop", ns+"/first"))
 	expect("shop", "NOERROR: A 10.129.1.1")
+	harness.Expect(t, within, podAddr, name("shop"), dns.TypeA, "NOERROR: A "+getService(t, e, ns, "first-gw").Spec.ClusterIP)
 	// settle creates one more VirtualService and waits for its answer: every earlier
 	// VirtualService event has then been applied
 	settle := func() {
@@ -218,6 +232,7 @@ spec:
   resolution: STATIC
   endpoints: [{address: 192.0.2.10}]`, ns)))
 	expect("db", "NOERROR: A 192.0.2.10")
+	harness.Expect(t, within, podAddr, name("db"), dns.TypeA, "NOERROR: A 192.0.2.10") // Everyone's
 	createObject(t, dyn, serviceEntryGVR, object(t, "networking.istio.io/v1", "ServiceEntry", ns, "api", fmt.Sprintf(`
 spec:
   hosts: [api.%s.istio.internal]
@@ -266,6 +281,7 @@ func TestKnativeSource(t *testing.T) {
             knative %s/kourier %s/kourier-internal
             namespaces %s
         }`, ns, ns, ns)
+	insideZone := strings.Replace(zone, "namespaces", "inside\n            namespaces", 1)
 	harness.Start(t, fmt.Sprintf(`.:%d {
     bind 127.0.0.1
     clusterdns cluster.local {
@@ -278,7 +294,7 @@ func TestKnativeSource(t *testing.T) {
         kubeconfig %s%s
     }
 }
-`, pods, e.Kubeconfig, zone, peered, e.Kubeconfig, zone))
+`, pods, e.Kubeconfig, insideZone, peered, e.Kubeconfig, zone))
 	podAddr, peerAddr := fmt.Sprintf("127.0.0.1:%d", pods), fmt.Sprintf("127.0.0.1:%d", peered)
 	name := func(host string) string { return host + "." + ns + ".apps.internal." }
 	expect := func(host string, want string) {
@@ -327,7 +343,9 @@ spec:
 	setURL("private", "http://"+strings.TrimSuffix(name("private"), "."))
 	settle()
 	harness.Stays(t, 300*time.Millisecond, peerAddr, name("private"), dns.TypeA, "NXDOMAIN: ")
-	harness.ExpectNow(t, podAddr, name("private"), dns.TypeA, "NXDOMAIN: ") // nor in a zone without inside
+	localIP := getService(t, e, ns, "kourier-internal").Spec.ClusterIP
+	harness.ExpectNow(t, podAddr, name("private"), dns.TypeA, "NOERROR: A "+localIP) // pods: the local gateway
+	harness.ExpectNow(t, podAddr, name("hi"), dns.TypeA, "NOERROR: A "+localIP)
 
 	// a DomainMapping's name is its domain
 	domainMapping := func(host string) {
@@ -338,7 +356,7 @@ spec:
 	}
 	domainMapping("blog")
 	expect("blog", "NOERROR: A 10.129.2.1")
-	harness.Expect(t, within, podAddr, name("blog"), dns.TypeA, "NOERROR: A 10.129.2.1")
+	harness.Expect(t, within, podAddr, name("blog"), dns.TypeA, "NOERROR: A "+localIP)
 
 	// the gateway's load balancer changes: every name follows
 	setLoadBalancer(t, e, ns, "kourier", corev1.LoadBalancerIngress{IP: "10.129.2.9"})
