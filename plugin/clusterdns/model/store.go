@@ -34,6 +34,8 @@ type Store struct {
 	exposed    map[Key]*Service               // Services reachable from outside (private zones)
 	ingresses  map[Key]*Ingress
 	vservices  map[Key]*VirtualService
+	gateways   map[Key]*Gateway
+	routes     map[string]map[Key]*Route // by kind: HTTPRoute, ...
 	imports    map[Key]*ServiceImport
 	mcSlices   sliceSet // the EndpointSlices of ServiceImports, by their multicluster label
 	subs       map[Subscriber]struct{}
@@ -56,6 +58,8 @@ func NewStore() *Store {
 		exposed:    map[Key]*Service{},
 		ingresses:  map[Key]*Ingress{},
 		vservices:  map[Key]*VirtualService{},
+		gateways:   map[Key]*Gateway{},
+		routes:     map[string]map[Key]*Route{},
 		syncedKind: map[Kind]bool{},
 		subs:       map[Subscriber]struct{}{},
 		pods:       newPods(),

@@ -1,0 +1,274 @@
+package model
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// The Gateway API (gateway.networking.k8s.io), read with the dynamic client: its typed
+// clientset would bring a second copy of the client machinery for a few lists and watches.
+const (
+	// GatewayAPIGroup is the API group of Gateways and their routes.
+	GatewayAPIGroup = "gateway.networking.k8s.io"
+	// KindGatewayAPI is the optional kind of Gateways and their routes, read only when a
+	// private zone asks for them (gateways).
+	KindGatewayAPI Kind = "Gateway"
+)
+
+// GatewayResources are the resources of the Gateway API a private zone reads, by kind: the
+// Gateways and the routes that attach hostnames to them.
+var GatewayResources = []struct{ Kind, Resource string }{
+	{"Gateway", "gateways"},
+	{"HTTPRoute", "httproutes"},
+	{"GRPCRoute", "grpcroutes"},
+	{"TLSRoute", "tlsroutes"},
+	{"TCPRoute", "tcproutes"},
+	{"UDPRoute", "udproutes"},
+}
+
+// Gateway is what DNS needs of a Gateway: its class, its listeners and the addresses its
+// controller reports.
+type Gateway struct {
+	Meta
+	Created   time.Time
+	Class     string // spec.gatewayClassName
+	Listeners []Listener
+	Addrs     []netip.Addr // status.addresses of type IPAddress
+	Target    string       // the first valid status address of type Hostname, when there are no IPs
+}
+
+// Listener is what DNS needs of one of a Gateway's listeners: which routes may attach to it
+// and which hostnames it accepts.
+type Listener struct {
+	Name     string
+	Hostname string // lowercase FQDN, "*.example.com." for a wildcard, "" for any
+	Port     int32
+	Protocol string
+	From     string   // allowedRoutes.namespaces.from: Same (the default), All or Selector
+	Kinds    []string // allowedRoutes.kinds of the Gateway API group; empty: those of the protocol
+}
+
+// Route is what DNS needs of an HTTPRoute, GRPCRoute, TLSRoute, TCPRoute or UDPRoute.
+type Route struct {
+	Meta
+	Kind      string // HTTPRoute, GRPCRoute, ...
+	Created   time.Time
+	Hostnames []string // spec.hostnames: lowercase FQDNs, "*.example.com." for wildcards
+	Annotated []string // the hostname annotations' names, as for Services
+	Invalid   []string // names that are no valid host name, as written: skipped and logged
+	Parents   []ParentRef
+	Accepted  []ParentRef // status.parents whose Accepted condition is True
+}
+
+// ParentRef is a route's reference to a Gateway (parentRefs of another kind are dropped).
+type ParentRef struct {
+	Gateway Key    // the namespace defaults to the route's
+	Section string // a listener name; "" for all
+	Port    int32  // a listener port; 0 for all
+}
+
+// GatewayFromUnstructured converts a Gateway read with the dynamic client. Fields of the
+// wrong type are ignored, not fatal: a bad object must not stop the others.
+func GatewayFromUnstructured(u *unstructured.Unstructured) *Gateway {
+	out := &Gateway{Meta: unstructuredMeta(u), Created: u.GetCreationTimestamp().Time}
+	out.Class, _, _ = unstructured.NestedString(u.Object, "spec", "gatewayClassName")
+	listeners, _, _ := unstructured.NestedSlice(u.Object, "spec", "listeners")
+	for _, l := range listeners {
+		m, ok := l.(map[string]any)
+		if !ok {
+			continue
+		}
+		li := Listener{From: "Same"}
+		li.Name, _ = m["name"].(string)
+		li.Protocol, _ = m["protocol"].(string)
+		li.Port = int32Field(m, "port")
+		if h, _ := m["hostname"].(string); h != "" {
+			if h = hostName(h); ValidHost(h, true) {
+				li.Hostname = h
+			} else {
+				continue // accepts no route: a controller would reject the listener
+			}
+		}
+		if from, _, _ := unstructured.NestedString(m, "allowedRoutes", "namespaces", "from"); from != "" {
+			li.From = from
+		}
+		kinds, _, _ := unstructured.NestedSlice(m, "allowedRoutes", "kinds")
+		for _, k := range kinds {
+			km, _ := k.(map[string]any)
+			group, _ := km["group"].(string)
+			kind, _ := km["kind"].(string)
+			if kind != "" && (group == "" || group == GatewayAPIGroup) {
+				li.Kinds = append(li.Kinds, kind)
+			} else if kind != "" {
+				li.Kinds = append(li.Kinds, group+"/"+kind) // allows none of ours, but some kind
+			}
+		}
+		out.Listeners = append(out.Listeners, li)
+	}
+	addrs, _, _ := unstructured.NestedSlice(u.Object, "status", "addresses")
+	for _, a := range addrs {
+		m, _ := a.(map[string]any)
+		typ, _ := m["type"].(string)
+		value, _ := m["value"].(string)
+		switch typ {
+		case "", "IPAddress":
+			out.Addrs, out.Target = addLoadBalancer(out.Addrs, out.Target, value, "")
+		case "Hostname":
+			out.Addrs, out.Target = addLoadBalancer(out.Addrs, out.Target, "", value)
+		}
+	}
+	if len(out.Addrs) > 0 {
+		out.Target = ""
+	}
+	return out
+}
+
+// RouteConverter returns the conversion of routes of kind (HTTPRoute, ...) read with the
+// dynamic client: the kind is not in every object (a streamed list's items lack it).
+func RouteConverter(kind string) func(*unstructured.Unstructured) *Route {
+	return func(u *unstructured.Unstructured) *Route { return routeFromUnstructured(kind, u) }
+}
+
+func routeFromUnstructured(kind string, u *unstructured.Unstructured) *Route {
+	out := &Route{Meta: unstructuredMeta(u), Kind: kind, Created: u.GetCreationTimestamp().Time}
+	hosts, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "hostnames")
+	for _, h := range hosts {
+		if n := hostName(h); ValidHost(n, true) {
+			out.Hostnames = append(out.Hostnames, n)
+		} else {
+			out.Invalid = append(out.Invalid, h)
+		}
+	}
+	ann := u.GetAnnotations()
+	for _, a := range hostnameAnnotations {
+		for _, h := range strings.Split(ann[a], ",") {
+			if strings.TrimSpace(h) == "" {
+				continue
+			}
+			if n := hostName(h); ValidHost(n, false) {
+				out.Annotated = append(out.Annotated, n)
+			} else {
+				out.Invalid = append(out.Invalid, strings.TrimSpace(h))
+			}
+		}
+	}
+	refs, _, _ := unstructured.NestedSlice(u.Object, "spec", "parentRefs")
+	for _, r := range refs {
+		if p, ok := parentRef(r, out.Namespace); ok {
+			out.Parents = append(out.Parents, p)
+		}
+	}
+	parents, _, _ := unstructured.NestedSlice(u.Object, "status", "parents")
+	for _, s := range parents {
+		m, _ := s.(map[string]any)
+		p, ok := parentRef(m["parentRef"], out.Namespace)
+		if !ok {
+			continue
+		}
+		conds, _ := m["conditions"].([]any)
+		for _, c := range conds {
+			cm, _ := c.(map[string]any)
+			if cm["type"] == "Accepted" && cm["status"] == "True" {
+				out.Accepted = append(out.Accepted, p)
+			}
+		}
+	}
+	return out
+}
+
+// parentRef reads a parentRef of a route in namespace ns; ok is false when it does not
+// reference a Gateway.
+func parentRef(r any, ns string) (ParentRef, bool) {
+	m, ok := r.(map[string]any)
+	if !ok {
+		return ParentRef{}, false
+	}
+	group, hasGroup := m["group"].(string)
+	kind, hasKind := m["kind"].(string)
+	if (hasGroup && group != GatewayAPIGroup) || (hasKind && kind != "Gateway") {
+		return ParentRef{}, false
+	}
+	p := ParentRef{Gateway: Key{Namespace: ns}}
+	p.Gateway.Name, _ = m["name"].(string)
+	if n, _ := m["namespace"].(string); n != "" {
+		p.Gateway.Namespace = n
+	}
+	p.Section, _ = m["sectionName"].(string)
+	p.Port = int32Field(m, "port")
+	return p, p.Gateway.Name != ""
+}
+
+// hostName is h as the zones hold names: trimmed, lowercase, fully qualified.
+func hostName(h string) string {
+	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), ".")) + "."
+}
+
+func int32Field(m map[string]any, f string) int32 {
+	switch n := m[f].(type) {
+	case int64:
+		return int32(n) // #nosec G115 -- ports: the CRDs bound them to 1..65535
+	case float64:
+		return int32(n)
+	}
+	return 0
+}
+
+func unstructuredMeta(u *unstructured.Unstructured) Meta {
+	return Meta{Name: u.GetName(), Namespace: u.GetNamespace(), ResourceVersion: u.GetResourceVersion()}
+}
+
+// UpsertGateway adds or replaces a Gateway.
+func (st *Store) UpsertGateway(g *Gateway) { upsertPrivate(st, st.gateways, g) }
+
+// DeleteGateway removes a Gateway.
+func (st *Store) DeleteGateway(k Key) { deletePrivate(st, st.gateways, k) }
+
+// UpsertRoute adds or replaces a route of the Gateway API.
+func (st *Store) UpsertRoute(r *Route) {
+	st.mu.Lock()
+	m := st.routes[r.Kind]
+	if m == nil { // a map per kind: routes of two kinds may share a name
+		m = map[Key]*Route{}
+		st.routes[r.Kind] = m
+	}
+	st.mu.Unlock()
+	upsertPrivate(st, m, r)
+}
+
+// RouteDeleter returns the function that removes a route of kind.
+func (st *Store) RouteDeleter(kind string) func(Key) {
+	return func(k Key) {
+		st.mu.RLock()
+		m := st.routes[kind]
+		st.mu.RUnlock()
+		if m != nil {
+			deletePrivate(st, m, k)
+		}
+	}
+}
+
+// Gateway returns the Gateway k, or nil.
+func (v View) Gateway(k Key) *Gateway { return v.st.gateways[k] }
+
+// Routes calls fn for every route of the Gateway API, of every kind.
+func (v View) Routes(fn func(*Route)) {
+	for _, m := range v.st.routes {
+		for _, r := range m {
+			fn(r)
+		}
+	}
+}
+
+func (g *Gateway) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
+func (r *Route) GetObjectKind() schema.ObjectKind   { return schema.EmptyObjectKind }
+
+// DeepCopyObject returns the receiver: model objects are never modified after conversion.
+func (g *Gateway) DeepCopyObject() runtime.Object { return g }
+
+// DeepCopyObject returns the receiver: model objects are never modified after conversion.
+func (r *Route) DeepCopyObject() runtime.Object { return r }
