@@ -242,6 +242,8 @@ func (s *Source) Enable(kind model.Kind) error {
 		go s.watchVirtualServices(synced)
 	case model.KindMultiCluster:
 		s.watchMultiCluster(synced)
+	case model.KindGatewayAPI:
+		s.watchGatewayAPI(synced)
 	default:
 		return fmt.Errorf("unknown kind %q", kind)
 	}
