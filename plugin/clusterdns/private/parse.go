@@ -22,6 +22,7 @@ const DefaultTTL = 30
 //	    namespaces NAMESPACE...
 //	    mesh [NAMESPACE/NAME]
 //	    ttl SECONDS
+//	    gateways [CLASS...]
 //	}
 //
 // It leaves the controller on the directive's last token, so the enclosing block's
@@ -87,6 +88,9 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 			if c.NextArg() {
 				return nil, c.ArgErr()
 			}
+		case "gateways":
+			p.Gateways = true
+			p.GatewayClasses = append(p.GatewayClasses, c.RemainingArgs()...)
 		case "ttl":
 			var err error
 			if p.TTL, err = ParseTTL(c); err != nil {
@@ -101,7 +105,7 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 	if c.Val() != "}" {
 		return nil, c.Errf("private %s: missing }", p.Zone)
 	}
-	if p.Reverse() && (p.Mesh || p.Services != ExportNone || p.Ingresses) {
+	if p.Reverse() && p.Sources.Needs() {
 		return nil, c.Errf("private %s: a reverse zone takes its PTR records from the block's forward private zones; give it only file and ttl", p.Zone)
 	}
 	return p, nil

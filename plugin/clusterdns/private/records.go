@@ -50,10 +50,23 @@ type Sources struct {
 	// Namespaces, when set, are the only namespaces whose objects may put names in the zone:
 	// a hostname annotation is otherwise a claim any namespace can make.
 	Namespaces model.Namespaces
+
+	// Gateways reads the Gateway API: the hostnames routes attach to Gateways (of these
+	// GatewayClasses only, when any are listed).
+	Gateways       bool
+	GatewayClasses []string
+}
+
+// sources are the private zones' sources of claims, each in its own file.
+var sources = []source{
+	gatewayRoutes,
 }
 
 // Needs reports whether the zone reads anything from the cluster.
-func (s *Sources) Needs() bool { return s.Services != ExportNone || s.Ingresses || s.Mesh }
+func (s *Sources) Needs() bool {
+	return s.Services != ExportNone || s.Ingresses || s.Mesh ||
+		s.Gateways
+}
 
 // claim is one object's record at a name, remembered to report conflicts.
 type claim struct {
@@ -138,6 +151,13 @@ func Records(src *Sources, v model.View, file []dns.RR) (rrs []dns.RR, problems 
 				}
 			}
 		})
+	}
+	for _, s := range sources {
+		problems = append(problems, s(src, v, func(c Claim) {
+			if c.Audience != Inside { // the zone has only the outside view
+				add(c.Owner.String(), c.RR)
+			}
+		})...)
 	}
 	for _, name := range slices.Sorted(maps.Keys(byName)) {
 		kept, msg := resolve(name, byName[name], inFile[name])

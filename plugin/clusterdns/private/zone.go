@@ -54,6 +54,9 @@ func (c *Config) Kinds() []model.Kind {
 		if s.Mesh {
 			kinds = append(kinds, model.KindVirtualService)
 		}
+		if s.Gateways {
+			kinds = append(kinds, model.KindGatewayAPI)
+		}
 	}
 	return kinds
 }
@@ -333,6 +336,7 @@ func (z *Zone) generate(v model.View) []dns.RR {
 		for _, f := range z.cfg.Forward {
 			noMesh := *f
 			noMesh.Mesh = false                // mesh hosts share the gateway's address: no PTR for each
+			noMesh.Gateways = false            // so do the hostnames of a Gateway's routes
 			fwd, _ := Records(&noMesh, v, nil) // the forward zone reports its own problems
 			rrs = append(rrs, PTRs(z.cfg.Zone, z.cfg.TTL, fwd)...)
 		}
