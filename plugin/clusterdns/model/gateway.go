@@ -75,7 +75,7 @@ type ParentRef struct {
 // GatewayFromUnstructured converts a Gateway read with the dynamic client. Fields of the
 // wrong type are ignored, not fatal: a bad object must not stop the others.
 func GatewayFromUnstructured(u *unstructured.Unstructured) *Gateway {
-	out := &Gateway{Meta: unstructuredMeta(u), Created: u.GetCreationTimestamp().Time}
+	out := &Gateway{Meta: Meta{Name: u.GetName(), Namespace: u.GetNamespace(), ResourceVersion: u.GetResourceVersion()}, Created: u.GetCreationTimestamp().Time}
 	out.Class, _, _ = unstructured.NestedString(u.Object, "spec", "gatewayClassName")
 	listeners, _, _ := unstructured.NestedSlice(u.Object, "spec", "listeners")
 	for _, l := range listeners {
@@ -135,7 +135,7 @@ func RouteConverter(kind string) func(*unstructured.Unstructured) *Route {
 }
 
 func routeFromUnstructured(kind string, u *unstructured.Unstructured) *Route {
-	out := &Route{Meta: unstructuredMeta(u), Kind: kind, Created: u.GetCreationTimestamp().Time}
+	out := &Route{Meta: Meta{Name: u.GetName(), Namespace: u.GetNamespace(), ResourceVersion: u.GetResourceVersion()}, Kind: kind, Created: u.GetCreationTimestamp().Time}
 	hosts, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "hostnames")
 	for _, h := range hosts {
 		if n := hostName(h); ValidHost(n, true) {
@@ -216,10 +216,6 @@ func int32Field(m map[string]any, f string) int32 {
 		return int32(n)
 	}
 	return 0
-}
-
-func unstructuredMeta(u *unstructured.Unstructured) Meta {
-	return Meta{Name: u.GetName(), Namespace: u.GetNamespace(), ResourceVersion: u.GetResourceVersion()}
 }
 
 // UpsertGateway adds or replaces a Gateway.

@@ -15,18 +15,18 @@ import (
 	"github.com/miekg/dns"
 )
 
-var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+var routesEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func gateway(ns, name, class string, ips []string, target string, listeners ...model.Listener) *model.Gateway {
-	g := &model.Gateway{Meta: model.Meta{Namespace: ns, Name: name}, Class: class, Listeners: listeners, Target: target, Created: t0}
+	g := &model.Gateway{Meta: model.Meta{Namespace: ns, Name: name}, Class: class, Listeners: listeners, Target: target, Created: routesEpoch}
 	g.Addrs = addrs(ips...)
 	return g
 }
 
-// route is a route created at minute age of t0, attached to parents ("ns/name", optionally
+// route is a route created at minute age of routesEpoch, attached to parents ("ns/name", optionally
 // "#section" or ":port").
 func route(kind, ns, name string, minute int, hostnames []string, parents ...string) *model.Route {
-	r := &model.Route{Meta: model.Meta{Namespace: ns, Name: name}, Kind: kind, Hostnames: hostnames, Created: t0.Add(time.Duration(minute) * time.Minute)}
+	r := &model.Route{Meta: model.Meta{Namespace: ns, Name: name}, Kind: kind, Hostnames: hostnames, Created: routesEpoch.Add(time.Duration(minute) * time.Minute)}
 	for _, p := range parents {
 		r.Parents = append(r.Parents, parent(p))
 	}
