@@ -71,7 +71,8 @@ func TestGatewayAPIRoutes(t *testing.T) {
 	e := k8senv.Get(t)
 	e.InstallCRDs(t, k8senv.GatewayAPI, "config/crd/standard/gateway.networking.k8s.io_gateways.yaml",
 		"config/crd/standard/gateway.networking.k8s.io_httproutes.yaml", "config/crd/standard/gateway.networking.k8s.io_grpcroutes.yaml",
-		"config/crd/standard/gateway.networking.k8s.io_tlsroutes.yaml", "config/crd/experimental/gateway.networking.k8s.io_tcproutes.yaml")
+		"config/crd/standard/gateway.networking.k8s.io_tlsroutes.yaml", "config/crd/standard/gateway.networking.k8s.io_listenersets.yaml",
+		"config/crd/experimental/gateway.networking.k8s.io_tcproutes.yaml")
 	dyn := e.Dynamic(t)
 	ns := e.Namespace(t, "gateway")
 	ctx := context.Background()
@@ -122,7 +123,8 @@ func TestGatewayAPIRoutes(t *testing.T) {
 		}
 		tcp := map[string]any{"name": "pg", "protocol": "TCP", "port": int64(5432)}
 		if _, err := gateways.Create(ctx, gatewayObject("v1", "Gateway", ns, g.name,
-			map[string]any{"gatewayClassName": g.class, "listeners": []any{listener, tcp}}), metav1.CreateOptions{}); err != nil {
+			map[string]any{"gatewayClassName": g.class, "listeners": []any{listener, tcp},
+				"allowedListeners": map[string]any{"namespaces": map[string]any{"from": "Same"}}}), metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -189,6 +191,36 @@ func TestGatewayAPIRoutes(t *testing.T) {
 	both("pg.gw.internal.", dns.TypeA, "NOERROR: A 10.128.20.1")
 	both("web.gw.internal.", dns.TypeCNAME, "NOERROR: CNAME internal-gw.elb.example.com.")
 
+	// a route of a team's ListenerSet on public, with the ListenerSet's hostname
+	ls := gatewayObject("v1", "ListenerSet", ns, "team", map[string]any{"parentRef": map[string]any{"name": "public"},
+		"listeners": []any{map[string]any{"name": "team", "protocol": "HTTP", "port": int64(80), "hostname": "*.team.gw.internal"}}})
+	if _, err := dyn.Resource(gatewayGVR("v1", "listenersets")).Namespace(ns).Create(ctx, ls, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	team := gatewayObject("v1", "HTTPRoute", ns, "team", map[string]any{"hostnames": []any{"web.team.gw.internal"},
+		"parentRefs": []any{map[string]any{"kind": "ListenerSet", "name": "team"}}})
+	if _, err := routes.Create(ctx, team, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	both("web.team.gw.internal.", dns.TypeA, "NOERROR: A 10.128.20.1")
+
+	// its controller reports that the Gateway does not accept the route: not served there
+	team, err := routes.Get(ctx, "team", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	team.Object["status"] = map[string]any{"parents": []any{map[string]any{
+		"parentRef":      map[string]any{"group": "gateway.networking.k8s.io", "kind": "ListenerSet", "name": "team"},
+		"controllerName": "example.com/gateway-controller",
+		"conditions": []any{map[string]any{"type": "Accepted", "status": "False", "reason": "NotAllowedByListeners",
+			"message": "no listener admits the route", "lastTransitionTime": time.Now().UTC().Format(time.RFC3339)}},
+	}}}
+	if _, err := routes.UpdateStatus(ctx, team, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	settle()
+	bothNow("web.team.gw.internal.", dns.TypeA, "NXDOMAIN: ")
+
 	// deleted: gone
 	if err := routes.Delete(ctx, "web", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
@@ -198,7 +230,7 @@ func TestGatewayAPIRoutes(t *testing.T) {
 	bothNow("web.apps.gw.internal.", dns.TypeA, "NXDOMAIN: ")
 
 	// two zones in two blocks share one watch per resource, started only for these zones
-	for _, resource := range []string{"gateways", "httproutes", "tcproutes"} {
+	for _, resource := range []string{"gateways", "listenersets", "httproutes", "tcproutes"} {
 		harness.Eventually(t, 5*time.Second, "one watch on "+resource, func() (bool, string) {
 			n := watches(t, e, resource)
 			return n == 1, fmt.Sprint(n, " watches")

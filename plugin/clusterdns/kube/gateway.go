@@ -33,8 +33,11 @@ func (s *Source) watchGatewayAPI(synced func()) {
 		s.wg.Add(1) // Stop waits for it: it may start a reflector
 		go s.watchCustom(model.GatewayAPIGroup, r.Resource, s.servingVersion(r.Resource), part, func(version string) resource {
 			gvr := schema.GroupVersionResource{Group: model.GatewayAPIGroup, Version: version, Resource: r.Resource}
-			if r.Kind == "Gateway" {
+			switch r.Kind {
+			case "Gateway":
 				return dynResource(s, r.Resource, gvr, "", model.GatewayFromUnstructured, st.UpsertGateway, st.DeleteGateway)
+			case "ListenerSet":
+				return dynResource(s, r.Resource, gvr, "", model.ListenerSetFromUnstructured, st.UpsertListenerSet, st.DeleteListenerSet)
 			}
 			return dynResource(s, r.Resource, gvr, "", model.RouteConverter(r.Kind), st.UpsertRoute, st.RouteDeleter(r.Kind))
 		})

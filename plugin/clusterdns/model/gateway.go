@@ -24,6 +24,7 @@ const (
 // Gateways and the routes that attach hostnames to them.
 var GatewayResources = []struct{ Kind, Resource string }{
 	{"Gateway", "gateways"},
+	{"ListenerSet", "listenersets"},
 	{"HTTPRoute", "httproutes"},
 	{"GRPCRoute", "grpcroutes"},
 	{"TLSRoute", "tlsroutes"},
@@ -38,8 +39,11 @@ type Gateway struct {
 	Created   time.Time
 	Class     string // spec.gatewayClassName
 	Listeners []Listener
-	Addrs     []netip.Addr // status.addresses of type IPAddress
-	Target    string       // the first valid status address of type Hostname, when there are no IPs
+	// AllowedListeners is spec.allowedListeners.namespaces.from: which ListenerSets may add
+	// listeners, None (the default), Same, All or Selector.
+	AllowedListeners string
+	Addrs            []netip.Addr // status.addresses of type IPAddress
+	Target           string       // the first valid status address of type Hostname, when there are no IPs
 }
 
 // Listener is what DNS needs of one of a Gateway's listeners: which routes may attach to it
@@ -53,6 +57,15 @@ type Listener struct {
 	Kinds    []string // allowedRoutes.kinds of the Gateway API group; empty: those of the protocol
 }
 
+// ListenerSet is what DNS needs of a ListenerSet: listeners added to a Gateway, which
+// routes attach to as to the Gateway's own.
+type ListenerSet struct {
+	Meta
+	Gateway   Key // spec.parentRef; the namespace defaults to the ListenerSet's
+	Listeners []Listener
+	Accepted  bool // status: the Gateway's controller accepted it (for allowedListeners Selector)
+}
+
 // Route is what DNS needs of an HTTPRoute, GRPCRoute, TLSRoute, TCPRoute or UDPRoute.
 type Route struct {
 	Meta
@@ -63,13 +76,16 @@ type Route struct {
 	Invalid   []string // names that are no valid host name, as written: skipped and logged
 	Parents   []ParentRef
 	Accepted  []ParentRef // status.parents whose Accepted condition is True
+	Rejected  []ParentRef // status.parents whose Accepted condition is False
 }
 
-// ParentRef is a route's reference to a Gateway (parentRefs of another kind are dropped).
+// ParentRef is a route's reference to a Gateway or ListenerSet (parentRefs of other kinds
+// are dropped).
 type ParentRef struct {
-	Gateway Key    // the namespace defaults to the route's
-	Section string // a listener name; "" for all
-	Port    int32  // a listener port; 0 for all
+	ListenerSet bool
+	Gateway     Key    // or the ListenerSet; the namespace defaults to the route's
+	Section     string // a listener name; "" for all
+	Port        int32  // a listener port; 0 for all
 }
 
 // GatewayFromUnstructured converts a Gateway read with the dynamic client. Fields of the
@@ -77,6 +93,32 @@ type ParentRef struct {
 func GatewayFromUnstructured(u *unstructured.Unstructured) *Gateway {
 	out := &Gateway{Meta: Meta{Name: u.GetName(), Namespace: u.GetNamespace(), ResourceVersion: u.GetResourceVersion()}, Created: u.GetCreationTimestamp().Time}
 	out.Class, _, _ = unstructured.NestedString(u.Object, "spec", "gatewayClassName")
+	out.Listeners = listeners(u)
+	out.AllowedListeners, _, _ = unstructured.NestedString(u.Object, "spec", "allowedListeners", "namespaces", "from")
+	if out.AllowedListeners == "" {
+		out.AllowedListeners = "None"
+	}
+	addrs, _, _ := unstructured.NestedSlice(u.Object, "status", "addresses")
+	for _, a := range addrs {
+		m, _ := a.(map[string]any)
+		typ, _ := m["type"].(string)
+		value, _ := m["value"].(string)
+		switch typ {
+		case "", "IPAddress":
+			out.Addrs, out.Target = addLoadBalancer(out.Addrs, out.Target, value, "")
+		case "Hostname":
+			out.Addrs, out.Target = addLoadBalancer(out.Addrs, out.Target, "", value)
+		}
+	}
+	if len(out.Addrs) > 0 {
+		out.Target = ""
+	}
+	return out
+}
+
+// listeners reads the spec.listeners of a Gateway or ListenerSet.
+func listeners(u *unstructured.Unstructured) []Listener {
+	var out []Listener
 	listeners, _, _ := unstructured.NestedSlice(u.Object, "spec", "listeners")
 	for _, l := range listeners {
 		m, ok := l.(map[string]any)
@@ -108,22 +150,23 @@ func GatewayFromUnstructured(u *unstructured.Unstructured) *Gateway {
 				li.Kinds = append(li.Kinds, group+"/"+kind) // allows none of ours, but some kind
 			}
 		}
-		out.Listeners = append(out.Listeners, li)
+		out = append(out, li)
 	}
-	addrs, _, _ := unstructured.NestedSlice(u.Object, "status", "addresses")
-	for _, a := range addrs {
-		m, _ := a.(map[string]any)
-		typ, _ := m["type"].(string)
-		value, _ := m["value"].(string)
-		switch typ {
-		case "", "IPAddress":
-			out.Addrs, out.Target = addLoadBalancer(out.Addrs, out.Target, value, "")
-		case "Hostname":
-			out.Addrs, out.Target = addLoadBalancer(out.Addrs, out.Target, "", value)
-		}
+	return out
+}
+
+// ListenerSetFromUnstructured converts a ListenerSet read with the dynamic client.
+func ListenerSetFromUnstructured(u *unstructured.Unstructured) *ListenerSet {
+	out := &ListenerSet{Meta: Meta{Name: u.GetName(), Namespace: u.GetNamespace(), ResourceVersion: u.GetResourceVersion()},
+		Gateway: Key{Namespace: u.GetNamespace()}, Listeners: listeners(u)}
+	out.Gateway.Name, _, _ = unstructured.NestedString(u.Object, "spec", "parentRef", "name")
+	if ns, _, _ := unstructured.NestedString(u.Object, "spec", "parentRef", "namespace"); ns != "" {
+		out.Gateway.Namespace = ns
 	}
-	if len(out.Addrs) > 0 {
-		out.Target = ""
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		cm, _ := c.(map[string]any)
+		out.Accepted = out.Accepted || (cm["type"] == "Accepted" && cm["status"] == "True")
 	}
 	return out
 }
@@ -173,8 +216,12 @@ func routeFromUnstructured(kind string, u *unstructured.Unstructured) *Route {
 		conds, _ := m["conditions"].([]any)
 		for _, c := range conds {
 			cm, _ := c.(map[string]any)
-			if cm["type"] == "Accepted" && cm["status"] == "True" {
+			switch {
+			case cm["type"] != "Accepted":
+			case cm["status"] == "True":
 				out.Accepted = append(out.Accepted, p)
+			case cm["status"] == "False":
+				out.Rejected = append(out.Rejected, p)
 			}
 		}
 	}
@@ -190,10 +237,10 @@ func parentRef(r any, ns string) (ParentRef, bool) {
 	}
 	group, hasGroup := m["group"].(string)
 	kind, hasKind := m["kind"].(string)
-	if (hasGroup && group != GatewayAPIGroup) || (hasKind && kind != "Gateway") {
+	if (hasGroup && group != GatewayAPIGroup) || (hasKind && kind != "Gateway" && kind != "ListenerSet") {
 		return ParentRef{}, false
 	}
-	p := ParentRef{Gateway: Key{Namespace: ns}}
+	p := ParentRef{Gateway: Key{Namespace: ns}, ListenerSet: kind == "ListenerSet"}
 	p.Gateway.Name, _ = m["name"].(string)
 	if n, _ := m["namespace"].(string); n != "" {
 		p.Gateway.Namespace = n
@@ -218,19 +265,30 @@ func int32Field(m map[string]any, f string) int32 {
 	return 0
 }
 
+// gatewayAPI is what a Store holds of the Gateway API.
+type gatewayAPI struct {
+	gateways     map[Key]*Gateway
+	listenerSets map[Key]*ListenerSet
+	routes       map[string]map[Key]*Route // by kind: two kinds may share a namespaced name
+}
+
+func newGatewayAPI() gatewayAPI {
+	return gatewayAPI{gateways: map[Key]*Gateway{}, listenerSets: map[Key]*ListenerSet{}, routes: map[string]map[Key]*Route{}}
+}
+
 // UpsertGateway adds or replaces a Gateway.
-func (st *Store) UpsertGateway(g *Gateway) { upsertPrivate(st, st.gateways, g) }
+func (st *Store) UpsertGateway(g *Gateway) { upsertPrivate(st, st.gwapi.gateways, g) }
 
 // DeleteGateway removes a Gateway.
-func (st *Store) DeleteGateway(k Key) { deletePrivate(st, st.gateways, k) }
+func (st *Store) DeleteGateway(k Key) { deletePrivate(st, st.gwapi.gateways, k) }
 
 // UpsertRoute adds or replaces a route of the Gateway API.
 func (st *Store) UpsertRoute(r *Route) {
 	st.mu.Lock()
-	m := st.routes[r.Kind]
-	if m == nil { // a map per kind: routes of two kinds may share a name
+	m := st.gwapi.routes[r.Kind]
+	if m == nil {
 		m = map[Key]*Route{}
-		st.routes[r.Kind] = m
+		st.gwapi.routes[r.Kind] = m
 	}
 	st.mu.Unlock()
 	upsertPrivate(st, m, r)
@@ -240,7 +298,7 @@ func (st *Store) UpsertRoute(r *Route) {
 func (st *Store) RouteDeleter(kind string) func(Key) {
 	return func(k Key) {
 		st.mu.RLock()
-		m := st.routes[kind]
+		m := st.gwapi.routes[kind]
 		st.mu.RUnlock()
 		if m != nil {
 			deletePrivate(st, m, k)
@@ -248,20 +306,33 @@ func (st *Store) RouteDeleter(kind string) func(Key) {
 	}
 }
 
+// UpsertListenerSet adds or replaces a ListenerSet.
+func (st *Store) UpsertListenerSet(l *ListenerSet) { upsertPrivate(st, st.gwapi.listenerSets, l) }
+
+// DeleteListenerSet removes a ListenerSet.
+func (st *Store) DeleteListenerSet(k Key) { deletePrivate(st, st.gwapi.listenerSets, k) }
+
+// ListenerSet returns the ListenerSet k, or nil.
+func (v View) ListenerSet(k Key) *ListenerSet { return v.st.gwapi.listenerSets[k] }
+
 // Gateway returns the Gateway k, or nil.
-func (v View) Gateway(k Key) *Gateway { return v.st.gateways[k] }
+func (v View) Gateway(k Key) *Gateway { return v.st.gwapi.gateways[k] }
 
 // Routes calls fn for every route of the Gateway API, of every kind.
 func (v View) Routes(fn func(*Route)) {
-	for _, m := range v.st.routes {
+	for _, m := range v.st.gwapi.routes {
 		for _, r := range m {
 			fn(r)
 		}
 	}
 }
 
-func (g *Gateway) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
-func (r *Route) GetObjectKind() schema.ObjectKind   { return schema.EmptyObjectKind }
+func (g *Gateway) GetObjectKind() schema.ObjectKind     { return schema.EmptyObjectKind }
+func (r *Route) GetObjectKind() schema.ObjectKind       { return schema.EmptyObjectKind }
+func (l *ListenerSet) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
+
+// DeepCopyObject returns the receiver: model objects are never modified after conversion.
+func (l *ListenerSet) DeepCopyObject() runtime.Object { return l }
 
 // DeepCopyObject returns the receiver: model objects are never modified after conversion.
 func (g *Gateway) DeepCopyObject() runtime.Object { return g }

@@ -28,7 +28,7 @@ func TestGatewayFromUnstructured(t *testing.T) {
 			"not a listener"]},
 		"status": {"addresses": [{"value": "10.128.9.1"}, {"type": "Hostname", "value": "gw.elb.example.com"},
 			{"type": "IPAddress", "value": "fd00::1"}, {"type": "NamedAddress", "value": "x"}, {"type": "IPAddress", "value": "nope"}]}}`))
-	if g.Class != "internal" || g.Created.IsZero() || len(g.Listeners) != 2 || g.Target != "" {
+	if g.Class != "internal" || g.Created.IsZero() || len(g.Listeners) != 2 || g.Target != "" || g.AllowedListeners != "None" {
 		t.Fatalf("%+v", g)
 	}
 	if l := g.Listeners[0]; l.Hostname != "*.apps.example.internal." || l.From != "Same" || l.Port != 80 {
@@ -56,7 +56,7 @@ func TestRouteFromUnstructured(t *testing.T) {
 				{"group": "example.com", "kind": "Mesh", "name": "m"}, {"kind": "Service", "group": "", "name": "svc"}]},
 		"status": {"parents": [
 			{"parentRef": {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "gw"}, "conditions": [{"type": "Accepted", "status": "True"}]},
-			{"parentRef": {"name": "gw2", "namespace": "infra"}, "conditions": [{"type": "Accepted", "status": "False"}]}]}}`))
+			{"parentRef": {"name": "gw2", "namespace": "infra", "sectionName": "https", "port": 443}, "conditions": [{"type": "Accepted", "status": "False"}]}]}}`))
 	if r.Kind != "HTTPRoute" || !slices.Equal(r.Hostnames, []string{"web.example.internal.", "*.web.example.internal."}) ||
 		!slices.Equal(r.Annotated, []string{"extra.example.internal."}) || !slices.Equal(r.Invalid, []string{"not valid", "bad_name!.example.internal"}) {
 		t.Fatalf("%+v", r)
@@ -65,7 +65,26 @@ func TestRouteFromUnstructured(t *testing.T) {
 	if !slices.Equal(r.Parents, want) {
 		t.Errorf("parents %+v, want %+v", r.Parents, want)
 	}
-	if !slices.Equal(r.Accepted, want[:1]) {
-		t.Errorf("accepted %+v", r.Accepted)
+	if !slices.Equal(r.Accepted, want[:1]) || !slices.Equal(r.Rejected, want[1:]) {
+		t.Errorf("accepted %+v, rejected %+v", r.Accepted, r.Rejected)
+	}
+	r = RouteConverter("HTTPRoute")(fromJSON(t, `{"metadata": {"namespace": "shop", "name": "web"},
+		"spec": {"parentRefs": [{"kind": "ListenerSet", "name": "ls"}]}}`))
+	if !slices.Equal(r.Parents, []ParentRef{{ListenerSet: true, Gateway: Key{"shop", "ls"}}}) {
+		t.Errorf("ListenerSet parent %+v", r.Parents)
+	}
+}
+
+// A ListenerSet keeps its Gateway, its listeners and whether it was accepted.
+func TestListenerSetFromUnstructured(t *testing.T) {
+	ls := ListenerSetFromUnstructured(fromJSON(t, `{"metadata": {"namespace": "team", "name": "ls"},
+		"spec": {"parentRef": {"name": "gw", "namespace": "infra"}, "listeners": [{"name": "a", "protocol": "HTTP", "port": 80, "hostname": "a.example.internal"}]},
+		"status": {"conditions": [{"type": "Programmed", "status": "False"}, {"type": "Accepted", "status": "True"}]}}`))
+	if ls.Gateway != (Key{"infra", "gw"}) || len(ls.Listeners) != 1 || ls.Listeners[0].Hostname != "a.example.internal." || !ls.Accepted {
+		t.Errorf("%+v", ls)
+	}
+	g := GatewayFromUnstructured(fromJSON(t, `{"spec": {"allowedListeners": {"namespaces": {"from": "All"}}}}`))
+	if g.AllowedListeners != "All" {
+		t.Errorf("allowedListeners %q", g.AllowedListeners)
 	}
 }

@@ -34,8 +34,7 @@ type Store struct {
 	exposed    map[Key]*Service               // Services reachable from outside (private zones)
 	ingresses  map[Key]*Ingress
 	vservices  map[Key]*VirtualService
-	gateways   map[Key]*Gateway
-	routes     map[string]map[Key]*Route // by kind: HTTPRoute, ...
+	gwapi      gatewayAPI // Gateways, ListenerSets and routes (private zones' gateways)
 	imports    map[Key]*ServiceImport
 	mcSlices   sliceSet // the EndpointSlices of ServiceImports, by their multicluster label
 	subs       map[Subscriber]struct{}
@@ -58,8 +57,7 @@ func NewStore() *Store {
 		exposed:    map[Key]*Service{},
 		ingresses:  map[Key]*Ingress{},
 		vservices:  map[Key]*VirtualService{},
-		gateways:   map[Key]*Gateway{},
-		routes:     map[string]map[Key]*Route{},
+		gwapi:      newGatewayAPI(),
 		syncedKind: map[Kind]bool{},
 		subs:       map[Subscriber]struct{}{},
 		pods:       newPods(),

@@ -19,13 +19,15 @@ import (
 // the Gateway's status.addresses: an IP is an A or AAAA record, a Hostname a CNAME.
 //
 // Attachment follows the Gateway API spec as far as the objects tell it: a parentRef names
-// the Gateway (its namespace defaults to the route's), sectionName and port narrow it to
-// listeners, and a listener takes a route when its allowedRoutes admit the route's kind
-// (by default, those of its protocol) and namespace (Same by default, All, or, for
-// Selector, whose namespace labels we do not keep, when the route's status says the
-// Gateway's controller accepted it). A route hostname counts where it intersects the
-// listener's hostname, as the more specific of the two; a route without hostnames takes
-// the listener's. The hostname annotations are not intersected, as external-dns does not.
+// the Gateway, or a ListenerSet the Gateway's allowedListeners admit (its namespace
+// defaults to the route's), sectionName and port narrow it to listeners, and a listener
+// takes a route when its allowedRoutes admit the route's kind (by default, those of its
+// protocol) and namespace (Same by default, All, or, for Selector, whose namespace labels
+// we do not keep, when the route's status says the Gateway's controller accepted it). A
+// parent whose controller says, in the route's status, that it does not accept the route
+// gets none of its names. A route hostname counts where it intersects the listener's
+// hostname, as the more specific of the two; a route without hostnames takes the
+// listener's. The hostname annotations are not intersected, as external-dns does not.
 //
 // Routes that split one hostname by path put the same name on the same Gateway: that is
 // one claim, made by the oldest of them, not a conflict. Distinct Gateways claiming a name
@@ -53,16 +55,19 @@ func gatewayRoutes(src *Sources, v model.View, emit func(Claim)) (problems []str
 		owner := Owner{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name, Created: r.Created}
 		ours := false
 		for _, p := range r.Parents {
-			gw := v.Gateway(p.Gateway)
+			if slices.Contains(r.Rejected, p) {
+				continue // its controller says the parent does not take it
+			}
+			gw, listeners, ns := parentOf(v, p)
 			if gw == nil || (len(src.GatewayClasses) > 0 && !slices.Contains(src.GatewayClasses, gw.Class)) {
 				continue
 			}
 			ours = true
-			for _, name := range attachedNames(r, p, gw) {
+			for _, name := range attachedNames(r, p, listeners, ns) {
 				if !dns.IsSubDomain(src.Zone, name) || name == src.Zone {
 					continue
 				}
-				k := at{name, p.Gateway}
+				k := at{name, model.Key{Namespace: gw.Namespace, Name: gw.Name}}
 				if o, ok := owners[k]; !ok || ownerBefore(owner, o) {
 					owners[k] = owner
 				}
@@ -103,14 +108,48 @@ func gatewayRoutes(src *Sources, v model.View, emit func(Claim)) (problems []str
 	return problems
 }
 
-// attachedNames returns the names route r attaches to Gateway gw through its parentRef p:
-// none when no listener of gw takes it.
-func attachedNames(r *model.Route, p model.ParentRef, gw *model.Gateway) []string {
+// parentOf returns the Gateway a parentRef leads to, with the listeners it names and their
+// namespace: the Gateway's own, or those of a ListenerSet the Gateway allows
+// (spec.allowedListeners: None by default, Same, All, or for Selector the ListenerSets its
+// controller accepted). gw is nil when there is none.
+func parentOf(v model.View, p model.ParentRef) (gw *model.Gateway, listeners []model.Listener, ns string) {
+	if !p.ListenerSet {
+		if gw = v.Gateway(p.Gateway); gw == nil {
+			return nil, nil, ""
+		}
+		return gw, gw.Listeners, gw.Namespace
+	}
+	ls := v.ListenerSet(p.Gateway)
+	if ls == nil {
+		return nil, nil, ""
+	}
+	if gw = v.Gateway(ls.Gateway); gw == nil {
+		return nil, nil, ""
+	}
+	switch gw.AllowedListeners {
+	case "All":
+	case "Same":
+		if ls.Namespace != gw.Namespace {
+			return nil, nil, ""
+		}
+	case "Selector":
+		if !ls.Accepted {
+			return nil, nil, ""
+		}
+	default:
+		return nil, nil, ""
+	}
+	return gw, ls.Listeners, ls.Namespace
+}
+
+// attachedNames returns the names route r attaches through its parentRef p to listeners
+// of namespace ns: none when no listener takes it.
+func attachedNames(r *model.Route, p model.ParentRef, listeners []model.Listener, ns string) []string {
 	var names []string
 	attached := false
-	for _, l := range gw.Listeners {
+	for _, l := range listeners {
 		if (p.Section != "" && l.Name != p.Section) || (p.Port != 0 && l.Port != p.Port) ||
-			!allowsKind(l, r.Kind) || !allowsNamespace(l, r, p, gw) {
+			!allowsKind(l, r.Kind) || !allowsNamespace(l, r, p, ns) {
 			continue
 		}
 		if r.Kind == "TCPRoute" || r.Kind == "UDPRoute" { // no hostnames: the listener's is ignored
@@ -194,13 +233,14 @@ func allowsKind(l model.Listener, kind string) bool {
 	return strings.Contains(l.Protocol, "/")
 }
 
-// allowsNamespace reports whether listener l of gw takes routes from r's namespace.
-func allowsNamespace(l model.Listener, r *model.Route, p model.ParentRef, gw *model.Gateway) bool {
+// allowsNamespace reports whether listener l, of namespace ns, takes routes from r's
+// namespace.
+func allowsNamespace(l model.Listener, r *model.Route, p model.ParentRef, ns string) bool {
 	switch l.From {
 	case "All":
 		return true
 	case "Same":
-		return r.Namespace == gw.Namespace
+		return r.Namespace == ns
 	case "Selector":
 		return slices.Contains(r.Accepted, p)
 	}

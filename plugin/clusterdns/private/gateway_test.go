@@ -23,8 +23,8 @@ func gateway(ns, name, class string, ips []string, target string, listeners ...m
 	return g
 }
 
-// route is a route created at minute age of routesEpoch, attached to parents ("ns/name", optionally
-// "#section" or ":port").
+// route is a route created at minute age of routesEpoch, attached to parents ("ns/name",
+// optionally "#section" or ":port"; "ls:ns/name" for a ListenerSet).
 func route(kind, ns, name string, minute int, hostnames []string, parents ...string) *model.Route {
 	r := &model.Route{Meta: model.Meta{Namespace: ns, Name: name}, Kind: kind, Hostnames: hostnames, Created: routesEpoch.Add(time.Duration(minute) * time.Minute)}
 	for _, p := range parents {
@@ -35,6 +35,7 @@ func route(kind, ns, name string, minute int, hostnames []string, parents ...str
 
 func parent(s string) model.ParentRef {
 	var p model.ParentRef
+	s, p.ListenerSet = strings.CutPrefix(s, "ls:")
 	if gw, section, ok := strings.Cut(s, "#"); ok {
 		s, p.Section = gw, section
 	}
@@ -72,6 +73,20 @@ func gatewayStore() *model.Store {
 	} {
 		st.UpsertGateway(g)
 	}
+	shared := gateway("infra", "shared", "internal", []string{"10.128.9.4"}, "", all(model.Listener{Name: "http", Protocol: "HTTP", Port: 80}))
+	shared.AllowedListeners = "Same"
+	st.UpsertGateway(shared)
+	for _, ls := range []*model.ListenerSet{
+		{Meta: model.Meta{Namespace: "infra", Name: "team-a"}, Gateway: model.Key{Namespace: "infra", Name: "shared"},
+			Listeners: []model.Listener{{Name: "a", Protocol: "HTTP", Port: 80, Hostname: "*.a.example.internal.", From: "Same"}}},
+		// allowedListeners Same: a ListenerSet of another namespace adds nothing
+		{Meta: model.Meta{Namespace: "team-b", Name: "ls"}, Gateway: model.Key{Namespace: "infra", Name: "shared"},
+			Listeners: []model.Listener{{Name: "b", Protocol: "HTTP", Port: 80, From: "All"}}},
+	} {
+		st.UpsertListenerSet(ls)
+	}
+	rejected := route("HTTPRoute", "shop", "rejected", 0, []string{"rej.example.internal."}, "infra/other")
+	rejected.Rejected = []model.ParentRef{parent("infra/other")}
 	accepted := route("HTTPRoute", "shop", "selected", 0, []string{"sel.example.internal."}, "infra/selective")
 	accepted.Accepted = []model.ParentRef{parent("infra/selective")}
 	bad := route("HTTPRoute", "shop", "bad", 0, []string{"good.apps.example.internal."}, "infra/public")
@@ -98,7 +113,9 @@ func gatewayStore() *model.Store {
 		route("HTTPRoute", "shop", "wait", 0, []string{"wait.example.internal."}, "infra/pending"),
 		route("HTTPRoute", "shop", "ghost", 0, []string{"ghost.example.internal."}, "infra/missing"),
 		route("HTTPRoute", "shop", "wrongport", 0, []string{"wp.example.internal."}, "infra/public:8080"),
-		accepted, bad, pg, lost,
+		route("HTTPRoute", "infra", "a-web", 0, []string{"web.a.example.internal.", "web.example.internal."}, "ls:infra/team-a"),
+		route("HTTPRoute", "team-b", "b-web", 0, []string{"web.b.example.internal."}, "ls:team-b/ls"),
+		accepted, bad, pg, lost, rejected,
 	} {
 		st.UpsertRoute(r)
 	}
@@ -138,7 +155,8 @@ func TestGatewayRoutes(t *testing.T) {
 				"quic.example.internal. " + inner + "HTTPRoute shop/quic",
 				"rpc.example.internal. 30 IN A 10.128.9.3 Everyone GRPCRoute shop/rpc",
 				"sel.example.internal. 30 IN A 10.128.9.3 Everyone HTTPRoute shop/selected",
-				"web.apps.example.internal. " + pub + "HTTPRoute shop/web", // web.example.internal. is not the listener's
+				"web.a.example.internal. 30 IN A 10.128.9.4 Everyone HTTPRoute infra/a-web", // through a ListenerSet
+				"web.apps.example.internal. " + pub + "HTTPRoute shop/web",                  // web.example.internal. is not the listener's
 				"web.apps.example.internal. " + inner + "HTTPRoute shop/web",
 			},
 			problems: []string{
@@ -154,7 +172,8 @@ func TestGatewayRoutes(t *testing.T) {
 		{
 			name: "only the listed namespaces",
 			src:  Sources{Zone: "example.internal.", Gateways: true, Namespaces: model.Namespaces{"infra": true}, TTL: 30},
-			want: []string{"db.example.internal. " + pub + "TLSRoute infra/db", "db.example.internal. " + inner + "TLSRoute infra/db"},
+			want: []string{"db.example.internal. " + pub + "TLSRoute infra/db", "db.example.internal. " + inner + "TLSRoute infra/db",
+				"web.a.example.internal. 30 IN A 10.128.9.4 Everyone HTTPRoute infra/a-web"},
 		},
 		{
 			name: "another zone",
