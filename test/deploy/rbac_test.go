@@ -48,6 +48,7 @@ func TestRBAC(t *testing.T) {
 		access{"watch", "multicluster.x-k8s.io", "serviceimports", "", ""},
 		access{"list", "gateway.networking.k8s.io", "httproutes", "", ""},
 		access{"watch", "gateway.networking.k8s.io", "listenersets", "", ""},
+		access{"list", "gateway.networking.k8s.io", "gatewayclasses", "", ""},
 		access{"watch", "gateway.networking.k8s.io", "udproutes", "", ""},
 	)
 	check(t, e, "clusterdns", false,

@@ -69,7 +69,7 @@ func setGatewayAddresses(t *testing.T, dyn dynamic.Interface, ns, name string, a
 // created, their Gateway's status patched, re-bound to another Gateway, deleted.
 func TestGatewayAPIRoutes(t *testing.T) {
 	e := k8senv.Get(t)
-	e.InstallCRDs(t, k8senv.GatewayAPI, "config/crd/standard/gateway.networking.k8s.io_gateways.yaml",
+	e.InstallCRDs(t, k8senv.GatewayAPI, "config/crd/standard/gateway.networking.k8s.io_gateway*.yaml",
 		"config/crd/standard/gateway.networking.k8s.io_httproutes.yaml", "config/crd/standard/gateway.networking.k8s.io_grpcroutes.yaml",
 		"config/crd/standard/gateway.networking.k8s.io_tlsroutes.yaml", "config/crd/standard/gateway.networking.k8s.io_listenersets.yaml",
 		"config/crd/experimental/gateway.networking.k8s.io_tcproutes.yaml")
@@ -80,10 +80,13 @@ func TestGatewayAPIRoutes(t *testing.T) {
 	pods, peered := harness.FreePort(t), harness.FreePort(t)
 	zones := `
         private gw.internal {
-            gateways internal
+            gateways internal %[1]s-internal
         }
         private any.internal {
             gateways
+        }
+        private ctl.internal {
+            gateways example.com/gateway-controller
         }`
 	harness.Start(t, fmt.Sprintf(`.:%d {
     bind 127.0.0.1
@@ -97,7 +100,7 @@ func TestGatewayAPIRoutes(t *testing.T) {
         kubeconfig %s%s
     }
 }
-`, pods, e.Kubeconfig, zones, peered, e.Kubeconfig, zones))
+`, pods, e.Kubeconfig, fmt.Sprintf(zones, ns), peered, e.Kubeconfig, fmt.Sprintf(zones, ns)))
 	podAddr, peerAddr := fmt.Sprintf("127.0.0.1:%d", pods), fmt.Sprintf("127.0.0.1:%d", peered)
 	both := func(name string, qtype uint16, want string) {
 		t.Helper()
@@ -110,11 +113,24 @@ func TestGatewayAPIRoutes(t *testing.T) {
 		harness.ExpectNow(t, peerAddr, name, qtype, want)
 	}
 
+	// the GatewayClass of "other" names its controller, which zone ctl.internal selects by;
+	// cluster-scoped, so named after the test's namespace
+	otherClass := ns + "-internal"
+	class := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": map[string]any{"name": otherClass},
+		"spec": map[string]any{"controllerName": "example.com/gateway-controller"},
+	}}
+	if _, err := dyn.Resource(gatewayGVR("v1", "gatewayclasses")).Create(ctx, class, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = dyn.Resource(gatewayGVR("v1", "gatewayclasses")).Delete(ctx, otherClass, metav1.DeleteOptions{})
+	})
 	gateways := dyn.Resource(gatewayGVR("v1", "gateways")).Namespace(ns)
 	routes := dyn.Resource(gatewayGVR("v1", "httproutes")).Namespace(ns)
 	for _, g := range []struct{ name, class, hostname string }{
 		{"public", "internal", "*.apps.gw.internal"},
-		{"other", "internal", ""},
+		{"other", otherClass, ""},
 		{"foreign", "elsewhere", ""},
 	} {
 		listener := map[string]any{"name": "http", "protocol": "HTTP", "port": int64(80)}
@@ -155,6 +171,16 @@ func TestGatewayAPIRoutes(t *testing.T) {
 	// Gateway of a class the zone does not list
 	setGatewayAddresses(t, dyn, ns, "other", "10.128.20.2")
 	setGatewayAddresses(t, dyn, ns, "foreign", "10.128.20.3")
+	// a zone that selects Gateways by their class's controller: other's, not foreign's
+	for _, r := range [][2]string{{"ctl", "other"}, {"notctl", "foreign"}} {
+		if _, err := routes.Create(ctx, httpRoute(ns, r[0], r[1], r[0]+".ctl.internal"), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	both("ctl.ctl.internal.", dns.TypeA, "NOERROR: A 10.128.20.2")
+	settle()
+	bothNow("notctl.ctl.internal.", dns.TypeA, "NXDOMAIN: ")
+
 	rebind := func(gw string) {
 		t.Helper()
 		patch := fmt.Sprintf(`[{"op":"replace","path":"/spec/parentRefs/0/name","value":%q}]`, gw)
@@ -230,7 +256,7 @@ func TestGatewayAPIRoutes(t *testing.T) {
 	bothNow("web.apps.gw.internal.", dns.TypeA, "NXDOMAIN: ")
 
 	// two zones in two blocks share one watch per resource, started only for these zones
-	for _, resource := range []string{"gateways", "listenersets", "httproutes", "tcproutes"} {
+	for _, resource := range []string{"gatewayclasses", "gateways", "listenersets", "httproutes", "tcproutes"} {
 		harness.Eventually(t, 5*time.Second, "one watch on "+resource, func() (bool, string) {
 			n := watches(t, e, resource)
 			return n == 1, fmt.Sprint(n, " watches")

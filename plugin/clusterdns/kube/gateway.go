@@ -34,6 +34,8 @@ func (s *Source) watchGatewayAPI(synced func()) {
 		go s.watchCustom(model.GatewayAPIGroup, r.Resource, s.servingVersion(r.Resource), part, func(version string) resource {
 			gvr := schema.GroupVersionResource{Group: model.GatewayAPIGroup, Version: version, Resource: r.Resource}
 			switch r.Kind {
+			case "GatewayClass":
+				return dynResource(s, r.Resource, gvr, "", model.GatewayClassFromUnstructured, st.UpsertGatewayClass, st.DeleteGatewayClass)
 			case "Gateway":
 				return dynResource(s, r.Resource, gvr, "", model.GatewayFromUnstructured, st.UpsertGateway, st.DeleteGateway)
 			case "ListenerSet":

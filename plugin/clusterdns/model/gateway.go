@@ -23,6 +23,7 @@ const (
 // GatewayResources are the resources of the Gateway API a private zone reads, by kind: the
 // Gateways and the routes that attach hostnames to them.
 var GatewayResources = []struct{ Kind, Resource string }{
+	{"GatewayClass", "gatewayclasses"},
 	{"Gateway", "gateways"},
 	{"ListenerSet", "listenersets"},
 	{"HTTPRoute", "httproutes"},
@@ -30,6 +31,20 @@ var GatewayResources = []struct{ Kind, Resource string }{
 	{"TLSRoute", "tlsroutes"},
 	{"TCPRoute", "tcproutes"},
 	{"UDPRoute", "udproutes"},
+}
+
+// GatewayClass is what DNS needs of a GatewayClass (cluster-scoped): the controller that
+// implements its Gateways, which a zone may select them by.
+type GatewayClass struct {
+	Meta
+	Controller string // spec.controllerName
+}
+
+// GatewayClassFromUnstructured converts a GatewayClass read with the dynamic client.
+func GatewayClassFromUnstructured(u *unstructured.Unstructured) *GatewayClass {
+	out := &GatewayClass{Meta: Meta{Name: u.GetName(), ResourceVersion: u.GetResourceVersion()}}
+	out.Controller, _, _ = unstructured.NestedString(u.Object, "spec", "controllerName")
+	return out
 }
 
 // Gateway is what DNS needs of a Gateway: its class, its listeners and the addresses its
@@ -267,13 +282,14 @@ func int32Field(m map[string]any, f string) int32 {
 
 // gatewayAPI is what a Store holds of the Gateway API.
 type gatewayAPI struct {
+	classes      map[Key]*GatewayClass
 	gateways     map[Key]*Gateway
 	listenerSets map[Key]*ListenerSet
 	routes       map[string]map[Key]*Route // by kind: two kinds may share a namespaced name
 }
 
 func newGatewayAPI() gatewayAPI {
-	return gatewayAPI{gateways: map[Key]*Gateway{}, listenerSets: map[Key]*ListenerSet{}, routes: map[string]map[Key]*Route{}}
+	return gatewayAPI{classes: map[Key]*GatewayClass{}, gateways: map[Key]*Gateway{}, listenerSets: map[Key]*ListenerSet{}, routes: map[string]map[Key]*Route{}}
 }
 
 // UpsertGateway adds or replaces a Gateway.
@@ -315,6 +331,15 @@ func (st *Store) DeleteListenerSet(k Key) { deletePrivate(st, st.gwapi.listenerS
 // ListenerSet returns the ListenerSet k, or nil.
 func (v View) ListenerSet(k Key) *ListenerSet { return v.st.gwapi.listenerSets[k] }
 
+// UpsertGatewayClass adds or replaces a GatewayClass.
+func (st *Store) UpsertGatewayClass(c *GatewayClass) { upsertPrivate(st, st.gwapi.classes, c) }
+
+// DeleteGatewayClass removes a GatewayClass.
+func (st *Store) DeleteGatewayClass(k Key) { deletePrivate(st, st.gwapi.classes, k) }
+
+// GatewayClass returns the GatewayClass name, or nil.
+func (v View) GatewayClass(name string) *GatewayClass { return v.st.gwapi.classes[Key{Name: name}] }
+
 // Gateway returns the Gateway k, or nil.
 func (v View) Gateway(k Key) *Gateway { return v.st.gwapi.gateways[k] }
 
@@ -327,9 +352,13 @@ func (v View) Routes(fn func(*Route)) {
 	}
 }
 
-func (g *Gateway) GetObjectKind() schema.ObjectKind     { return schema.EmptyObjectKind }
-func (r *Route) GetObjectKind() schema.ObjectKind       { return schema.EmptyObjectKind }
-func (l *ListenerSet) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
+func (g *Gateway) GetObjectKind() schema.ObjectKind      { return schema.EmptyObjectKind }
+func (r *Route) GetObjectKind() schema.ObjectKind        { return schema.EmptyObjectKind }
+func (l *ListenerSet) GetObjectKind() schema.ObjectKind  { return schema.EmptyObjectKind }
+func (c *GatewayClass) GetObjectKind() schema.ObjectKind { return schema.EmptyObjectKind }
+
+// DeepCopyObject returns the receiver: model objects are never modified after conversion.
+func (c *GatewayClass) DeepCopyObject() runtime.Object { return c }
 
 // DeepCopyObject returns the receiver: model objects are never modified after conversion.
 func (l *ListenerSet) DeepCopyObject() runtime.Object { return l }

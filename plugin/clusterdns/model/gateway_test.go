@@ -75,13 +75,18 @@ func TestRouteFromUnstructured(t *testing.T) {
 	}
 }
 
-// A ListenerSet keeps its Gateway, its listeners and whether it was accepted.
+// A ListenerSet keeps its Gateway, its listeners and whether it was accepted; a GatewayClass
+// its controller; a Gateway which ListenerSets it allows.
 func TestListenerSetFromUnstructured(t *testing.T) {
 	ls := ListenerSetFromUnstructured(fromJSON(t, `{"metadata": {"namespace": "team", "name": "ls"},
 		"spec": {"parentRef": {"name": "gw", "namespace": "infra"}, "listeners": [{"name": "a", "protocol": "HTTP", "port": 80, "hostname": "a.example.internal"}]},
 		"status": {"conditions": [{"type": "Programmed", "status": "False"}, {"type": "Accepted", "status": "True"}]}}`))
 	if ls.Gateway != (Key{"infra", "gw"}) || len(ls.Listeners) != 1 || ls.Listeners[0].Hostname != "a.example.internal." || !ls.Accepted {
 		t.Errorf("%+v", ls)
+	}
+	c := GatewayClassFromUnstructured(fromJSON(t, `{"metadata": {"name": "istio"}, "spec": {"controllerName": "istio.io/gateway-controller"}}`))
+	if c.Name != "istio" || c.Controller != "istio.io/gateway-controller" {
+		t.Errorf("GatewayClass %+v", c)
 	}
 	g := GatewayFromUnstructured(fromJSON(t, `{"spec": {"allowedListeners": {"namespaces": {"from": "All"}}}}`))
 	if g.AllowedListeners != "All" {

@@ -23,7 +23,7 @@ func (st *Store) DeleteVirtualService(k Key) { deletePrivate(st, st.vservices, k
 // versioned is a model object of a kind only private zones read.
 type versioned interface {
 	*Ingress | *VirtualService |
-		*Gateway | *ListenerSet | *Route
+		*GatewayClass | *Gateway | *ListenerSet | *Route
 	keyed
 	GetResourceVersion() string
 }

@@ -59,7 +59,7 @@ func gatewayRoutes(src *Sources, v model.View, emit func(Claim)) (problems []str
 				continue // its controller says the parent does not take it
 			}
 			gw, listeners, ns := parentOf(v, p)
-			if gw == nil || (len(src.GatewayClasses) > 0 && !slices.Contains(src.GatewayClasses, gw.Class)) {
+			if gw == nil || !classAllowed(src, v, gw) {
 				continue
 			}
 			ours = true
@@ -106,6 +106,17 @@ func gatewayRoutes(src *Sources, v model.View, emit func(Claim)) (problems []str
 		problems = append(problems, fmt.Sprintf("Gateway %s has no address in its status: the names its routes attach in %s are not served", gw, src.Zone))
 	}
 	return problems
+}
+
+// classAllowed reports whether the zone serves Gateway gw's routes: every Gateway when
+// it lists no classes, else those of the GatewayClasses it lists by name or by their
+// controllerName (a domain-prefixed path, never a valid class name).
+func classAllowed(src *Sources, v model.View, gw *model.Gateway) bool {
+	if len(src.GatewayClasses) == 0 || slices.Contains(src.GatewayClasses, gw.Class) {
+		return true
+	}
+	c := v.GatewayClass(gw.Class)
+	return c != nil && c.Controller != "" && slices.Contains(src.GatewayClasses, c.Controller)
 }
 
 // parentOf returns the Gateway a parentRef leads to, with the listeners it names and their

@@ -73,6 +73,7 @@ func gatewayStore() *model.Store {
 	} {
 		st.UpsertGateway(g)
 	}
+	st.UpsertGatewayClass(&model.GatewayClass{Meta: model.Meta{Name: "istio"}, Controller: "istio.io/gateway-controller"})
 	shared := gateway("infra", "shared", "internal", []string{"10.128.9.4"}, "", all(model.Listener{Name: "http", Protocol: "HTTP", Port: 80}))
 	shared.AllowedListeners = "Same"
 	st.UpsertGateway(shared)
@@ -167,6 +168,11 @@ func TestGatewayRoutes(t *testing.T) {
 		{
 			name: "only the listed classes",
 			src:  Sources{Zone: "example.internal.", Gateways: true, GatewayClasses: []string{"istio"}, TTL: 30},
+			want: []string{"istio.example.internal. 30 IN A 10.128.9.2 Everyone HTTPRoute shop/istio"},
+		},
+		{
+			name: "the classes of a controller",
+			src:  Sources{Zone: "example.internal.", Gateways: true, GatewayClasses: []string{"istio.io/gateway-controller"}, TTL: 30},
 			want: []string{"istio.example.internal. 30 IN A 10.128.9.2 Everyone HTTPRoute shop/istio"},
 		},
 		{

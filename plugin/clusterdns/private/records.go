@@ -52,7 +52,7 @@ type Sources struct {
 	Namespaces model.Namespaces
 
 	// Gateways reads the Gateway API: the hostnames routes attach to Gateways (of these
-	// GatewayClasses only, when any are listed).
+	// GatewayClasses only, named or by controllerName, when any are listed).
 	Gateways       bool
 	GatewayClasses []string
 }
