@@ -34,7 +34,7 @@ import (
 // are weighed by the claim rule.
 //
 // Inside claims (a zone's in-cluster view) answer with the ClusterIP of the Service behind
-// the Gateway. Implementations name that Service differently (Istio GATEWAY-CLASS, Envoy
+// the Gateway. Implementations name that Service differently (Istio NAME-CLASS, Envoy
 // Gateway a hash in its own namespace), so it is found by what they share: it is the
 // LoadBalancer Service whose load balancer has the Gateway's address, in the Gateway's
 // namespace when one there matches, else anywhere. A Gateway without such a Service (its
