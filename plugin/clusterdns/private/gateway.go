@@ -82,7 +82,7 @@ func gatewayRoutes(src *Sources, v model.View, emit func(Claim)) (problems []str
 	sb := servicesBehind(v)
 	noAddress := map[model.Key]bool{}
 	keys := slices.SortedFunc(maps.Keys(owners), func(a, b at) int {
-		return cmp.Or(strings.Compare(a.name, b.name), strings.Compare(a.gw.String(), b.gw.String()))
+		return cmp.Or(strings.Compare(a.name, b.name), byKey(a.gw, b.gw))
 	})
 	for _, k := range keys {
 		gw := v.Gateway(k.gw)
@@ -102,7 +102,7 @@ func gatewayRoutes(src *Sources, v model.View, emit func(Claim)) (problems []str
 			emit(Claim{RR: rr, Owner: owners[k], Audience: audience})
 		}
 	}
-	for _, gw := range slices.SortedFunc(maps.Keys(noAddress), func(a, b model.Key) int { return strings.Compare(a.String(), b.String()) }) {
+	for _, gw := range slices.SortedFunc(maps.Keys(noAddress), byKey) {
 		problems = append(problems, fmt.Sprintf("Gateway %s has no address in its status: the names its routes attach in %s are not served", gw, src.Zone))
 	}
 	return problems
@@ -262,12 +262,23 @@ func allowsNamespace(l model.Listener, r *model.Route, p model.ParentRef, ns str
 type behind struct {
 	v      model.View
 	byAddr map[string][]*model.Service // a load balancer IP or hostname
+	found  map[model.Key][]netip.Addr  // by Gateway
 }
 
-func servicesBehind(v model.View) *behind { return &behind{v: v} }
+func servicesBehind(v model.View) *behind { return &behind{v: v, found: map[model.Key][]netip.Addr{}} }
 
 // clusterIPs returns the ClusterIPs of the Services behind gw (see gatewayRoutes).
 func (b *behind) clusterIPs(gw *model.Gateway) []netip.Addr {
+	k := model.Key{Namespace: gw.Namespace, Name: gw.Name}
+	if ips, ok := b.found[k]; ok {
+		return ips
+	}
+	ips := b.find(gw)
+	b.found[k] = ips
+	return ips
+}
+
+func (b *behind) find(gw *model.Gateway) []netip.Addr {
 	if b.byAddr == nil { // built once, for the first Gateway asked about
 		b.byAddr = map[string][]*model.Service{}
 		b.v.ExposedServices(func(s *model.Service) {
@@ -298,7 +309,7 @@ func (b *behind) clusterIPs(gw *model.Gateway) []netip.Addr {
 		here = elsewhere
 	}
 	slices.SortFunc(here, func(a, b *model.Service) int {
-		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
+		return byKey(model.Key{Namespace: a.Namespace, Name: a.Name}, model.Key{Namespace: b.Namespace, Name: b.Name})
 	})
 	var out []netip.Addr
 	for _, s := range here {
@@ -309,6 +320,10 @@ func (b *behind) clusterIPs(gw *model.Gateway) []netip.Addr {
 		}
 	}
 	return out
+}
+
+func byKey(a, b model.Key) int {
+	return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
 }
 
 // ownerBefore reports whether claim owner a comes before b: the older, then by kind,

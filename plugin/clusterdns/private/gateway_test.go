@@ -296,3 +296,32 @@ func TestGatewayZone(t *testing.T) {
 		return len(a) == 1 && a[0].String() == test.A("aws.example.internal. 30 IN A 10.128.9.2").String()
 	})
 }
+
+// The source runs on every rebuild of a zone: its cost with many routes, per rebuild.
+func BenchmarkGatewayRoutes(b *testing.B) {
+	st := model.NewStore()
+	var svcs []*model.Service
+	for i := range 200 {
+		ip := fmt.Sprintf("10.128.%d.%d", i/250, i%250+1)
+		svcs = append(svcs, &model.Service{Meta: model.Meta{Namespace: "lb", Name: fmt.Sprint("s", i)},
+			ClusterIPs: addrs(fmt.Sprintf("10.96.%d.%d", i/250, i%250+1)), Exposure: &model.Exposure{Addrs: addrs(ip)}})
+	}
+	st.Replace(model.State{Services: svcs})
+	for g := range 10 {
+		st.UpsertGateway(gateway("infra", fmt.Sprint("gw", g), "internal", []string{fmt.Sprintf("10.128.0.%d", g+1)}, "",
+			model.Listener{Name: "http", Protocol: "HTTP", Port: 80, Hostname: "*.example.internal.", From: "All"}))
+	}
+	for i := range 5000 {
+		st.UpsertRoute(route("HTTPRoute", fmt.Sprint("ns", i%50), fmt.Sprint("r", i), i,
+			[]string{fmt.Sprintf("app%d.example.internal.", i)}, fmt.Sprintf("infra/gw%d", i%10)))
+	}
+	src := &Sources{Zone: "example.internal.", Gateways: true, TTL: 30}
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		st.Read(func(v model.View) { gatewayRoutes(src, v, func(Claim) { n++ }) })
+		if n != 10000 {
+			b.Fatalf("%d claims, want 10000", n)
+		}
+	}
+}
