@@ -34,7 +34,7 @@ type Store struct {
 	exposed    map[Key]*Service               // Services reachable from outside (private zones)
 	ingresses  map[Key]*Ingress
 	vservices  map[Key]*VirtualService
-	gwapi      gatewayAPI // Gateways, ListenerSets and routes (private zones' gateways)
+	gwapi      gatewayAPI // the Gateway API: classes, Gateways, ListenerSets, routes
 	imports    map[Key]*ServiceImport
 	mcSlices   sliceSet // the EndpointSlices of ServiceImports, by their multicluster label
 	subs       map[Subscriber]struct{}
