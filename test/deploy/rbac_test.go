@@ -51,6 +51,10 @@ func TestRBAC(t *testing.T) {
 		access{"watch", "networking.istio.io", "serviceentries", "", ""},
 		access{"list", "serving.knative.dev", "routes", "", ""},
 		access{"watch", "serving.knative.dev", "domainmappings", "", ""},
+		access{"list", "gateway.networking.k8s.io", "httproutes", "", ""},
+		access{"watch", "gateway.networking.k8s.io", "listenersets", "", ""},
+		access{"list", "gateway.networking.k8s.io", "gatewayclasses", "", ""},
+		access{"watch", "gateway.networking.k8s.io", "udproutes", "", ""},
 	)
 	check(t, e, "clusterdns", false,
 		access{"get", "", "secrets", "", ""},
@@ -70,6 +74,7 @@ func TestRBAC(t *testing.T) {
 		access{"patch", "networking.istio.io", "gateways", "", ""},
 		access{"list", "networking.istio.io", "envoyfilters", "", ""},
 		access{"update", "serving.knative.dev", "routes", "", ""},
+		access{"update", "gateway.networking.k8s.io", "gateways", "", ""},
 	)
 	check(t, e, "clusterdns-autoscaler", true,
 		access{"list", "", "nodes", "", ""},

@@ -248,6 +248,8 @@ func (s *Source) Enable(kind model.Kind) error {
 			model.KindKnativeRoute: s.watchKnativeRoutes, model.KindDomainMapping: s.watchDomainMappings}[kind]
 		s.wg.Add(1) // Stop waits for it: it may start a reflector
 		go watch(synced)
+	case model.KindGatewayAPI:
+		s.watchGatewayAPI(synced)
 	default:
 		return fmt.Errorf("unknown kind %q", kind)
 	}

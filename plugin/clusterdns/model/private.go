@@ -22,7 +22,8 @@ func (st *Store) DeleteVirtualService(k Key) { deletePrivate(st, st.vservices, k
 
 // versioned is a model object of a kind only private zones read.
 type versioned interface {
-	*Ingress | *VirtualService | *IstioGateway | *ServiceEntry | *KnativeHost
+	*Ingress | *VirtualService | *IstioGateway | *ServiceEntry | *KnativeHost |
+		*GatewayClass | *Gateway | *ListenerSet | *Route
 	keyed
 	GetResourceVersion() string
 }

@@ -34,6 +34,7 @@ type Store struct {
 	exposed    map[Key]*Service               // Services reachable from outside (private zones)
 	ingresses  map[Key]*Ingress
 	vservices  map[Key]*VirtualService
+	gwapi      gatewayAPI // the Gateway API: classes, Gateways, ListenerSets, routes
 	imports    map[Key]*ServiceImport
 	mcSlices   sliceSet // the EndpointSlices of ServiceImports, by their multicluster label
 	subs       map[Subscriber]struct{}
@@ -62,6 +63,7 @@ func NewStore() *Store {
 		exposed:    map[Key]*Service{},
 		ingresses:  map[Key]*Ingress{},
 		vservices:  map[Key]*VirtualService{},
+		gwapi:      newGatewayAPI(),
 		syncedKind: map[Kind]bool{},
 		subs:       map[Subscriber]struct{}{},
 		pods:       newPods(),

@@ -24,6 +24,7 @@ const DefaultTTL = 30
 //	    ttl SECONDS
 //	    claims oldest|merge
 //	    inside
+//	    gateways [CLASS...]
 //	}
 //
 // It leaves the controller on the directive's last token, so the enclosing block's
@@ -106,6 +107,9 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 				}
 				*to = model.Key{Namespace: ns, Name: svc}
 			}
+		case "gateways":
+			p.Gateways = true
+			p.GatewayClasses = append(p.GatewayClasses, c.RemainingArgs()...)
 		case "ttl":
 			var err error
 			if p.TTL, err = ParseTTL(c); err != nil {
@@ -140,7 +144,7 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 	if c.Val() != "}" {
 		return nil, c.Errf("private %s: missing }", p.Zone)
 	}
-	if p.Reverse() && (p.Mesh || p.Services != ExportNone || p.Ingresses || p.Inside || p.Claims != ClaimsOldest || p.Istio || p.Knative.Name != "") {
+	if p.Reverse() && (p.Sources.Needs() || p.Inside || p.Claims != ClaimsOldest) {
 		return nil, c.Errf("private %s: a reverse zone takes its PTR records from the block's forward private zones; give it only file and ttl", p.Zone)
 	}
 	return p, nil
