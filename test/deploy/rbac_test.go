@@ -46,6 +46,8 @@ func TestRBAC(t *testing.T) {
 		access{"watch", "networking.istio.io", "virtualservices", "", ""},
 		access{"list", "multicluster.x-k8s.io", "serviceimports", "", ""},
 		access{"watch", "multicluster.x-k8s.io", "serviceimports", "", ""},
+		access{"list", "externaldns.k8s.io", "dnsendpoints", "", ""},
+		access{"watch", "externaldns.k8s.io", "dnsendpoints", "", ""},
 	)
 	check(t, e, "clusterdns", false,
 		access{"get", "", "secrets", "", ""},
@@ -62,6 +64,7 @@ func TestRBAC(t *testing.T) {
 		access{"watch", "", "nodes", "", ""},
 		access{"update", "networking.k8s.io", "ingresses", "", ""},
 		access{"create", "multicluster.x-k8s.io", "serviceimports", "", ""},
+		access{"update", "externaldns.k8s.io", "dnsendpoints/status", "", ""},
 	)
 	check(t, e, "clusterdns-autoscaler", true,
 		access{"list", "", "nodes", "", ""},

@@ -42,6 +42,8 @@ type Store struct {
 	syncedKind map[Kind]bool // optional kinds (Ingress, VirtualService) whose initial list is in
 	modified   time.Time
 	onChange   func() // observes object counts (metrics)
+
+	dnsEndpoints map[Key]*DNSEndpoint // private zones with dnsendpoints
 }
 
 // NewStore returns an empty, unsynced Store.
@@ -60,6 +62,8 @@ func NewStore() *Store {
 		subs:       map[Subscriber]struct{}{},
 		pods:       newPods(),
 		modified:   time.Now(),
+
+		dnsEndpoints: map[Key]*DNSEndpoint{},
 	}
 }
 
