@@ -38,7 +38,8 @@ func DNSEndpointFromUnstructured(u *unstructured.Unstructured) *DNSEndpoint {
 		Meta:    Meta{Name: u.GetName(), Namespace: u.GetNamespace(), ResourceVersion: u.GetResourceVersion()},
 		Created: u.GetCreationTimestamp().Time,
 	}
-	entries, _, _ := unstructured.NestedSlice(u.Object, "spec", "endpoints")
+	field, _, _ := unstructured.NestedFieldNoCopy(u.Object, "spec", "endpoints") // NestedSlice would copy it, and panic on values JSON does not make
+	entries, _ := field.([]any)
 	for _, e := range entries {
 		m, ok := e.(map[string]any)
 		if !ok {

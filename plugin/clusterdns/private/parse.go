@@ -22,6 +22,7 @@ const DefaultTTL = 30
 //	    namespaces NAMESPACE...
 //	    mesh [NAMESPACE/NAME]
 //	    ttl SECONDS
+//	    dnsendpoints
 //	}
 //
 // It leaves the controller on the directive's last token, so the enclosing block's
@@ -92,6 +93,11 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 			if p.TTL, err = ParseTTL(c); err != nil {
 				return nil, err
 			}
+		case "dnsendpoints":
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+			p.DNSEndpoints = true
 		case "transfer":
 			return nil, c.Errf("private %s: transfers are configured with CoreDNS's transfer plugin now: write `transfer %s { to ADDRESS... }` in the server block instead of `transfer to` here", p.Zone, p.Zone)
 		default:
@@ -102,7 +108,7 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 		return nil, c.Errf("private %s: missing }", p.Zone)
 	}
 	if p.Reverse() && (p.Mesh || p.Services != ExportNone || p.Ingresses) {
-		return nil, c.Errf("private %s: a reverse zone takes its PTR records from the block's forward private zones; give it only file and ttl", p.Zone)
+		return nil, c.Errf("private %s: a reverse zone takes its PTR records from the block's forward private zones; give it only file, ttl and dnsendpoints", p.Zone)
 	}
 	return p, nil
 }

@@ -50,10 +50,19 @@ type Sources struct {
 	// Namespaces, when set, are the only namespaces whose objects may put names in the zone:
 	// a hostname annotation is otherwise a claim any namespace can make.
 	Namespaces model.Namespaces
+
+	DNSEndpoints bool // external-dns DNSEndpoint records (dnsendpoint.go)
 }
 
 // Needs reports whether the zone reads anything from the cluster.
-func (s *Sources) Needs() bool { return s.Services != ExportNone || s.Ingresses || s.Mesh }
+func (s *Sources) Needs() bool {
+	return s.Services != ExportNone || s.Ingresses || s.Mesh || s.DNSEndpoints
+}
+
+// sources are the kinds of objects, each in a file of its own, that put claims in a zone.
+var sources = []source{
+	dnsEndpoints,
+}
 
 // claim is one object's record at a name, remembered to report conflicts.
 type claim struct {
@@ -138,6 +147,9 @@ func Records(src *Sources, v model.View, file []dns.RR) (rrs []dns.RR, problems 
 				}
 			}
 		})
+	}
+	for _, s := range sources {
+		problems = append(problems, s(src, v, func(c Claim) { add(c.Owner.String(), c.RR) })...)
 	}
 	for _, name := range slices.Sorted(maps.Keys(byName)) {
 		kept, msg := resolve(name, byName[name], inFile[name])

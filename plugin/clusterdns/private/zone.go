@@ -54,6 +54,9 @@ func (c *Config) Kinds() []model.Kind {
 		if s.Mesh {
 			kinds = append(kinds, model.KindVirtualService)
 		}
+		if s.DNSEndpoints {
+			kinds = append(kinds, model.KindDNSEndpoint)
+		}
 	}
 	return kinds
 }
@@ -335,6 +338,10 @@ func (z *Zone) generate(v model.View) []dns.RR {
 			noMesh.Mesh = false                // mesh hosts share the gateway's address: no PTR for each
 			fwd, _ := Records(&noMesh, v, nil) // the forward zone reports its own problems
 			rrs = append(rrs, PTRs(z.cfg.Zone, z.cfg.TTL, fwd)...)
+		}
+		if z.cfg.DNSEndpoints { // the zone's own claims: DNSEndpoint PTRs
+			own, p := Records(&z.cfg.Sources, v, z.file)
+			rrs, problems = append(rrs, own...), p
 		}
 	} else {
 		rrs, problems = Records(&z.cfg.Sources, v, z.file)
