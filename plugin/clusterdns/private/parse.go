@@ -23,6 +23,7 @@ const DefaultTTL = 30
 //	    mesh [NAMESPACE/NAME]
 //	    ttl SECONDS
 //	    dnsendpoints
+//	    magic
 //	}
 //
 // It leaves the controller on the directive's last token, so the enclosing block's
@@ -98,6 +99,11 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 				return nil, c.ArgErr()
 			}
 			p.DNSEndpoints = true
+		case "magic":
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+			p.Magic = true
 		case "transfer":
 			return nil, c.Errf("private %s: transfers are configured with CoreDNS's transfer plugin now: write `transfer %s { to ADDRESS... }` in the server block instead of `transfer to` here", p.Zone, p.Zone)
 		default:
@@ -107,7 +113,7 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 	if c.Val() != "}" {
 		return nil, c.Errf("private %s: missing }", p.Zone)
 	}
-	if p.Reverse() && (p.Mesh || p.Services != ExportNone || p.Ingresses) {
+	if p.Reverse() && (p.Mesh || p.Services != ExportNone || p.Ingresses || p.Magic) {
 		return nil, c.Errf("private %s: a reverse zone takes its PTR records from the block's forward private zones; give it only file, ttl and dnsendpoints", p.Zone)
 	}
 	return p, nil

@@ -23,6 +23,8 @@ type Config struct {
 	Sources
 	File    string
 	Forward []*Sources // for a reverse zone: the forward private zones whose addresses it maps
+
+	Magic bool // names with an address written in them answer it (magic.go)
 }
 
 // Reverse reports whether the zone is in the reverse tree (it then holds PTRs).
