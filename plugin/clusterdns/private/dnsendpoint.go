@@ -130,9 +130,12 @@ func dnsTarget(hdr dns.RR_Header, rtype, t string) (dns.RR, error) {
 		if err != nil {
 			return nil, err
 		}
-		h, err := hostTarget(f[1])
-		if err != nil {
-			return nil, err
+		h := "."
+		if f[1] != "." { // "0 ." says the domain takes no mail (RFC 7505)
+			var err error
+			if h, err = hostTarget(f[1]); err != nil {
+				return nil, err
+			}
 		}
 		hdr.Rrtype = dns.TypeMX
 		return &dns.MX{Hdr: hdr, Preference: pref, Mx: h}, nil
