@@ -2,6 +2,7 @@ package model
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -40,5 +41,25 @@ func TestDNSEndpointFromUnstructured(t *testing.T) {
 	got.Created = want.Created
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+}
+
+// Manifests replace the whole set: a DNSEndpoint no longer declared goes.
+func TestReplaceDNSEndpoints(t *testing.T) {
+	st := NewStore()
+	a := &DNSEndpoint{Meta: Meta{Namespace: "db", Name: "a"}}
+	b := &DNSEndpoint{Meta: Meta{Namespace: "db", Name: "b"}}
+	names := func() (out []string) {
+		st.Read(func(v View) { v.DNSEndpoints(func(d *DNSEndpoint) { out = append(out, d.Name) }) })
+		slices.Sort(out)
+		return out
+	}
+	st.Replace(State{Namespaces: []string{"db"}, DNSEndpoints: []*DNSEndpoint{a, b}})
+	if got := names(); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("after the first Replace: %v", got)
+	}
+	st.Replace(State{Namespaces: []string{"db"}, DNSEndpoints: []*DNSEndpoint{b}})
+	if got := names(); !slices.Equal(got, []string{"b"}) {
+		t.Fatalf("after the second Replace: %v", got)
 	}
 }

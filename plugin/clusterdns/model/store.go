@@ -244,6 +244,7 @@ type State struct {
 	Namespaces      []string
 	Ingresses       []*Ingress
 	VirtualServices []*VirtualService
+	DNSEndpoints    []*DNSEndpoint
 }
 
 // Replace makes the Store hold exactly the objects of s (manifest mode), telling
@@ -254,6 +255,7 @@ func (st *Store) Replace(s State) {
 	delSl := missing(st.slices.byKey, s.Slices)
 	delIng := missing(st.ingresses, s.Ingresses)
 	delVS := missing(st.vservices, s.VirtualServices)
+	delDE := missing(st.dnsEndpoints, s.DNSEndpoints)
 	var delNs []string
 	for n := range st.namespaces {
 		if !slices.Contains(s.Namespaces, n) {
@@ -275,6 +277,12 @@ func (st *Store) Replace(s State) {
 	}
 	for _, o := range s.VirtualServices {
 		st.UpsertVirtualService(o)
+	}
+	for _, o := range s.DNSEndpoints {
+		st.UpsertDNSEndpoint(o)
+	}
+	for _, k := range delDE {
+		st.DeleteDNSEndpoint(k)
 	}
 	for _, k := range delVS {
 		st.DeleteVirtualService(k)
