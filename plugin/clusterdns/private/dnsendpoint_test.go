@@ -221,12 +221,14 @@ func TestDNSEndpointZone(t *testing.T) {
 }
 
 // A reverse zone with dnsendpoints serves DNSEndpoint PTRs, besides the PTRs of its
-// forward zones' addresses (DNSEndpoint A records among them).
+// forward zones' addresses (DNSEndpoint A records among them), which they replace.
 func TestDNSEndpointReverse(t *testing.T) {
 	st := model.NewStore()
 	st.UpsertDNSEndpoint(dnsEndpoint("db", "postgres",
 		model.DNSRecordSet{Name: "pg.example.internal.", Type: "A", Targets: []string{"10.1.0.5"}},
 		model.DNSRecordSet{Name: "9.0.1.10.in-addr.arpa.", Type: "PTR", Targets: []string{"printer.corp.example.com"}},
+		model.DNSRecordSet{Name: "www.example.internal.", Type: "A", Targets: []string{"10.1.0.80"}},
+		model.DNSRecordSet{Name: "80.0.1.10.in-addr.arpa.", Type: "PTR", Targets: []string{"web01.example.internal"}},
 	))
 	fwd := &Sources{Zone: "example.internal.", TTL: 30, DNSEndpoints: true}
 	var l logs
@@ -234,6 +236,8 @@ func TestDNSEndpointReverse(t *testing.T) {
 	for _, tc := range []test.Case{
 		{Qname: "5.0.1.10.in-addr.arpa.", Qtype: dns.TypePTR, Answer: []dns.RR{test.PTR("5.0.1.10.in-addr.arpa.	30	IN	PTR	pg.example.internal.")}},
 		{Qname: "9.0.1.10.in-addr.arpa.", Qtype: dns.TypePTR, Answer: []dns.RR{test.PTR("9.0.1.10.in-addr.arpa.	30	IN	PTR	printer.corp.example.com.")}},
+		// an explicit PTR replaces the one derived from www's address
+		{Qname: "80.0.1.10.in-addr.arpa.", Qtype: dns.TypePTR, Answer: []dns.RR{test.PTR("80.0.1.10.in-addr.arpa.	30	IN	PTR	web01.example.internal.")}},
 	} {
 		checkAnswer(t, z, tc)
 	}

@@ -3,6 +3,7 @@ package private
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -341,8 +342,15 @@ func (z *Zone) generate(v model.View) []dns.RR {
 			fwd, _ := Records(&noMesh, v, nil) // the forward zone reports its own problems
 			rrs = append(rrs, PTRs(z.cfg.Zone, z.cfg.TTL, fwd)...)
 		}
-		if z.cfg.DNSEndpoints { // the zone's own claims: DNSEndpoint PTRs
+		if z.cfg.DNSEndpoints {
+			// The zone's own claims, DNSEndpoint PTRs, say what an address's name is:
+			// they replace the PTRs derived from the forward zones at their names.
 			own, p := Records(&z.cfg.Sources, v, z.file)
+			named := make(map[string]bool, len(own))
+			for _, rr := range own {
+				named[strings.ToLower(rr.Header().Name)] = true
+			}
+			rrs = slices.DeleteFunc(rrs, func(rr dns.RR) bool { return named[strings.ToLower(rr.Header().Name)] })
 			rrs, problems = append(rrs, own...), p
 		}
 	} else {
