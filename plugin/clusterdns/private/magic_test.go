@@ -1,6 +1,7 @@
 package private
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -145,5 +146,25 @@ func TestParseMagic(t *testing.T) {
 		case !p.Magic || p.ReadsCluster():
 			t.Errorf("%q: %+v: want magic, and nothing read from the cluster", tc.input, p)
 		}
+	}
+}
+
+// A magic name costs one failed lookup and a parse of its labels.
+func BenchmarkMagic(b *testing.B) {
+	z := New(&Config{Sources: Sources{Zone: "sslip.io.", TTL: 30}, Magic: true}, b.Logf)
+	if err := z.Start(nil, time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(z.Stop)
+	for _, name := range []string{"hello.default.10.0.0.1.sslip.io.", "app.2001-db8--1.sslip.io.", "no-address.sslip.io."} {
+		b.Run(name, func(b *testing.B) {
+			m := new(dns.Msg)
+			m.SetQuestion(name, dns.TypeA)
+			w := &test.ResponseWriter{}
+			b.ReportAllocs()
+			for b.Loop() {
+				z.ServeDNS(context.Background(), w, m)
+			}
+		})
 	}
 }
