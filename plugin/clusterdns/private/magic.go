@@ -55,8 +55,17 @@ func (z *Zone) magic(qname string, qtype uint16, res zone.Result) zone.Result {
 			out.Answer = append(out.Answer, index.AddressRR(hdr, index.IP(a)))
 		}
 	}
-	if len(out.Answer) == len(res.Answer) {
-		out.Ns = res.Ns // NODATA: the SOA of the NXDOMAIN answer
+	if len(out.Answer) == len(res.Answer) { // NODATA
+		out.Ns = res.Ns
+		if qtype == dns.TypeSOA {
+			// An NXDOMAIN to an SOA query carries the SOA with TTL 0 (see zone.Lookup);
+			// NODATA carries it with the negative TTL, as every negative answer.
+			if a := z.Current().Lookup(origin, dns.TypeSOA).Answer; len(a) == 1 {
+				soa := dns.Copy(a[0]).(*dns.SOA)
+				soa.Hdr.Ttl = min(soa.Hdr.Ttl, soa.Minttl)
+				out.Ns = []dns.RR{soa}
+			}
+		}
 	}
 	return out
 }

@@ -97,6 +97,8 @@ func TestMagicServe(t *testing.T) {
 		{Qname: "app.10-0-0-2.magic.internal.", Qtype: dns.TypeAAAA, Ns: []dns.RR{soa}},
 		{Qname: "--1.magic.internal.", Qtype: dns.TypeA, Ns: []dns.RR{soa}},
 		{Qname: "app.10-0-0-2.magic.internal.", Qtype: dns.TypeMX, Ns: []dns.RR{soa}},
+		{Qname: "app.10-0-0-2.magic.internal.", Qtype: dns.TypeSOA, Ns: []dns.RR{soa}},
+		{Qname: "app.10-0-0-2.magic.internal.", Qtype: dns.TypeANY, Answer: []dns.RR{test.A("app.10-0-0-2.magic.internal.	60	IN	A	10.0.0.2")}},
 		// the zone's own names win, and its CNAMEs lead to magic names
 		{Qname: "10.0.0.1.magic.internal.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("10.0.0.1.magic.internal.	30	IN	A	10.9.9.9")}},
 		{Qname: "alias.magic.internal.", Qtype: dns.TypeA, Answer: []dns.RR{
