@@ -50,6 +50,8 @@ func TestDNSRecordSet(t *testing.T) {
 			nil, []string{"2 targets, and a name has at most one CNAME"}},
 		{"TXT", model.DNSRecordSet{Name: "ext.internal.", Type: "TXT", Targets: []string{"v=spf1 -all", `"quoted"`, `back\slash`}},
 			[]string{"ext.internal.\t30\tIN\tTXT\t\"v=spf1 -all\"", "ext.internal.\t30\tIN\tTXT\t\"quoted\"", "ext.internal.\t30\tIN\tTXT\t\"back\\\\slash\""}, nil},
+		{"TXT beyond ASCII", model.DNSRecordSet{Name: "u.ext.internal.", Type: "TXT", Targets: []string{"café;x"}},
+			[]string{"u.ext.internal.\t30\tIN\tTXT\t\"caf\\195\\169;x\""}, nil},
 		{"long TXT", model.DNSRecordSet{Name: "k.ext.internal.", Type: "TXT", Targets: []string{strings.Repeat("a", 300)}},
 			[]string{"k.ext.internal.\t30\tIN\tTXT\t\"" + strings.Repeat("a", 255) + "\" \"" + strings.Repeat("a", 45) + "\""}, nil},
 		{"SRV", model.DNSRecordSet{Name: "_sip._udp.ext.internal.", Type: "SRV", Targets: []string{"1 50 5060 sip1.ext.internal.", "1 50 5060 sip2.ext.internal", "10 5 x sip3.ext.internal.", "1 2 3"}},
