@@ -21,10 +21,10 @@ import (
 	"github.com/miekg/dns"
 )
 
-var resourceVersion atomic.Int64
+var dnsEndpointVersion atomic.Int64
 
 func dnsEndpoint(ns, name string, records ...model.DNSRecordSet) *model.DNSEndpoint {
-	rv := strconv.FormatInt(resourceVersion.Add(1), 10)
+	rv := strconv.FormatInt(dnsEndpointVersion.Add(1), 10)
 	return &model.DNSEndpoint{Meta: model.Meta{Namespace: ns, Name: name, ResourceVersion: rv}, Created: time.Unix(1e9, 0), Records: records}
 }
 
@@ -108,19 +108,19 @@ func TestDNSRecordSet(t *testing.T) {
 	}
 }
 
-// logs collects a zone's log lines.
-type logs struct {
+// zoneLogs collects a zone's log lines.
+type zoneLogs struct {
 	mu    sync.Mutex
 	lines []string
 }
 
-func (l *logs) logf(format string, args ...any) {
+func (l *zoneLogs) logf(format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.lines = append(l.lines, fmt.Sprintf(format, args...))
 }
 
-func (l *logs) count(sub string) int {
+func (l *zoneLogs) count(sub string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := 0
@@ -133,7 +133,7 @@ func (l *logs) count(sub string) int {
 }
 
 // dnsEndpointZone serves internalFile with dnsendpoints from store, synced.
-func dnsEndpointZone(t *testing.T, st *model.Store, cfg *Config, l *logs) *Zone {
+func dnsEndpointZone(t *testing.T, st *model.Store, cfg *Config, l *zoneLogs) *Zone {
 	t.Helper()
 	st.SetSynced()
 	st.SetKindSynced(model.KindDNSEndpoint)
@@ -165,7 +165,7 @@ func TestDNSEndpointZone(t *testing.T) {
 	st.UpsertDNSEndpoint(dnsEndpoint("tenant", "not-allowed",
 		model.DNSRecordSet{Name: "evil.example.internal.", Type: "A", Targets: []string{"10.6.6.6"}},
 	))
-	var l logs
+	var l zoneLogs
 	path := filepath.Join(t.TempDir(), "db.example.internal")
 	if err := os.WriteFile(path, []byte(internalFile), 0o644); err != nil {
 		t.Fatal(err)
@@ -210,7 +210,7 @@ func TestDNSEndpointZone(t *testing.T) {
 		model.DNSRecordSet{Name: "pg.example.internal.", Type: "A", Targets: []string{"10.1.0.7"}},
 		model.DNSRecordSet{Name: "example.internal.", Type: "CNAME", Targets: []string{"elsewhere.example.com."}},
 	))
-	waitAnswer(t, z, test.Case{Qname: "pg.example.internal.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("pg.example.internal.	30	IN	A	10.1.0.7")}})
+	waitZoneAnswer(t, z, test.Case{Qname: "pg.example.internal.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("pg.example.internal.	30	IN	A	10.1.0.7")}})
 	if n := l.count("a CNAME at the zone apex"); n != 1 {
 		t.Errorf("the apex CNAME logged %d times, want once", n)
 	}
@@ -218,8 +218,8 @@ func TestDNSEndpointZone(t *testing.T) {
 	// after the delete is served.
 	st.DeleteDNSEndpoint(model.Key{Namespace: "db", Name: "postgres"})
 	st.UpsertDNSEndpoint(dnsEndpoint("db", "sentinel", model.DNSRecordSet{Name: "sentinel.example.internal.", Type: "A", Targets: []string{"10.1.0.1"}}))
-	waitAnswer(t, z, test.Case{Qname: "sentinel.example.internal.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("sentinel.example.internal.	30	IN	A	10.1.0.1")}})
-	checkAnswer(t, z, test.Case{Qname: "pg.example.internal.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{zoneSOA(z)}})
+	waitZoneAnswer(t, z, test.Case{Qname: "sentinel.example.internal.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("sentinel.example.internal.	30	IN	A	10.1.0.1")}})
+	checkZoneAnswer(t, z, test.Case{Qname: "pg.example.internal.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{zoneSOA(z)}})
 }
 
 // A reverse zone with dnsendpoints serves DNSEndpoint PTRs, besides the PTRs of its
@@ -233,7 +233,7 @@ func TestDNSEndpointReverse(t *testing.T) {
 		model.DNSRecordSet{Name: "80.0.1.10.in-addr.arpa.", Type: "PTR", Targets: []string{"web01.example.internal"}},
 	))
 	fwd := &Sources{Zone: "example.internal.", TTL: 30, DNSEndpoints: true}
-	var l logs
+	var l zoneLogs
 	z := dnsEndpointZone(t, st, &Config{Sources: Sources{Zone: "10.in-addr.arpa.", TTL: 30, DNSEndpoints: true}, Forward: []*Sources{fwd}}, &l)
 	for _, tc := range []test.Case{
 		{Qname: "5.0.1.10.in-addr.arpa.", Qtype: dns.TypePTR, Answer: []dns.RR{test.PTR("5.0.1.10.in-addr.arpa.	30	IN	PTR	pg.example.internal.")}},
@@ -241,12 +241,12 @@ func TestDNSEndpointReverse(t *testing.T) {
 		// an explicit PTR replaces the one derived from www's address
 		{Qname: "80.0.1.10.in-addr.arpa.", Qtype: dns.TypePTR, Answer: []dns.RR{test.PTR("80.0.1.10.in-addr.arpa.	30	IN	PTR	web01.example.internal.")}},
 	} {
-		checkAnswer(t, z, tc)
+		checkZoneAnswer(t, z, tc)
 	}
 }
 
-// waitAnswer waits until z answers tc as expected: a zone rebuilds on its own goroutine.
-func waitAnswer(t *testing.T, z *Zone, tc test.Case) {
+// waitZoneAnswer waits until z answers tc as expected: a zone rebuilds on its own goroutine.
+func waitZoneAnswer(t *testing.T, z *Zone, tc test.Case) {
 	t.Helper()
 	var err error
 	eventually(t, tc.Qname+" "+dns.TypeToString[tc.Qtype], func() bool {
@@ -256,8 +256,8 @@ func waitAnswer(t *testing.T, z *Zone, tc test.Case) {
 	})
 }
 
-// checkAnswer checks at once how z answers tc.
-func checkAnswer(t *testing.T, z *Zone, tc test.Case) {
+// checkZoneAnswer checks at once how z answers tc.
+func checkZoneAnswer(t *testing.T, z *Zone, tc test.Case) {
 	t.Helper()
 	_, m := serve(t, z, tc)
 	if err := test.SortAndCheck(m, tc); err != nil {
