@@ -55,6 +55,8 @@ func TestRBAC(t *testing.T) {
 		access{"watch", "gateway.networking.k8s.io", "listenersets", "", ""},
 		access{"list", "gateway.networking.k8s.io", "gatewayclasses", "", ""},
 		access{"watch", "gateway.networking.k8s.io", "udproutes", "", ""},
+		access{"list", "externaldns.k8s.io", "dnsendpoints", "", ""},
+		access{"watch", "externaldns.k8s.io", "dnsendpoints", "", ""},
 	)
 	check(t, e, "clusterdns", false,
 		access{"get", "", "secrets", "", ""},
@@ -75,6 +77,7 @@ func TestRBAC(t *testing.T) {
 		access{"list", "networking.istio.io", "envoyfilters", "", ""},
 		access{"update", "serving.knative.dev", "routes", "", ""},
 		access{"update", "gateway.networking.k8s.io", "gateways", "", ""},
+		access{"update", "externaldns.k8s.io", "dnsendpoints/status", "", ""},
 	)
 	check(t, e, "clusterdns-autoscaler", true,
 		access{"list", "", "nodes", "", ""},

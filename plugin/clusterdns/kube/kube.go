@@ -250,6 +250,9 @@ func (s *Source) Enable(kind model.Kind) error {
 		go watch(synced)
 	case model.KindGatewayAPI:
 		s.watchGatewayAPI(synced)
+	case model.KindDNSEndpoint:
+		s.wg.Add(1) // Stop waits for it: it may start a reflector
+		go s.watchDNSEndpoints(synced)
 	default:
 		return fmt.Errorf("unknown kind %q", kind)
 	}

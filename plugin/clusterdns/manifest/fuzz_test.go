@@ -10,6 +10,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("kind: List\nitems:\n- kind: Service\n  metadata: {name: a}\n"))
 	f.Add([]byte("apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: v}\nspec: {hosts: 3}\n"))
 	f.Add([]byte("kind: EndpointSlice\nmetadata: {name: s, labels: {kubernetes.io/service-name: x}}\nendpoints: [{addresses: [bad]}]\n"))
+	f.Add([]byte("apiVersion: externaldns.k8s.io/v1alpha1\nkind: DNSEndpoint\nmetadata: {name: d}\nspec: {endpoints: [{dnsName: 5, recordTTL: 1.5, targets: [x, 3]}, 7]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		Parse("fuzz.yaml", data)
 	})

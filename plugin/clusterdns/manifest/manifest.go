@@ -117,7 +117,7 @@ func shrunk(last, next model.State) bool {
 
 // count counts objects; namespaces are not, as every object names one.
 func count(s model.State) int {
-	return len(s.Services) + len(s.Slices) + len(s.Ingresses) + len(s.VirtualServices)
+	return len(s.Services) + len(s.Slices) + len(s.Ingresses) + len(s.VirtualServices) + len(s.DNSEndpoints)
 }
 
 // check looks at every file once and publishes what changed; it returns when a file wants
@@ -186,6 +186,7 @@ func (s *Source) publish() {
 		all.Namespaces = append(all.Namespaces, o.Namespaces...)
 		all.Ingresses = append(all.Ingresses, o.Ingresses...)
 		all.VirtualServices = append(all.VirtualServices, o.VirtualServices...)
+		all.DNSEndpoints = append(all.DNSEndpoints, o.DNSEndpoints...)
 	}
 	slices.Sort(all.Namespaces)
 	all.Namespaces = slices.Compact(all.Namespaces)
@@ -290,17 +291,18 @@ func add(o *model.State, js []byte) error {
 		o.Ingresses = append(o.Ingresses, model.IngressFromAPI(&in))
 		o.Namespaces = append(o.Namespaces, in.Namespace)
 	case tm.Kind == "VirtualService" && strings.HasPrefix(tm.APIVersion, model.VirtualServiceGroup.Group+"/"):
-		var u unstructured.Unstructured
-		if err := u.UnmarshalJSON(js); err != nil {
+		u, err := custom(js)
+		if err != nil {
 			return err
 		}
-		if u.GetName() == "" {
-			return errors.New("object without metadata.name")
+		o.VirtualServices = append(o.VirtualServices, model.VirtualServiceFromUnstructured(u))
+		o.Namespaces = append(o.Namespaces, u.GetNamespace())
+	case tm.Kind == "DNSEndpoint" && tm.APIVersion == model.DNSEndpointGroup.GroupVersion().String():
+		u, err := custom(js)
+		if err != nil {
+			return err
 		}
-		if u.GetNamespace() == "" {
-			u.SetNamespace(corev1.NamespaceDefault)
-		}
-		o.VirtualServices = append(o.VirtualServices, model.VirtualServiceFromUnstructured(&u))
+		o.DNSEndpoints = append(o.DNSEndpoints, model.DNSEndpointFromUnstructured(u))
 		o.Namespaces = append(o.Namespaces, u.GetNamespace())
 	case tm.Kind == "Namespace":
 		var n corev1.Namespace
@@ -323,6 +325,21 @@ func add(o *model.State, js []byte) error {
 		}
 	}
 	return nil
+}
+
+// custom unmarshals a namespaced custom resource, defaulting its namespace as kubectl does.
+func custom(js []byte) (*unstructured.Unstructured, error) {
+	var u unstructured.Unstructured
+	if err := u.UnmarshalJSON(js); err != nil {
+		return nil, err
+	}
+	if u.GetName() == "" {
+		return nil, errors.New("object without metadata.name")
+	}
+	if u.GetNamespace() == "" {
+		u.SetNamespace(corev1.NamespaceDefault)
+	}
+	return &u, nil
 }
 
 // decode unmarshals a namespaced object, defaulting its namespace as kubectl does.

@@ -8,6 +8,9 @@ const (
 	KindVirtualService Kind = "VirtualService"
 )
 
+// KindDNSEndpoint is external-dns's DNSEndpoint (private zones with dnsendpoints).
+const KindDNSEndpoint Kind = "DNSEndpoint"
+
 // UpsertIngress adds or replaces an Ingress.
 func (st *Store) UpsertIngress(in *Ingress) { upsertPrivate(st, st.ingresses, in) }
 
@@ -20,10 +23,16 @@ func (st *Store) UpsertVirtualService(v *VirtualService) { upsertPrivate(st, st.
 // DeleteVirtualService removes a VirtualService.
 func (st *Store) DeleteVirtualService(k Key) { deletePrivate(st, st.vservices, k) }
 
+// UpsertDNSEndpoint adds or replaces a DNSEndpoint.
+func (st *Store) UpsertDNSEndpoint(d *DNSEndpoint) { upsertPrivate(st, st.dnsEndpoints, d) }
+
+// DeleteDNSEndpoint removes a DNSEndpoint.
+func (st *Store) DeleteDNSEndpoint(k Key) { deletePrivate(st, st.dnsEndpoints, k) }
+
 // versioned is a model object of a kind only private zones read.
 type versioned interface {
 	*Ingress | *VirtualService | *IstioGateway | *ServiceEntry | *KnativeHost |
-		*GatewayClass | *Gateway | *ListenerSet | *Route
+		*GatewayClass | *Gateway | *ListenerSet | *Route | *DNSEndpoint
 	keyed
 	GetResourceVersion() string
 }
@@ -81,5 +90,12 @@ func (v View) Ingresses(fn func(*Ingress)) {
 func (v View) VirtualServices(fn func(*VirtualService)) {
 	for _, vs := range v.st.vservices {
 		fn(vs)
+	}
+}
+
+// DNSEndpoints calls fn for every DNSEndpoint.
+func (v View) DNSEndpoints(fn func(*DNSEndpoint)) {
+	for _, d := range v.st.dnsEndpoints {
+		fn(d)
 	}
 }

@@ -49,6 +49,8 @@ type Store struct {
 	serviceEntries map[Key]*ServiceEntry
 	knativeRoutes  map[Key]*KnativeHost
 	domainMappings map[Key]*KnativeHost
+
+	dnsEndpoints map[Key]*DNSEndpoint // private zones with dnsendpoints
 }
 
 // NewStore returns an empty, unsynced Store.
@@ -74,6 +76,8 @@ func NewStore() *Store {
 		serviceEntries: map[Key]*ServiceEntry{},
 		knativeRoutes:  map[Key]*KnativeHost{},
 		domainMappings: map[Key]*KnativeHost{},
+
+		dnsEndpoints: map[Key]*DNSEndpoint{},
 	}
 }
 
@@ -254,6 +258,7 @@ type State struct {
 	Namespaces      []string
 	Ingresses       []*Ingress
 	VirtualServices []*VirtualService
+	DNSEndpoints    []*DNSEndpoint
 }
 
 // Replace makes the Store hold exactly the objects of s (manifest mode), telling
@@ -264,6 +269,7 @@ func (st *Store) Replace(s State) {
 	delSl := missing(st.slices.byKey, s.Slices)
 	delIng := missing(st.ingresses, s.Ingresses)
 	delVS := missing(st.vservices, s.VirtualServices)
+	delDE := missing(st.dnsEndpoints, s.DNSEndpoints)
 	var delNs []string
 	for n := range st.namespaces {
 		if !slices.Contains(s.Namespaces, n) {
@@ -285,6 +291,12 @@ func (st *Store) Replace(s State) {
 	}
 	for _, o := range s.VirtualServices {
 		st.UpsertVirtualService(o)
+	}
+	for _, o := range s.DNSEndpoints {
+		st.UpsertDNSEndpoint(o)
+	}
+	for _, k := range delDE {
+		st.DeleteDNSEndpoint(k)
 	}
 	for _, k := range delVS {
 		st.DeleteVirtualService(k)

@@ -25,6 +25,8 @@ const DefaultTTL = 30
 //	    claims oldest|merge
 //	    inside
 //	    gateways [CLASS...]
+//	    dnsendpoints
+//	    magic
 //	}
 //
 // It leaves the controller on the directive's last token, so the enclosing block's
@@ -135,6 +137,16 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 				return nil, c.ArgErr()
 			}
 			p.Inside = true
+		case "dnsendpoints":
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+			p.DNSEndpoints = true
+		case "magic":
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+			p.Magic = true
 		case "transfer":
 			return nil, c.Errf("private %s: transfers are configured with CoreDNS's transfer plugin now: write `transfer %s { to ADDRESS... }` in the server block instead of `transfer to` here", p.Zone, p.Zone)
 		default:
@@ -144,8 +156,9 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 	if c.Val() != "}" {
 		return nil, c.Errf("private %s: missing }", p.Zone)
 	}
-	if p.Reverse() && (p.Sources.Needs() || p.Inside || p.Claims != ClaimsOldest) {
-		return nil, c.Errf("private %s: a reverse zone takes its PTR records from the block's forward private zones; give it only file and ttl", p.Zone)
+	if p.Reverse() && (p.Mesh || p.Services != ExportNone || p.Ingresses || p.Istio || p.Knative.Name != "" ||
+		p.Gateways || p.Magic || p.Inside || p.Claims != ClaimsOldest) {
+		return nil, c.Errf("private %s: a reverse zone takes its PTR records from the block's forward private zones; give it only file, ttl and dnsendpoints", p.Zone)
 	}
 	return p, nil
 }

@@ -85,16 +85,18 @@ type Sources struct {
 	// GatewayClasses only, named or by controllerName, when any are listed).
 	Gateways       bool
 	GatewayClasses []string
+
+	DNSEndpoints bool // external-dns DNSEndpoint records (dnsendpoint.go)
 }
 
 // Needs reports whether the zone reads anything from the cluster.
 func (s *Sources) Needs() bool {
 	return s.Services != ExportNone || s.Ingresses || s.Mesh ||
-		s.Istio || s.Knative.Name != "" || s.Gateways
+		s.Istio || s.Knative.Name != "" || s.Gateways || s.DNSEndpoints
 }
 
 // sources are the kinds of objects that put names in private zones, each in a file of its own.
-var sources = []source{services, ingresses, mesh, istioSource, knativeSource, gatewayRoutes}
+var sources = []source{services, ingresses, mesh, istioSource, knativeSource, gatewayRoutes, dnsEndpoints}
 
 // Records returns the records the cluster gives the zone, given the records of its file.
 // Problems (names claimed by several objects, names the file already holds, unusable

@@ -25,6 +25,9 @@ func (z *Zone) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 		return dns.RcodeSuccess, nil
 	}
 	res := z.Current().Lookup(state.QName(), state.QType())
+	if z.cfg.Magic && res.Rcode == dns.RcodeNameError {
+		res = z.magic(state.QName(), state.QType(), res)
+	}
 	if res.Rcode == dns.RcodeNameError && z.Fall.Through(state.Name()) {
 		return plugin.NextOrFailure(z.Name(), z.Next, ctx, w, r)
 	}

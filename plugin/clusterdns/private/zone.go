@@ -3,6 +3,7 @@ package private
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,8 @@ type Config struct {
 	Sources
 	File    string
 	Forward []*Sources // for a reverse zone: the forward private zones whose addresses it maps
+
+	Magic bool // names with an address written in them answer it (magic.go)
 }
 
 // Reverse reports whether the zone is in the reverse tree (it then holds PTRs).
@@ -62,6 +65,9 @@ func (c *Config) Kinds() []model.Kind {
 		}
 		if s.Gateways {
 			kinds = append(kinds, model.KindGatewayAPI)
+		}
+		if s.DNSEndpoints {
+			kinds = append(kinds, model.KindDNSEndpoint)
 		}
 	}
 	return kinds
@@ -346,6 +352,17 @@ func (z *Zone) generate(v model.View) []dns.RR {
 			noMesh.Gateways = false                           // and the hostnames of a Gateway's routes
 			fwd, _ := Records(&noMesh, v, nil)                // the forward zone reports its own problems
 			rrs = append(rrs, PTRs(z.cfg.Zone, z.cfg.TTL, fwd)...)
+		}
+		if z.cfg.DNSEndpoints {
+			// The zone's own claims, DNSEndpoint PTRs, say what an address's name is:
+			// they replace the PTRs derived from the forward zones at their names.
+			own, p := Records(&z.cfg.Sources, v, z.file)
+			named := make(map[string]bool, len(own))
+			for _, rr := range own {
+				named[strings.ToLower(rr.Header().Name)] = true
+			}
+			rrs = slices.DeleteFunc(rrs, func(rr dns.RR) bool { return named[strings.ToLower(rr.Header().Name)] })
+			rrs, problems = append(rrs, own...), p
 		}
 	} else {
 		r := records(&z.cfg.Sources, v, z.file)
