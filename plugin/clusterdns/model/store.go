@@ -42,6 +42,8 @@ type Store struct {
 	syncedKind map[Kind]bool // optional kinds (Ingress, VirtualService) whose initial list is in
 	modified   time.Time
 	onChange   func() // observes object counts (metrics)
+	// created and listed time the initial lists, for the cold-start log line
+	created, listed time.Time
 }
 
 // NewStore returns an empty, unsynced Store.
@@ -60,6 +62,7 @@ func NewStore() *Store {
 		subs:       map[Subscriber]struct{}{},
 		pods:       newPods(),
 		modified:   time.Now(),
+		created:    time.Now(),
 	}
 }
 
@@ -104,7 +107,7 @@ func (st *Store) SetSynced() {
 	st.mu.Lock()
 	defer st.done()
 	if !st.synced {
-		st.synced = true
+		st.synced, st.listed = true, time.Now()
 		st.notify(Change{})
 	}
 }
@@ -368,6 +371,10 @@ func (v View) Synced() bool { return v.st.synced }
 
 // Modified returns the time of the last change.
 func (v View) Modified() time.Time { return v.st.modified }
+
+// Listed returns when the Store was created and when its initial lists were all in (zero
+// until then).
+func (v View) Listed() (created, listed time.Time) { return v.st.created, v.st.listed }
 
 // Counts returns the number of services, endpoint slices and namespaces.
 func (v View) Counts() (services, slices, namespaces int) {
