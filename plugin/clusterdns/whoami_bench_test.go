@@ -21,13 +21,19 @@ func BenchmarkServeDNSVsWhoami(b *testing.B) {
 		name    string
 		handler plugin.Handler
 		qname   string
+		qtype   uint16
 	}{
-		{"whoami", whoami.Whoami{}, "whoami.example."},
-		{"ClusterIP_A", h, "svc-1.ns.svc.cluster.local."},
+		{"whoami", whoami.Whoami{}, "whoami.example.", dns.TypeA},
+		{"ClusterIP_A", h, "svc-1.ns.svc.cluster.local.", dns.TypeA},
+		// the rest of test/bench's query mix
+		{"Headless_A", h, "svc-5.ns.svc.cluster.local.", dns.TypeA},
+		{"SRV", h, "_http._tcp.svc-1.ns.svc.cluster.local.", dns.TypeSRV},
+		{"Endpoint_A", h, "pod-1.svc-5.ns.svc.cluster.local.", dns.TypeA},
+		{"NXDOMAIN", h, "missing-00001.ns.svc.cluster.local.", dns.TypeA},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			req := new(dns.Msg)
-			req.SetQuestion(bc.qname, dns.TypeA)
+			req.SetQuestion(bc.qname, bc.qtype)
 			w := &packer{}
 			ctx := context.Background()
 			b.ReportAllocs()
