@@ -94,18 +94,10 @@ func (c *ClusterDNS) finish(m *dns.Msg, qzone string, snap *index.Snapshot) *dns
 }
 
 func addresses(hdr dns.RR_Header, node *index.Node, qtype uint16) []dns.RR {
-	ips := node.A
 	if qtype == dns.TypeAAAA {
-		ips = node.AAAA
+		return index.AddressRRs(hdr, node.AAAA)
 	}
-	if len(ips) == 0 {
-		return nil
-	}
-	rrs := make([]dns.RR, len(ips))
-	for i, ip := range ips {
-		rrs[i] = index.AddressRR(hdr, ip)
-	}
-	return rrs
+	return index.AddressRRs(hdr, node.A)
 }
 
 func (c *ClusterDNS) srv(hdr dns.RR_Header, qzone string, node *index.Node) (answer, extra []dns.RR) {
@@ -114,8 +106,10 @@ func (c *ClusterDNS) srv(hdr dns.RR_Header, qzone string, node *index.Node) (ans
 	}
 	hdr.Rrtype = dns.TypeSRV
 	answer = make([]dns.RR, len(node.SRV))
+	srvs := make([]dns.SRV, len(node.SRV)) // allocated at once, as index.AddressRRs
 	for i, s := range node.SRV {
-		answer[i] = &dns.SRV{Hdr: hdr, Weight: s.Weight, Port: s.Port, Target: s.Target + qzone}
+		srvs[i] = dns.SRV{Hdr: hdr, Weight: s.Weight, Port: s.Port, Target: s.Target + qzone}
+		answer[i] = &srvs[i]
 	}
 	extra = make([]dns.RR, len(node.Extra))
 	for i, a := range node.Extra {

@@ -36,6 +36,18 @@ type Config struct {
 	MultiCluster bool
 	// Published is called after every publication with its duration (metrics).
 	Published func(time.Duration)
+	// Ready is called once, after the first synced Snapshot is published (the cold-start
+	// log line).
+	Ready func(ColdStart)
+}
+
+// ColdStart is what the first synced publication took.
+type ColdStart struct {
+	Services, Slices int
+	// Listed is from the Store's creation (the source's start) to its initial lists all
+	// being in; Built from then, or from the Index's start when that came later (a reload),
+	// to the first synced Snapshot.
+	Listed, Built time.Duration
 }
 
 // Index keeps the Snapshot of one block current. Store changes are queued by Notify and
@@ -58,8 +70,10 @@ type Index struct {
 	localNS []Addr
 	// hidden holds the Services that ignore empty_service keeps out of the names but whose
 	// ClusterIPs keep their PTR records, by name, so a rebuild can drop their claims.
-	hidden map[string]*svcEntry
-	freed  bool // the garbage of the initial build was returned to the OS
+	hidden  map[string]*svcEntry
+	freed   bool // the garbage of the initial build was returned to the OS
+	started time.Time
+	ready   bool // the first synced Snapshot is published
 }
 
 // New returns an Index for cfg. Until Start, its Snapshot is empty and not synced.
@@ -80,7 +94,7 @@ func (ix *Index) Snapshot() *Snapshot { return ix.snap.Load() }
 // Start subscribes to store, queues a full build and starts applying changes. localIPs are
 // the addresses the server listens on, known only once it starts (for NS records).
 func (ix *Index) Start(store *model.Store, localIPs []netip.Addr) {
-	ix.store, ix.cfg.LocalIPs = store, localIPs
+	ix.store, ix.cfg.LocalIPs, ix.started = store, localIPs, time.Now()
 	ix.store.Subscribe(ix)
 	ix.store.Read(func(v model.View) {
 		ix.mu.Lock()
@@ -180,6 +194,10 @@ func (ix *Index) apply(v model.View, svcs map[model.Key]struct{}, nss map[string
 		Serial:  uint32(v.Modified().Unix()), // #nosec G115 -- Unix time as SOA serial, as CoreDNS
 		Synced:  v.Synced() && (!ix.cfg.MultiCluster || v.KindSynced(model.KindMultiCluster)),
 	})
+	if snap := ix.snap.Load(); snap.Synced && !ix.ready {
+		ix.ready = true
+		ix.coldStart(v)
+	}
 	if v.Synced() && !ix.freed {
 		// The initial list and build leave much garbage; give it back soon rather than when
 		// the scavenger gets to it, so a pod's memory settles right after start. The delay
@@ -191,6 +209,24 @@ func (ix *Index) apply(v model.View, svcs map[model.Key]struct{}, nss map[string
 			time.AfterFunc(time.Second, debug.FreeOSMemory)
 		}
 	}
+}
+
+// coldStart reports the first synced publication to cfg.Ready.
+func (ix *Index) coldStart(v model.View) {
+	if ix.cfg.Ready == nil {
+		return
+	}
+	created, listed := v.Listed()
+	services, slices, _ := v.Counts() // the source's, also for a multicluster zone
+	ix.cfg.Ready(ColdStart{Services: services, Slices: slices,
+		Listed: listed.Sub(created), Built: time.Since(latest(listed, ix.started))})
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // batch is the state of one apply.

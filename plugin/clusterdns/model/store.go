@@ -51,6 +51,9 @@ type Store struct {
 	domainMappings map[Key]*KnativeHost
 
 	dnsEndpoints map[Key]*DNSEndpoint // private zones with dnsendpoints
+
+	// created and listed time the initial lists, for the cold-start log line
+	created, listed time.Time
 }
 
 // NewStore returns an empty, unsynced Store.
@@ -78,6 +81,8 @@ func NewStore() *Store {
 		domainMappings: map[Key]*KnativeHost{},
 
 		dnsEndpoints: map[Key]*DNSEndpoint{},
+
+		created: time.Now(),
 	}
 }
 
@@ -122,7 +127,7 @@ func (st *Store) SetSynced() {
 	st.mu.Lock()
 	defer st.done()
 	if !st.synced {
-		st.synced = true
+		st.synced, st.listed = true, time.Now()
 		st.notify(Change{})
 	}
 }
@@ -394,6 +399,10 @@ func (v View) Synced() bool { return v.st.synced }
 
 // Modified returns the time of the last change.
 func (v View) Modified() time.Time { return v.st.modified }
+
+// Listed returns when the Store was created and when its initial lists were all in (zero
+// until then).
+func (v View) Listed() (created, listed time.Time) { return v.st.created, v.st.listed }
 
 // Counts returns the number of services, endpoint slices and namespaces.
 func (v View) Counts() (services, slices, namespaces int) {
