@@ -156,12 +156,12 @@ func start(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Interfa
 		ctx: ctx, cancel: cancel, enabled: map[model.Kind]bool{}}
 	st := s.store
 	resources := []resource{
-		newResource("services", &corev1.Service{}, cs,
+		unchanged(newResource("services", &corev1.Service{}, cs,
 			selecting(cfg.Labels, func(ctx context.Context, o metav1.ListOptions) (*corev1.ServiceList, error) {
 				return cs.CoreV1().Services(corev1.NamespaceAll).List(ctx, o)
 			}),
 			selecting(cfg.Labels, cs.CoreV1().Services(corev1.NamespaceAll).Watch),
-			model.ServiceFromAPI, st.UpsertService, st.DeleteService),
+			model.ServiceFromAPI, st.UpsertService, st.DeleteService), st.StoredService),
 		newResource("namespaces", &corev1.Namespace{}, cs,
 			selecting(cfg.NamespaceLabels, cs.CoreV1().Namespaces().List),
 			selecting(cfg.NamespaceLabels, cs.CoreV1().Namespaces().Watch),
@@ -170,12 +170,12 @@ func start(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Interfa
 			func(k model.Key) { st.SetNamespace(k.Name, false) }),
 	}
 	if !cfg.NoEndpoints {
-		resources = append(resources, newResource("endpointslices", &discoveryv1.EndpointSlice{}, cs,
+		resources = append(resources, unchanged(newResource("endpointslices", &discoveryv1.EndpointSlice{}, cs,
 			selecting(cfg.Labels, func(ctx context.Context, o metav1.ListOptions) (*discoveryv1.EndpointSliceList, error) {
 				return cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).List(ctx, o)
 			}),
 			selecting(cfg.Labels, cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).Watch),
-			model.EndpointSliceConverter(cfg.PodNames, cfg.Zones), st.UpsertSlice, st.DeleteSlice))
+			model.EndpointSliceConverter(cfg.PodNames, cfg.Zones), st.UpsertSlice, st.DeleteSlice), st.StoredSlice))
 	}
 	if cfg.Pods {
 		pods := cs.CoreV1().Pods(corev1.NamespaceAll)
@@ -309,6 +309,25 @@ func newResource[A k8sruntime.Object, L k8sruntime.Object, M any](name string, o
 		},
 		onDelete: remove,
 	}
+}
+
+// unchanged makes r hand on the object the Store already holds when an arriving one has
+// the same resourceVersion, instead of converting it. A relist after an API server restart
+// streams every object again; converted, each would be a second copy of the Store's (the
+// Reflector holds the whole list until it hands it over), which at 50,000 Services is most of
+// the steady heap again. Reused, the relist holds one small map entry per object.
+func unchanged[M metav1.Object](r resource, stored func(model.Key) M) resource {
+	conv := r.conv
+	r.conv = func(o any) any {
+		if m, ok := o.(metav1.Object); ok && m.GetResourceVersion() != "" {
+			cur := stored(model.Key{Namespace: m.GetNamespace(), Name: m.GetName()})
+			if any(cur) != any(*new(M)) && cur.GetResourceVersion() == m.GetResourceVersion() {
+				return cur
+			}
+		}
+		return conv(o)
+	}
+	return r
 }
 
 // listWatch tells the Reflector whether the client can stream lists.

@@ -363,6 +363,21 @@ func (v View) ServiceKeys(fn func(Key)) {
 	}
 }
 
+// StoredService returns the Service k as the Store holds it, or nil. Sources use it to
+// skip converting an object the Store already has at the same resourceVersion.
+func (st *Store) StoredService(k Key) *Service {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.services[k]
+}
+
+// StoredSlice returns the EndpointSlice k as the Store holds it, or nil; see StoredService.
+func (st *Store) StoredSlice(k Key) *EndpointSlice {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.slices.byKey[k]
+}
+
 // Synced reports whether the initial state is complete.
 func (v View) Synced() bool { return v.st.synced }
 
