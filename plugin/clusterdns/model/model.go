@@ -85,7 +85,7 @@ func ServiceFromAPI(s *corev1.Service) *Service {
 		}
 	}
 	for _, p := range s.Spec.Ports {
-		out.Ports = append(out.Ports, Port{Name: p.Name, Protocol: string(p.Protocol), Port: p.Port})
+		out.Ports = append(out.Ports, Port{Name: intern(p.Name), Protocol: intern(string(p.Protocol)), Port: p.Port})
 	}
 	out.Exposure = exposureOf(s)
 	return out
@@ -118,10 +118,10 @@ func endpointSliceFromAPI(s *discoveryv1.EndpointSlice, podNames, zones bool) *E
 	for _, p := range s.Ports {
 		port := Port{Port: -1}
 		if p.Name != nil {
-			port.Name = *p.Name
+			port.Name = intern(*p.Name)
 		}
 		if p.Protocol != nil {
-			port.Protocol = string(*p.Protocol)
+			port.Protocol = intern(string(*p.Protocol))
 		}
 		if p.Port != nil {
 			port.Port = *p.Port
@@ -134,13 +134,13 @@ func endpointSliceFromAPI(s *discoveryv1.EndpointSlice, podNames, zones bool) *E
 		}
 		ep := Endpoint{}
 		if e.Hostname != nil {
-			ep.Hostname = strings.ToLower(*e.Hostname)
+			ep.Hostname = intern(strings.ToLower(*e.Hostname))
 		}
 		if podNames && ep.Hostname == "" && e.TargetRef != nil && len(e.TargetRef.Name) < 64 {
 			ep.Pod = strings.ToLower(e.TargetRef.Name)
 		}
 		if zones && e.Zone != nil {
-			ep.Zone = strings.ToLower(*e.Zone)
+			ep.Zone = intern(strings.ToLower(*e.Zone))
 		}
 		for _, a := range e.Addresses {
 			if ip, err := netip.ParseAddr(a); err == nil {
