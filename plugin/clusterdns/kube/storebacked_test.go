@@ -13,11 +13,12 @@ import (
 // TestRelistReusesUnchanged streams a relist through the sink as the Reflector does
 // (Transformer per item, then Replace) and checks that an object whose resourceVersion the
 // Store already has comes out as the Store's own object, not a second converted copy, while a
-// changed one is converted and replaces it.
+// changed one is converted and replaces it; and that a relist without an object deletes it,
+// found among the Store's keys.
 func TestRelistReusesUnchanged(t *testing.T) {
 	st := model.NewStore()
-	r := unchanged(newResource[*corev1.Service, *corev1.ServiceList]("services", &corev1.Service{}, nil, nil, nil,
-		model.ServiceFromAPI, st.UpsertService, st.DeleteService), st.StoredService)
+	r := storeBacked(newResource[*corev1.Service, *corev1.ServiceList]("services", &corev1.Service{}, nil, nil, nil,
+		model.ServiceFromAPI, st.UpsertService, st.DeleteService), st.StoredService, st.StoredServiceKeys)
 	k := newSink("unchanged-test", r, clocktesting.NewFakeClock(metav1.Now().Time), func() {})
 	defer forget("unchanged-test")
 	api := func(name, rv, ip string) *corev1.Service {
@@ -58,5 +59,18 @@ func TestRelistReusesUnchanged(t *testing.T) {
 	got := st.StoredService(model.Key{Namespace: "ns", Name: "b"})
 	if got == nil || got.ResourceVersion != "3" || len(got.ClusterIPs) != 1 || got.ClusterIPs[0].String() != "10.0.0.3" {
 		t.Errorf("after the relist, b is %+v, want resourceVersion 3 with 10.0.0.3", got)
+	}
+
+	if err := k.Replace([]any{api("b", "3", "10.0.0.3")}, "4"); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.StoredService(model.Key{Namespace: "ns", Name: "a"}); got != nil {
+		t.Errorf("after a relist without a, the Store still has it: %+v", got)
+	}
+	if got := st.StoredService(model.Key{Namespace: "ns", Name: "b"}); got == nil {
+		t.Error("after a relist with b, the Store lost it")
+	}
+	if len(k.keys) != 0 {
+		t.Errorf("the sink keeps %d keys of its own, want none", len(k.keys))
 	}
 }

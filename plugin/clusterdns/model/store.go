@@ -378,6 +378,25 @@ func (st *Store) StoredSlice(k Key) *EndpointSlice {
 	return st.slices.byKey[k]
 }
 
+// StoredServiceKeys calls fn with the key of every Service, under the read lock: fn must
+// not call the Store. Sources use it to find what a relist no longer has.
+func (st *Store) StoredServiceKeys(fn func(Key)) {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	for k := range st.services {
+		fn(k)
+	}
+}
+
+// StoredSliceKeys calls fn with the key of every EndpointSlice; see StoredServiceKeys.
+func (st *Store) StoredSliceKeys(fn func(Key)) {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	for k := range st.slices.byKey {
+		fn(k)
+	}
+}
+
 // Synced reports whether the initial state is complete.
 func (v View) Synced() bool { return v.st.synced }
 
