@@ -173,7 +173,7 @@ func (s *svcEntry) zonal(zone string, prefer bool) *Node {
 				for _, p := range ports {
 					r := record{ip, p.Port, target}
 					all = append(all, r)
-					if e.Zone != "" && e.Zone == zone {
+					if z := e.Zone(); z != "" && z == zone {
 						in = append(in, r)
 					}
 				}
@@ -222,7 +222,7 @@ func (s *svcEntry) endpointLabel(buf *[64]byte, e *model.Endpoint, ip netip.Addr
 // else with endpoint_pod_names its pod's name; "" when its address names it.
 func (s *svcEntry) name(e *model.Endpoint) string {
 	if e.Hostname == "" && s.opts.EndpointPodNames {
-		return e.Pod
+		return e.Pod()
 	}
 	return e.Hostname
 }
