@@ -8,8 +8,10 @@ import (
 
 	_ "github.com/clusterdns/clusterdns/core"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/kubedns"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/memlimit"
 
 	"github.com/coredns/coredns/coremain"
+	clog "github.com/coredns/coredns/plugin/pkg/log"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -28,6 +30,9 @@ func main() {
 		case "-validate", "--validate":
 			os.Exit(validate(os.Args[1:], os.Stdout, os.Stderr))
 		}
+	}
+	if n := memlimit.Set(); n > 0 {
+		clog.Infof("Go memory limit %d MiB: %.0f%% of the container's", n>>20, memlimit.Share*100)
 	}
 	coremain.Run()
 }

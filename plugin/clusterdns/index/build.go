@@ -54,7 +54,6 @@ func portsOr(p []model.Port) []model.Port {
 // newService returns the Node of a Service's own name, or nil when the name does not exist
 // (a headless Service without endpoints, an ExternalName that is an IP).
 func newService(svc *model.Service, sl []*model.EndpointSlice, opts *Config) *Node {
-	name := svc.Name + "." + svc.Namespace + ".svc"
 	if svc.ExternalName != "" {
 		target := strings.TrimSuffix(svc.ExternalName, ".")
 		if _, err := netip.ParseAddr(target); err == nil || target == "" {
@@ -62,14 +61,19 @@ func newService(svc *model.Service, sl []*model.EndpointSlice, opts *Config) *No
 		}
 		return &Node{Rare: &Rare{CNAME: dns.Fqdn(svc.ExternalName)}}
 	}
+	// One string for the name and the SRV target of its records, one per endpoint for its
+	// records' targets: with 50,000 Services every copy of a name is a megabyte or two.
+	self := svc.Name + "." + svc.Namespace + ".svc."
+	name := self[:len(self)-1]
 	s := &svcEntry{Name: name, opts: opts, svc: svc, slices: slices.Clone(sl)}
 	var rs []record
 	addrs := 0
 	s.endpoints(func(label string, ip netip.Addr, ports []model.Port) {
 		addrs++
 		if svc.Headless {
+			target := label + "." + self
 			for _, p := range ports {
-				rs = append(rs, record{ip, p.Port, label + "." + name + "."})
+				rs = append(rs, record{ip, p.Port, target})
 			}
 		}
 	})
@@ -79,7 +83,7 @@ func newService(svc *model.Service, sl []*model.EndpointSlice, opts *Config) *No
 	if !svc.Headless {
 		for _, p := range portsOr(svc.Ports) {
 			for _, ip := range svc.ClusterIPs {
-				rs = append(rs, record{ip, p.Port, name + "."})
+				rs = append(rs, record{ip, p.Port, self})
 			}
 		}
 	}
@@ -169,7 +173,7 @@ func (s *svcEntry) zonal(zone string, prefer bool) *Node {
 				for _, p := range ports {
 					r := record{ip, p.Port, target}
 					all = append(all, r)
-					if e.Zone != "" && e.Zone == zone {
+					if z := e.Zone(); z != "" && z == zone {
 						in = append(in, r)
 					}
 				}
@@ -218,7 +222,7 @@ func (s *svcEntry) endpointLabel(buf *[64]byte, e *model.Endpoint, ip netip.Addr
 // else with endpoint_pod_names its pod's name; "" when its address names it.
 func (s *svcEntry) name(e *model.Endpoint) string {
 	if e.Hostname == "" && s.opts.EndpointPodNames {
-		return e.Pod
+		return e.Pod()
 	}
 	return e.Hostname
 }

@@ -156,12 +156,12 @@ func start(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Interfa
 		ctx: ctx, cancel: cancel, enabled: map[model.Kind]bool{}}
 	st := s.store
 	resources := []resource{
-		newResource("services", &corev1.Service{}, cs,
+		storeBacked(newResource("services", &corev1.Service{}, cs,
 			selecting(cfg.Labels, func(ctx context.Context, o metav1.ListOptions) (*corev1.ServiceList, error) {
 				return cs.CoreV1().Services(corev1.NamespaceAll).List(ctx, o)
 			}),
 			selecting(cfg.Labels, cs.CoreV1().Services(corev1.NamespaceAll).Watch),
-			model.ServiceFromAPI, st.UpsertService, st.DeleteService),
+			model.ServiceFromAPI, st.UpsertService, st.DeleteService), st.StoredService, st.StoredServiceKeys),
 		newResource("namespaces", &corev1.Namespace{}, cs,
 			selecting(cfg.NamespaceLabels, cs.CoreV1().Namespaces().List),
 			selecting(cfg.NamespaceLabels, cs.CoreV1().Namespaces().Watch),
@@ -170,12 +170,12 @@ func start(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Interfa
 			func(k model.Key) { st.SetNamespace(k.Name, false) }),
 	}
 	if !cfg.NoEndpoints {
-		resources = append(resources, newResource("endpointslices", &discoveryv1.EndpointSlice{}, cs,
+		resources = append(resources, storeBacked(newResource("endpointslices", &discoveryv1.EndpointSlice{}, cs,
 			selecting(cfg.Labels, func(ctx context.Context, o metav1.ListOptions) (*discoveryv1.EndpointSliceList, error) {
 				return cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).List(ctx, o)
 			}),
 			selecting(cfg.Labels, cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).Watch),
-			model.EndpointSliceConverter(cfg.PodNames, cfg.Zones), st.UpsertSlice, st.DeleteSlice))
+			model.EndpointSliceConverter(cfg.PodNames, cfg.Zones), st.UpsertSlice, st.DeleteSlice), st.StoredSlice, st.StoredSliceKeys))
 	}
 	if cfg.Pods {
 		pods := cs.CoreV1().Pods(corev1.NamespaceAll)
@@ -287,6 +287,9 @@ type resource struct {
 	conv     func(any) any
 	onUpsert func(any)
 	onDelete func(model.Key)
+	// storedKeys, when set, lists the keys the Store holds from this resource (storeBacked);
+	// the sink then keeps none of its own.
+	storedKeys func(func(model.Key))
 }
 
 // newResource types the pieces of a resource for API type A (a pointer) and model type M.
@@ -320,6 +323,32 @@ func newResource[A k8sruntime.Object, L k8sruntime.Object, M any](name string, o
 		},
 		onDelete: remove,
 	}
+}
+
+// storeBacked makes r read what the Store holds of its kind instead of keeping its own
+// record, for the kinds of which a cluster has tens of thousands:
+//
+//   - an arriving object with the resourceVersion the Store already has is not converted:
+//     the Store's own object is handed on. A relist after an API server restart streams
+//     every object again; converted, each would be a second copy of the Store's (the
+//     Reflector holds the whole list until it hands it over), which at 50,000 Services is
+//     most of the steady heap again. Reused, the relist holds one map entry per object.
+//   - a relist finds the objects that went away among the Store's keys (each lists the
+//     keys of one kind, all from this resource), so the sink keeps no set of keys of its
+//     own, which cost about 60 bytes per object for as long as the server runs.
+func storeBacked[M metav1.Object](r resource, stored func(model.Key) M, keys func(func(model.Key))) resource {
+	conv := r.conv
+	r.conv = func(o any) any {
+		if m, ok := o.(metav1.Object); ok && m.GetResourceVersion() != "" {
+			cur := stored(model.Key{Namespace: m.GetNamespace(), Name: m.GetName()})
+			if any(cur) != any(*new(M)) && cur.GetResourceVersion() == m.GetResourceVersion() {
+				return cur
+			}
+		}
+		return conv(o)
+	}
+	r.storedKeys = keys
+	return r
 }
 
 // listWatch tells the Reflector whether the client can stream lists.

@@ -98,7 +98,7 @@ func TestPodNames(t *testing.T) {
 		waitFor(t, "initial sync", func() bool { return read(st, model.View.Synced) })
 		pod := read(st, func(v model.View) string {
 			for _, sl := range v.Slices(model.Key{Namespace: "ns1", Name: "web"}) {
-				return sl.Endpoints[0].Pod
+				return sl.Endpoints[0].Pod()
 			}
 			return "no slice"
 		})

@@ -20,8 +20,10 @@ import (
 //
 // keys records which objects the Store got from this resource, and in which list: Replace
 // marks every listed key with a new generation and deletes the keys left on an older one, so
-// a relist needs no second set of keys either. The Reflector calls the sink from one
-// goroutine at a time; mu guards what the list and watch requests record.
+// a relist needs no second set of keys either. A resource whose keys the Store lists
+// (storeBacked) keeps no keys here: Replace then collects the listed keys for the time of
+// the relist. The Reflector calls the sink from one goroutine at a time; mu guards what the
+// list and watch requests record.
 type sink struct {
 	res    resource
 	source string
@@ -129,12 +131,16 @@ func (k *sink) key(o any) (model.Key, bool) {
 	return model.Key{Namespace: m.GetNamespace(), Name: m.GetName()}, true
 }
 
-func (k *sink) upsert(o any) {
+func (k *sink) upsert(o any) (model.Key, bool) {
 	o = k.res.conv(o)
-	if key, ok := k.key(o); ok {
-		k.keys[key] = k.gen
+	key, ok := k.key(o)
+	if ok {
+		if k.res.storedKeys == nil {
+			k.keys[key] = k.gen
+		}
 		k.res.onUpsert(o)
 	}
+	return key, ok
 }
 
 func (k *sink) event() {
@@ -163,9 +169,26 @@ func (k *sink) Bookmark(string) error { k.event(); return nil }
 // Replace applies a complete list: a first list, or a relist after an outage.
 func (k *sink) Replace(list []any, _ string) error {
 	k.gen++
+	var listed map[model.Key]struct{}
+	if k.res.storedKeys != nil {
+		listed = make(map[model.Key]struct{}, len(list))
+	}
 	for i, o := range list {
-		k.upsert(o)
+		if key, ok := k.upsert(o); ok && listed != nil {
+			listed[key] = struct{}{}
+		}
 		list[i] = nil // ours now (see cache.ReflectorStore); let the API object go
+	}
+	if listed != nil {
+		var gone []model.Key
+		k.res.storedKeys(func(key model.Key) {
+			if _, ok := listed[key]; !ok {
+				gone = append(gone, key)
+			}
+		})
+		for _, key := range gone {
+			k.res.onDelete(key)
+		}
 	}
 	for key, g := range k.keys {
 		if g != k.gen {

@@ -27,11 +27,11 @@ func TestEndpointSliceConverter(t *testing.T) {
 		{true, true, "pod-a", "us-west-2a"},
 	} {
 		e := EndpointSliceConverter(tc.podNames, tc.zones)(s).Endpoints[0]
-		if e.Pod != tc.pod || e.Zone != tc.zone {
-			t.Errorf("podNames %t zones %t: pod %q zone %q, want %q %q", tc.podNames, tc.zones, e.Pod, e.Zone, tc.pod, tc.zone)
+		if e.Pod() != tc.pod || e.Zone() != tc.zone {
+			t.Errorf("podNames %t zones %t: pod %q zone %q, want %q %q", tc.podNames, tc.zones, e.Pod(), e.Zone(), tc.pod, tc.zone)
 		}
 	}
-	if e := EndpointSliceFromAPI(s).Endpoints[0]; e.Pod != "" || e.Zone != "" {
-		t.Errorf("EndpointSliceFromAPI kept pod %q zone %q", e.Pod, e.Zone)
+	if e := EndpointSliceFromAPI(s).Endpoints[0]; e.Pod() != "" || e.Zone() != "" {
+		t.Errorf("EndpointSliceFromAPI kept pod %q zone %q", e.Pod(), e.Zone())
 	}
 }

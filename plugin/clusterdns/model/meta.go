@@ -1,6 +1,8 @@
 package model
 
 import (
+	"sync"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -16,7 +18,7 @@ type Meta struct {
 var _ metav1.Object = (*Meta)(nil)
 
 func trimMeta(m *metav1.ObjectMeta) Meta {
-	return Meta{Name: m.Name, Namespace: m.Namespace, ResourceVersion: m.ResourceVersion}
+	return Meta{Name: m.Name, Namespace: intern(m.Namespace), ResourceVersion: m.ResourceVersion}
 }
 
 func (m *Meta) GetNamespace() string                          { return m.Namespace }
@@ -49,3 +51,41 @@ func (m *Meta) GetOwnerReferences() []metav1.OwnerReference   { return nil }
 func (m *Meta) SetOwnerReferences([]metav1.OwnerReference)    {}
 func (m *Meta) GetManagedFields() []metav1.ManagedFieldsEntry { return nil }
 func (m *Meta) SetManagedFields([]metav1.ManagedFieldsEntry)  {}
+
+// maxInterned bounds the strings intern keeps: it never forgets one, so a cluster whose
+// hostnames keep changing must not grow it without end.
+const maxInterned = 1 << 16
+
+var interned struct {
+	sync.Mutex
+	m map[string]string
+}
+
+// intern returns one shared copy of a string that repeats across objects: namespaces,
+// port names and protocols, endpoint hostnames and zones. Decoded from the API server, each
+// object brings its own copy, and at 50,000 Services and 200,000 endpoints the copies of
+// "TCP", "http" and the namespaces alone add up to megabytes. unique.Make would share them
+// only until the next GC, since we keep strings, not handles; this table keeps them.
+// Unique strings (names, resourceVersions) must not come here.
+func intern(s string) string {
+	switch s {
+	case "":
+		return ""
+	case "TCP":
+		return "TCP"
+	case "UDP":
+		return "UDP"
+	}
+	interned.Lock()
+	defer interned.Unlock()
+	if v, ok := interned.m[s]; ok {
+		return v
+	}
+	if interned.m == nil {
+		interned.m = map[string]string{}
+	}
+	if len(interned.m) < maxInterned {
+		interned.m[s] = s
+	}
+	return s
+}

@@ -39,13 +39,29 @@ type Service struct {
 type Endpoint struct {
 	Addresses []netip.Addr
 	Hostname  string
-	// Pod is the name of the endpoint's targetRef, kept only when it may name the endpoint
-	// (endpoint_pod_names, see EndpointSliceFromAPI): empty otherwise, so it costs a string
-	// header per endpoint and no pod name.
-	Pod string
-	// Zone is the endpoint's topology zone, lowercase, kept only for the zone-scoped names
-	// of the kubernetes plugin's zonal option (EndpointSliceConverter).
-	Zone string
+	// more holds what only some blocks use (see Pod and Zone): nil otherwise, so each costs a
+	// pointer per endpoint, not two strings; with 200,000 endpoints that is 5 MB.
+	more *endpointMore
+}
+
+type endpointMore struct{ pod, zone string }
+
+// Pod is the name of the endpoint's targetRef, kept only when it may name the endpoint
+// (endpoint_pod_names, see EndpointSliceFromAPI); "" otherwise.
+func (e *Endpoint) Pod() string {
+	if e.more == nil {
+		return ""
+	}
+	return e.more.pod
+}
+
+// Zone is the endpoint's topology zone, lowercase, kept only for the zone-scoped names of
+// the kubernetes plugin's zonal option (EndpointSliceConverter); "" otherwise.
+func (e *Endpoint) Zone() string {
+	if e.more == nil {
+		return ""
+	}
+	return e.more.zone
 }
 
 // EndpointSlice is what DNS needs of a discovery/v1 EndpointSlice.
@@ -85,7 +101,7 @@ func ServiceFromAPI(s *corev1.Service) *Service {
 		}
 	}
 	for _, p := range s.Spec.Ports {
-		out.Ports = append(out.Ports, Port{Name: p.Name, Protocol: string(p.Protocol), Port: p.Port})
+		out.Ports = append(out.Ports, Port{Name: intern(p.Name), Protocol: intern(string(p.Protocol)), Port: p.Port})
 	}
 	out.Exposure = exposureOf(s)
 	return out
@@ -115,33 +131,50 @@ func EndpointSliceConverter(podNames, zones bool) func(*discoveryv1.EndpointSlic
 
 func endpointSliceFromAPI(s *discoveryv1.EndpointSlice, podNames, zones bool) *EndpointSlice {
 	out := &EndpointSlice{Meta: trimMeta(&s.ObjectMeta), Service: s.Labels[discoveryv1.LabelServiceName]}
+	// exact sizes: the slices live as long as the object
+	out.Ports = make([]Port, 0, len(s.Ports))
 	for _, p := range s.Ports {
 		port := Port{Port: -1}
 		if p.Name != nil {
-			port.Name = *p.Name
+			port.Name = intern(*p.Name)
 		}
 		if p.Protocol != nil {
-			port.Protocol = string(*p.Protocol)
+			port.Protocol = intern(string(*p.Protocol))
 		}
 		if p.Port != nil {
 			port.Port = *p.Port
 		}
 		out.Ports = append(out.Ports, port)
 	}
+	if len(out.Ports) == 0 {
+		out.Ports = nil
+	}
+	served := 0
 	for _, e := range s.Endpoints {
-		if (e.Conditions.Ready != nil && !*e.Conditions.Ready) || (e.Conditions.Terminating != nil && *e.Conditions.Terminating) {
+		if servedEndpoint(e) {
+			served++
+		}
+	}
+	out.Endpoints = make([]Endpoint, 0, served)
+	for _, e := range s.Endpoints {
+		if !servedEndpoint(e) {
 			continue
 		}
 		ep := Endpoint{}
 		if e.Hostname != nil {
-			ep.Hostname = strings.ToLower(*e.Hostname)
+			ep.Hostname = intern(strings.ToLower(*e.Hostname))
 		}
+		var more endpointMore
 		if podNames && ep.Hostname == "" && e.TargetRef != nil && len(e.TargetRef.Name) < 64 {
-			ep.Pod = strings.ToLower(e.TargetRef.Name)
+			more.pod = strings.ToLower(e.TargetRef.Name)
 		}
 		if zones && e.Zone != nil {
-			ep.Zone = strings.ToLower(*e.Zone)
+			more.zone = intern(strings.ToLower(*e.Zone))
 		}
+		if more != (endpointMore{}) {
+			ep.more = &more
+		}
+		ep.Addresses = make([]netip.Addr, 0, len(e.Addresses))
 		for _, a := range e.Addresses {
 			if ip, err := netip.ParseAddr(a); err == nil {
 				ep.Addresses = append(ep.Addresses, ip.Unmap())
@@ -151,7 +184,16 @@ func endpointSliceFromAPI(s *discoveryv1.EndpointSlice, podNames, zones bool) *E
 			out.Endpoints = append(out.Endpoints, ep)
 		}
 	}
+	if len(out.Endpoints) == 0 {
+		out.Endpoints = nil
+	}
 	return out
+}
+
+// servedEndpoint reports whether an endpoint is served: ready (an unset condition counts as
+// ready, as the API documents) and not terminating.
+func servedEndpoint(e discoveryv1.Endpoint) bool {
+	return (e.Conditions.Ready == nil || *e.Conditions.Ready) && (e.Conditions.Terminating == nil || !*e.Conditions.Terminating)
 }
 
 // NamespaceFromAPI converts a Namespace.

@@ -394,6 +394,40 @@ func (v View) ServiceKeys(fn func(Key)) {
 	}
 }
 
+// StoredService returns the Service k as the Store holds it, or nil. Sources use it to
+// skip converting an object the Store already has at the same resourceVersion.
+func (st *Store) StoredService(k Key) *Service {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.services[k]
+}
+
+// StoredSlice returns the EndpointSlice k as the Store holds it, or nil; see StoredService.
+func (st *Store) StoredSlice(k Key) *EndpointSlice {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.slices.byKey[k]
+}
+
+// StoredServiceKeys calls fn with the key of every Service, under the read lock: fn must
+// not call the Store. Sources use it to find what a relist no longer has.
+func (st *Store) StoredServiceKeys(fn func(Key)) {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	for k := range st.services {
+		fn(k)
+	}
+}
+
+// StoredSliceKeys calls fn with the key of every EndpointSlice; see StoredServiceKeys.
+func (st *Store) StoredSliceKeys(fn func(Key)) {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	for k := range st.slices.byKey {
+		fn(k)
+	}
+}
+
 // Synced reports whether the initial state is complete.
 func (v View) Synced() bool { return v.st.synced }
 
