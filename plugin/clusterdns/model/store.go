@@ -48,6 +48,9 @@ type Store struct {
 	serviceEntries map[Key]*ServiceEntry
 	knativeRoutes  map[Key]*KnativeHost
 	domainMappings map[Key]*KnativeHost
+
+	// the nodeports option's kind
+	nodes map[Key]*Node
 }
 
 // NewStore returns an empty, unsynced Store.
@@ -72,6 +75,9 @@ func NewStore() *Store {
 		serviceEntries: map[Key]*ServiceEntry{},
 		knativeRoutes:  map[Key]*KnativeHost{},
 		domainMappings: map[Key]*KnativeHost{},
+
+		// the nodeports option's kind
+		nodes: map[Key]*Node{},
 	}
 }
 
@@ -166,14 +172,14 @@ func (st *Store) DeleteService(k Key) {
 func (st *Store) UpsertSlice(s *EndpointSlice) {
 	st.mu.Lock()
 	defer st.done()
-	st.slices.upsert(s, func(k Key) { st.notify(Change{Service: k}) })
+	st.slices.upsert(s, func(k Key) { st.notify(Change{Service: k, Private: st.nodeLocal(k)}) })
 }
 
 // DeleteSlice removes an EndpointSlice.
 func (st *Store) DeleteSlice(k Key) {
 	st.mu.Lock()
 	defer st.done()
-	st.slices.remove(k, func(k Key) { st.notify(Change{Service: k}) })
+	st.slices.remove(k, func(k Key) { st.notify(Change{Service: k, Private: st.nodeLocal(k)}) })
 }
 
 // sliceSet holds EndpointSlices by their own key and by the key of the service they belong to.
