@@ -426,5 +426,8 @@ func (c *config) sourceKey() string {
 	if c.noEndpoints {
 		k += "+noendpoints" // the source does not read EndpointSlices
 	}
+	if c.nodePorts() {
+		k += "+nodenames" // as pod names: endpoints' nodes kept only for the blocks that use them
+	}
 	return k
 }

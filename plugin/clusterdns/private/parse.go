@@ -24,6 +24,7 @@ const DefaultTTL = 30
 //	    ttl SECONDS
 //	    claims oldest|merge
 //	    inside
+//	    nodeports [InternalIP|ExternalIP]
 //	}
 //
 // It leaves the controller on the directive's last token, so the enclosing block's
@@ -131,6 +132,20 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 				return nil, c.ArgErr()
 			}
 			p.Inside = true
+		case "nodeports":
+			p.NodePorts = NodeInternalIP
+			if c.NextArg() {
+				switch c.Val() {
+				case "InternalIP":
+				case "ExternalIP":
+					p.NodePorts = NodeExternalIP
+				default:
+					return nil, c.Errf("nodeports %q: want InternalIP or ExternalIP", c.Val())
+				}
+			}
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
 		case "transfer":
 			return nil, c.Errf("private %s: transfers are configured with CoreDNS's transfer plugin now: write `transfer %s { to ADDRESS... }` in the server block instead of `transfer to` here", p.Zone, p.Zone)
 		default:
@@ -140,7 +155,8 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 	if c.Val() != "}" {
 		return nil, c.Errf("private %s: missing }", p.Zone)
 	}
-	if p.Reverse() && (p.Mesh || p.Services != ExportNone || p.Ingresses || p.Inside || p.Claims != ClaimsOldest || p.Istio || p.Knative.Name != "") {
+	if p.Reverse() && (p.Mesh || p.Services != ExportNone || p.Ingresses || p.Inside || p.Claims != ClaimsOldest || p.Istio || p.Knative.Name != "" ||
+		p.NodePorts != NodePortsOff) {
 		return nil, c.Errf("private %s: a reverse zone takes its PTR records from the block's forward private zones; give it only file and ttl", p.Zone)
 	}
 	return p, nil

@@ -80,16 +80,20 @@ type Sources struct {
 	Istio        bool
 	Knative      model.Key // the Knative gateway Service; no Name without the knative option
 	KnativeLocal model.Key // the gateway Service for in-cluster clients, when not Knative's
+
+	// the nodeports option: which node address NodePort records give (NodePortsOff: none)
+	NodePorts NodeAddress
 }
 
 // Needs reports whether the zone reads anything from the cluster.
 func (s *Sources) Needs() bool {
 	return s.Services != ExportNone || s.Ingresses || s.Mesh ||
-		s.Istio || s.Knative.Name != ""
+		s.Istio || s.Knative.Name != "" ||
+		s.NodePorts != NodePortsOff
 }
 
 // sources are the kinds of objects that put names in private zones, each in a file of its own.
-var sources = []source{services, ingresses, mesh, istioSource, knativeSource}
+var sources = []source{services, ingresses, mesh, istioSource, knativeSource, nodePorts}
 
 // Records returns the records the cluster gives the zone, given the records of its file.
 // Problems (names claimed by several objects, names the file already holds, unusable

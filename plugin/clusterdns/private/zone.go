@@ -60,6 +60,9 @@ func (c *Config) Kinds() []model.Kind {
 		if s.Knative.Name != "" {
 			kinds = append(kinds, model.KindKnativeRoute, model.KindDomainMapping)
 		}
+		if s.NodePorts != NodePortsOff {
+			kinds = append(kinds, model.KindNode)
+		}
 	}
 	return kinds
 }
@@ -340,6 +343,7 @@ func (z *Zone) generate(v model.View) []dns.RR {
 			noMesh := *f
 			noMesh.Mesh = false                               // mesh hosts share the gateway's address: no PTR for each
 			noMesh.Istio, noMesh.Knative = false, model.Key{} // so do istio and knative hosts
+			noMesh.NodePorts = NodePortsOff                   // and NodePort Services their nodes'
 			fwd, _ := Records(&noMesh, v, nil)                // the forward zone reports its own problems
 			rrs = append(rrs, PTRs(z.cfg.Zone, z.cfg.TTL, fwd)...)
 		}
