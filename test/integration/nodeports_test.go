@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/clusterdns/clusterdns/test/harness"
 	"github.com/clusterdns/clusterdns/test/k8senv"
@@ -153,8 +154,10 @@ func TestNodePorts(t *testing.T) {
 
 	// a node going NotReady leaves within a second of the API server saying so; it is
 	// back when Ready again
+	start := time.Now()
 	status(n2, corev1.ConditionFalse)
 	harness.Expect(t, within, addr, "web."+zone, dns.TypeA, "NOERROR: A 10.201.0.1")
+	t.Logf("a node NotReady left the answers %v after the status update was written (bound: %v)", time.Since(start), within)
 	harness.ExpectNow(t, addr, "_http._tcp.web."+zone, dns.TypeSRV, "NOERROR: "+srv(100, n1))
 	harness.ExpectNow(t, addr, n2+".nodes.np.internal.", dns.TypeA, "NXDOMAIN: ")
 	status(n2, corev1.ConditionTrue)
