@@ -258,6 +258,9 @@ func parse(c *caddy.Controller) (*config, error) {
 	if len(cfg.manifests) > 0 && cfg.multiCluster() {
 		return nil, c.Err("multicluster reads ServiceImports from an API server: not supported with manifests")
 	}
+	if len(cfg.manifests) > 0 && cfg.nodePorts() {
+		return nil, c.Err("nodeports reads Nodes from an API server: not supported with manifests")
+	}
 	if len(cfg.manifests) > 0 && (cfg.kubeconfig != "" || cfg.endpoint != "" || cfg.tls[0] != "") {
 		return nil, c.Err("manifests serve objects from files: do not combine them with kubeconfig, endpoint or tls")
 	}
