@@ -258,6 +258,9 @@ func parse(c *caddy.Controller) (*config, error) {
 	if len(cfg.manifests) > 0 && cfg.multiCluster() {
 		return nil, c.Err("multicluster reads ServiceImports from an API server: not supported with manifests")
 	}
+	if len(cfg.manifests) > 0 && cfg.nodePorts() {
+		return nil, c.Err("nodeports reads Nodes from an API server: not supported with manifests")
+	}
 	if len(cfg.manifests) > 0 && (cfg.kubeconfig != "" || cfg.endpoint != "" || cfg.tls[0] != "") {
 		return nil, c.Err("manifests serve objects from files: do not combine them with kubeconfig, endpoint or tls")
 	}
@@ -425,6 +428,9 @@ func (c *config) sourceKey() string {
 	}
 	if c.noEndpoints {
 		k += "+noendpoints" // the source does not read EndpointSlices
+	}
+	if c.nodePorts() {
+		k += "+nodenames" // as pod names: endpoints' nodes kept only for the blocks that use them
 	}
 	return k
 }

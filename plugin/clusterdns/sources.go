@@ -45,7 +45,8 @@ func acquire(cfg *config) (source, error) {
 			TLSCert: cfg.tls[0], TLSKey: cfg.tls[1], TLSCA: cfg.tls[2],
 			QPS: cfg.qps, Burst: cfg.burst, MaxInflight: cfg.maxInflight,
 			Labels: cfg.labels, NamespaceLabels: cfg.nsLabels, PodNames: cfg.podNames, Zones: cfg.zonal,
-			NoEndpoints: cfg.noEndpoints, Pods: cfg.podsVerified})
+			NoEndpoints: cfg.noEndpoints, Pods: cfg.podsVerified,
+			NodeNames: cfg.nodePorts()})
 	}
 	if err != nil {
 		return nil, err

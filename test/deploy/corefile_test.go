@@ -64,7 +64,7 @@ func TestValidateCommand(t *testing.T) {
 	files := configMapFiles(t)
 	corefile := filepath.Join(files, "Corefile")
 	t.Run("deploy ConfigMap", func(t *testing.T) {
-		if out, code := run(t, "-conf", corefile, "-mount", "/etc/coredns="+files); code != 0 || out != "ok: 2 server blocks, 2 clusterdns blocks\n" {
+		if out, code := run(t, "-conf", corefile, "-mount", "/etc/coredns="+files); code != 0 || out != "ok: 3 server blocks, 3 clusterdns blocks\n" {
 			t.Errorf("exit %d:\n%s", code, out)
 		}
 	})
@@ -139,8 +139,8 @@ func TestCorefileServes(t *testing.T) {
 		t.Fatal(err)
 	}
 	corefile, ports := harness.Localize(t, string(b), e.Kubeconfig, files)
-	if ports["53"] == 0 || ports["5353"] == 0 || strings.Count(corefile, "kubeconfig ") != 2 {
-		t.Fatalf("the Corefile no longer has the two views this test knows:\n%s", corefile)
+	if ports["53"] == 0 || ports["5353"] == 0 || strings.Count(corefile, "kubeconfig ") != 3 {
+		t.Fatalf("the Corefile no longer has the views this test knows (pods, external machines, peered):\n%s", corefile)
 	}
 	harness.Start(t, corefile)
 

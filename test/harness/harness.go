@@ -164,18 +164,23 @@ func Stays(t testing.TB, window time.Duration, addr, name string, qtype uint16, 
 }
 
 // Localize adapts a shipped Corefile to the test machine and changes nothing else: every
-// server block on a free loopback port (ports maps the Corefile's port, "53" or "5353", to
-// it, and "health" and "ready" to theirs), the test API server's kubeconfig in every
+// server block on a free loopback port, the same for blocks of the same port (ports maps the
+// Corefile's port, "53" or "5353", to it, and "health" and "ready" to theirs), the test API server's kubeconfig in every
 // clusterdns and kubernetes block (there is no in-cluster config here), a loopback forwarder
 // instead of /etc/resolv.conf (no test traffic leaves the machine), and zoneDir for the
 // ConfigMap's mount /etc/coredns/.
 func Localize(t testing.TB, corefile, kubeconfig, zoneDir string) (string, map[string]int) {
 	t.Helper()
 	ports := map[string]int{"health": FreePort(t), "ready": FreePort(t)}
-	s := regexp.MustCompile(`(?m)^\.:(\d+) \{`).ReplaceAllStringFunc(corefile, func(m string) string {
-		p := FreePort(t)
-		ports[m[2:len(m)-2]] = p
-		return fmt.Sprintf(".:%d {\n    bind 127.0.0.1", p)
+	block := regexp.MustCompile(`(?m)^([^\s{}#:]*):(\d+) \{`)
+	s := block.ReplaceAllStringFunc(corefile, func(m string) string {
+		sub := block.FindStringSubmatch(m)
+		p, ok := ports[sub[2]]
+		if !ok { // blocks on one port (a view, a zone of its own) stay on one port
+			p = FreePort(t)
+			ports[sub[2]] = p
+		}
+		return fmt.Sprintf("%s:%d {\n    bind 127.0.0.1", sub[1], p)
 	})
 	s = regexp.MustCompile(`(?m)^(\s*)health \{`).ReplaceAllString(s, fmt.Sprintf("${1}health 127.0.0.1:%d {", ports["health"]))
 	s = regexp.MustCompile(`(?m)^(\s*)ready$`).ReplaceAllString(s, fmt.Sprintf("${1}ready 127.0.0.1:%d", ports["ready"]))

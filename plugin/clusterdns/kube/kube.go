@@ -84,6 +84,9 @@ type Config struct {
 	// Pods reads Pods into the Store's pod index, for pods verified: only the blocks that
 	// ask for them pay for a Pod watch, by far the busiest of a cluster.
 	Pods bool
+	// NodeNames keeps the node of each endpoint, for the NodePort records of Services with
+	// externalTrafficPolicy Local (the nodeports option of private zones).
+	NodeNames bool
 }
 
 // Source is a running set of reflectors for one API server.
@@ -170,12 +173,16 @@ func start(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Interfa
 			func(k model.Key) { st.SetNamespace(k.Name, false) }),
 	}
 	if !cfg.NoEndpoints {
+		conv := model.EndpointSliceConverter(cfg.PodNames, cfg.Zones)
+		if cfg.NodeNames {
+			conv = model.WithNodeNames(conv)
+		}
 		resources = append(resources, storeBacked(newResource("endpointslices", &discoveryv1.EndpointSlice{}, cs,
 			selecting(cfg.Labels, func(ctx context.Context, o metav1.ListOptions) (*discoveryv1.EndpointSliceList, error) {
 				return cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).List(ctx, o)
 			}),
 			selecting(cfg.Labels, cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).Watch),
-			model.EndpointSliceConverter(cfg.PodNames, cfg.Zones), st.UpsertSlice, st.DeleteSlice), st.StoredSlice, st.StoredSliceKeys))
+			conv, st.UpsertSlice, st.DeleteSlice), st.StoredSlice, st.StoredSliceKeys))
 	}
 	if cfg.Pods {
 		pods := cs.CoreV1().Pods(corev1.NamespaceAll)
@@ -242,6 +249,8 @@ func (s *Source) Enable(kind model.Kind) error {
 		go s.watchVirtualServices(synced)
 	case model.KindMultiCluster:
 		s.watchMultiCluster(synced)
+	case model.KindNode:
+		s.run(synced, s.nodes())
 	// the istio and knative options' kinds
 	case model.KindIstioGateway, model.KindServiceEntry, model.KindKnativeRoute, model.KindDomainMapping:
 		watch := map[model.Kind]func(func()){model.KindIstioGateway: s.watchIstioGateways, model.KindServiceEntry: s.watchServiceEntries,

@@ -57,11 +57,38 @@ type Exposure struct {
 	// Selector is spec.selector, the labels of the Service's pods: an Istio Gateway's
 	// Services are those that select its pods (the istio option).
 	Selector map[string]string
+
+	// NodePorts are the node ports of a NodePort or LoadBalancer Service (Port is the node
+	// port), for the nodeports option; NodeLocal is externalTrafficPolicy Local: only the
+	// nodes running a ready endpoint take its traffic.
+	NodePorts []Port
+	NodeLocal bool
+}
+
+// HasAddress reports whether peered clients reach the Service at an address of its own (a
+// load balancer, external IPs or a target annotation), rather than only through its nodes.
+func (e *Exposure) HasAddress() bool { return len(e.Addrs) > 0 || e.Target != "" }
+
+// NodePortsOnly reports whether the Service is exposed by its node ports alone: only the
+// nodeports option serves it; to every other source it is as a Service without Exposure.
+func (e *Exposure) NodePortsOnly() bool { return !e.HasAddress() && len(e.InternalHostnames) == 0 }
+
+// nodePortsOf returns the node ports of s, and whether they lead only to local endpoints.
+func nodePortsOf(s *corev1.Service) (ports []Port, local bool) {
+	if s.Spec.Type != corev1.ServiceTypeNodePort && s.Spec.Type != corev1.ServiceTypeLoadBalancer {
+		return nil, false
+	}
+	for _, p := range s.Spec.Ports {
+		if p.NodePort > 0 {
+			ports = append(ports, Port{Name: p.Name, Protocol: string(p.Protocol), Port: p.NodePort})
+		}
+	}
+	return ports, s.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
 }
 
 // exposureOf returns how s is reachable, or nil when no private zone can serve it (no load
-// balancer address, external IPs, target or internal-hostname annotation): most Services,
-// which then cost nothing here.
+// balancer address, external IPs, target or internal-hostname annotation, no node port):
+// most Services, which then cost nothing here.
 func exposureOf(s *corev1.Service) *Exposure {
 	e := &Exposure{}
 	var targeted bool
@@ -81,7 +108,8 @@ func exposureOf(s *corev1.Service) *Exposure {
 	var problems []string
 	e.InternalHostnames, problems = hostnames(s.Annotations, internalHostnameAnnotations)
 	e.Problems = append(e.Problems, problems...)
-	if len(e.Addrs) == 0 && e.Target == "" && len(e.InternalHostnames) == 0 {
+	e.NodePorts, e.NodeLocal = nodePortsOf(s)
+	if len(e.Addrs) == 0 && e.Target == "" && len(e.InternalHostnames) == 0 && len(e.NodePorts) == 0 {
 		return nil
 	}
 	e.Annotated = s.Annotations[AnnotationExport] == "true"

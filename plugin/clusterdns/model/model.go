@@ -71,6 +71,9 @@ type EndpointSlice struct {
 	Cluster   string // the source cluster of an imported slice; empty for the cluster's own
 	Ports     []Port
 	Endpoints []Endpoint
+	// NodeNames are the nodes of the served endpoints, one per endpoint that names one,
+	// kept only for blocks with the nodeports option (WithNodeNames).
+	NodeNames []string
 }
 
 // Namespace records that a namespace exists.

@@ -54,6 +54,9 @@ type Store struct {
 
 	// created and listed time the initial lists, for the cold-start log line
 	created, listed time.Time
+
+	// the nodeports option's kind
+	nodes map[Key]*Node
 }
 
 // NewStore returns an empty, unsynced Store.
@@ -83,6 +86,9 @@ func NewStore() *Store {
 		dnsEndpoints: map[Key]*DNSEndpoint{},
 
 		created: time.Now(),
+
+		// the nodeports option's kind
+		nodes: map[Key]*Node{},
 	}
 }
 
@@ -177,14 +183,14 @@ func (st *Store) DeleteService(k Key) {
 func (st *Store) UpsertSlice(s *EndpointSlice) {
 	st.mu.Lock()
 	defer st.done()
-	st.slices.upsert(s, func(k Key) { st.notify(Change{Service: k}) })
+	st.slices.upsert(s, func(k Key) { st.notify(Change{Service: k, Private: st.nodeLocal(k)}) })
 }
 
 // DeleteSlice removes an EndpointSlice.
 func (st *Store) DeleteSlice(k Key) {
 	st.mu.Lock()
 	defer st.done()
-	st.slices.remove(k, func(k Key) { st.notify(Change{Service: k}) })
+	st.slices.remove(k, func(k Key) { st.notify(Change{Service: k, Private: st.nodeLocal(k)}) })
 }
 
 // sliceSet holds EndpointSlices by their own key and by the key of the service they belong to.

@@ -127,7 +127,7 @@ func istioGatewayAddrs(v model.View, gw *model.IstioGateway) *gatewayAddrs {
 	}
 	var fronts []*model.Service
 	v.ExposedServices(func(s *model.Service) {
-		if selects(s.Exposure.Selector, gw.Selector) {
+		if !s.Exposure.NodePortsOnly() && selects(s.Exposure.Selector, gw.Selector) {
 			fronts = append(fronts, s)
 		}
 	})

@@ -24,7 +24,7 @@ func knativeSource(src *Sources, v model.View, emit func(Claim)) (problems []str
 	switch s := v.Service(src.Knative); {
 	case s == nil:
 		problems = append(problems, fmt.Sprintf("knative gateway Service %s does not exist: Knative hosts of %s are not served", src.Knative, src.Zone))
-	case s.Exposure == nil:
+	case s.Exposure == nil || s.Exposure.NodePortsOnly():
 		problems = append(problems, fmt.Sprintf("knative gateway Service %s has no load balancer or external address: Knative hosts of %s are served to pods only", src.Knative, src.Zone))
 		gw.inside = s.ClusterIPs
 	default:

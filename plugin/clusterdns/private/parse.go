@@ -27,6 +27,7 @@ const DefaultTTL = 30
 //	    gateways [CLASS...]
 //	    dnsendpoints
 //	    magic
+//	    nodeports [InternalIP|ExternalIP]
 //	}
 //
 // It leaves the controller on the directive's last token, so the enclosing block's
@@ -147,6 +148,20 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 				return nil, c.ArgErr()
 			}
 			p.Magic = true
+		case "nodeports":
+			p.NodePorts = NodeInternalIP
+			if c.NextArg() {
+				switch c.Val() {
+				case "InternalIP":
+				case "ExternalIP":
+					p.NodePorts = NodeExternalIP
+				default:
+					return nil, c.Errf("nodeports %q: want InternalIP or ExternalIP", c.Val())
+				}
+			}
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
 		case "transfer":
 			return nil, c.Errf("private %s: transfers are configured with CoreDNS's transfer plugin now: write `transfer %s { to ADDRESS... }` in the server block instead of `transfer to` here", p.Zone, p.Zone)
 		default:
@@ -157,7 +172,7 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 		return nil, c.Errf("private %s: missing }", p.Zone)
 	}
 	if p.Reverse() && (p.Mesh || p.Services != ExportNone || p.Ingresses || p.Istio || p.Knative.Name != "" ||
-		p.Gateways || p.Magic || p.Inside || p.Claims != ClaimsOldest) {
+		p.Gateways || p.Magic || p.Inside || p.Claims != ClaimsOldest || p.NodePorts != NodePortsOff) {
 		return nil, c.Errf("private %s: a reverse zone takes its PTR records from the block's forward private zones; give it only file, ttl and dnsendpoints", p.Zone)
 	}
 	return p, nil

@@ -87,16 +87,20 @@ type Sources struct {
 	GatewayClasses []string
 
 	DNSEndpoints bool // external-dns DNSEndpoint records (dnsendpoint.go)
+
+	// the nodeports option: which node address NodePort records give (NodePortsOff: none)
+	NodePorts NodeAddress
 }
 
 // Needs reports whether the zone reads anything from the cluster.
 func (s *Sources) Needs() bool {
 	return s.Services != ExportNone || s.Ingresses || s.Mesh ||
-		s.Istio || s.Knative.Name != "" || s.Gateways || s.DNSEndpoints
+		s.Istio || s.Knative.Name != "" || s.Gateways || s.DNSEndpoints ||
+		s.NodePorts != NodePortsOff
 }
 
 // sources are the kinds of objects that put names in private zones, each in a file of its own.
-var sources = []source{services, ingresses, mesh, istioSource, knativeSource, gatewayRoutes, dnsEndpoints}
+var sources = []source{services, ingresses, mesh, istioSource, knativeSource, gatewayRoutes, dnsEndpoints, nodePorts}
 
 // Records returns the records the cluster gives the zone, given the records of its file.
 // Problems (names claimed by several objects, names the file already holds, unusable

@@ -33,6 +33,7 @@ func (z *Zone) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 	}
 	m.Rcode, m.Authoritative = res.Rcode, res.Authoritative
 	m.Answer, m.Ns, m.Extra = res.Answer, res.Ns, res.Extra
+	m.Extra = append(m.Extra, z.nodeExtra(m.Answer)...)
 	w.WriteMsg(m)
 	return dns.RcodeSuccess, nil
 }

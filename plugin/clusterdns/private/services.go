@@ -20,6 +20,9 @@ func services(src *Sources, v model.View, emit func(Claim)) (problems []string) 
 	}
 	v.ExposedServices(func(s *model.Service) {
 		e := s.Exposure
+		if e.NodePortsOnly() { // the nodeports source's
+			return
+		}
 		if (src.Services == ExportAnnotated && !e.Annotated) || !src.Namespaces.Allow(s.Namespace) {
 			return
 		}

@@ -69,6 +69,9 @@ func (c *Config) Kinds() []model.Kind {
 		if s.DNSEndpoints {
 			kinds = append(kinds, model.KindDNSEndpoint)
 		}
+		if s.NodePorts != NodePortsOff {
+			kinds = append(kinds, model.KindNode)
+		}
 	}
 	return kinds
 }
@@ -350,6 +353,7 @@ func (z *Zone) generate(v model.View) []dns.RR {
 			noMesh.Mesh = false                               // mesh hosts share the gateway's address: no PTR for each
 			noMesh.Istio, noMesh.Knative = false, model.Key{} // so do istio and knative hosts
 			noMesh.Gateways = false                           // and the hostnames of a Gateway's routes
+			noMesh.NodePorts = NodePortsOff                   // and NodePort Services their nodes'
 			fwd, _ := Records(&noMesh, v, nil)                // the forward zone reports its own problems
 			rrs = append(rrs, PTRs(z.cfg.Zone, z.cfg.TTL, fwd)...)
 		}
