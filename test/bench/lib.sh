@@ -65,6 +65,7 @@ free_port() {
 build() {
   revision=$(git -C "$root" describe --always --dirty)
   log "building $revision"
+  R[revision]=$revision R[date]=$(date -u +%Y-%m-%dT%H:%MZ)
   (cd "$root" && go build -o "$bin" ./cmd/clusterdns)
   local t
   for t in populate latency probe; do (cd "$root" && go build -o "$work/$t" "./test/bench/$t"); done

@@ -6,7 +6,9 @@
 #   bash test/bench/scale.sh                     ~40 min
 #   SIZES="300 1000" bash test/bench/scale.sh    smoke run, a few minutes
 #
-# Knobs (environment): SIZES and those of lib.sh. The dnsperf runs are shorter than run.sh's
+#   SIZES="1000 5000" TABLE_ONLY=1 bash test/bench/scale.sh   the table again from results/scale
+#
+# Knobs (environment): SIZES, TABLE_ONLY and those of lib.sh. The dnsperf runs are shorter than run.sh's
 # (DURATION 10 s) so that four sizes fit in ~40 minutes.
 set -euo pipefail
 SIZES=${SIZES:-1000 5000 20000 50000}
@@ -58,6 +60,9 @@ table() {
   c_qps() { local q; q=$(ratio "$(g clusterdns.qps_mixed)" "$(g kubernetes.qps_mixed)"); echo "$(g clusterdns.qps_mixed) / $(g kubernetes.qps_mixed) = $q $(verdict "$q" '>=' 1.8)"; }
   c_cip() { local q; q=$(ratio "$(g clusterdns.qps_clusterip)" "$(g whoami.qps_mixed)"); echo "$(g clusterdns.qps_clusterip) / $(g whoami.qps_mixed) = $q $(verdict "$q" '>=' 0.95)"; }
   c_cpu() { echo "$(g clusterdns.cpu_mixed) / $(g kubernetes.cpu_mixed) / $(g whoami.cpu_mixed)"; }
+  c_per_cpu() {
+    echo "$(ratio "$(g clusterdns.per_cpu_mixed)" "$(g kubernetes.per_cpu_mixed)") / $(ratio "$(g clusterdns.per_cpu_clusterip)" "$(g whoami.per_cpu_mixed)")"
+  }
   c_upd_c() { echo "$(p p50_ms clusterdns) / $(p p99_ms clusterdns) ms $(verdict "$(p p99_ms clusterdns)" '<=' 10)"; }
   c_upd_k() { echo "$(p p50_ms kubernetes) / $(p p99_ms kubernetes) ms"; }
   c_watch() { echo "$(p watch_p99_ms clusterdns) / $(p watch_p99_ms kubernetes) ms"; }
@@ -71,8 +76,10 @@ table() {
   c_relist_s() { echo "$(g clusterdns.relist_s) / $(g kubernetes.relist_s) s"; }
   c_answers() { g answers | sed 's/ (\([0-9]*\) distinct queries)/ (\1)/; s/; see .*)/)/'; }
   c_errors() { echo "$(g clusterdns.errors) / $(g kubernetes.errors)"; }
+  c_load_avg() { g load_before; }
 
-  echo "clusterdns at scale, $(date -u +%Y-%m-%d), commit $revision; $(nproc) cores, $(uname -r), $(go env GOVERSION);"
+  n=${sizes%% *}
+  echo "clusterdns at scale, $(g date), commit $(g revision)${REVISION:-}; $(nproc) cores, $(uname -r), $(go env GOVERSION);"
   echo "$ENDPOINTS endpoints per Service, $HEADLESS headless, pods disabled; one API server grown size by size;"
   echo "RSS and start figures: median of $RUNS fresh processes; dnsperf ${DURATION} s runs (-c $CLIENTS -q $OUTSTANDING),"
   echo "server on core 0, dnsperf on core 1. \`A / B\` is clusterdns / kubernetes unless the row says otherwise."
@@ -93,6 +100,7 @@ table() {
   row "QPS mixed, clusterdns / kubernetes" "≥ 1.8" c_qps
   row "QPS ClusterIP A clusterdns / whoami" "≥ 0.95" c_cip
   row "server cpu% (mixed; clusterdns / kubernetes / whoami)" "" c_cpu
+  row "QPS per server CPU: mixed c/k, ClusterIP A c/whoami" "" c_per_cpu
   row "update p50 / p99 clusterdns, $LOAD% load" "p99 ≤ 10 ms" c_upd_c
   row "update p50 / p99 kubernetes, $LOAD% load" "" c_upd_k
   row "(API watch alone, p99)" "" c_watch
@@ -102,23 +110,30 @@ table() {
   row "API server restart → new Service answered" "" c_relist_s
   row "replies of both plugins" "identical" c_answers
   row "[ERROR] log lines" "0" c_errors
+  row "load average before (other processes)" "" c_load_avg
 }
 
 main() {
+  if [[ -n ${TABLE_ONLY:-} ]]; then   # render the table again from the results files of SIZES
+    table $SIZES | tee "$results/scale.md"
+    return
+  fi
   mkdir -p "$results"
   build
   start_apiserver
+  local prev=0 n k measured=""
   tag=empty
   measure_empty
-  declare -A empty=([clusterdns.rss_empty]=${R[clusterdns.rss_empty]} [clusterdns.anon_empty]=${R[clusterdns.anon_empty]}
-    [kubernetes.rss_empty]=${R[kubernetes.rss_empty]} [kubernetes.anon_empty]=${R[kubernetes.anon_empty]})
-  local prev=0 n k measured=""
+  # what every size's results keep: the empty servers' RSS, the commit and the date
+  declare -A keep
+  for k in "${!R[@]}"; do keep[$k]=${R[$k]}; done
   for n in $SIZES; do
     R=()
-    for k in "${!empty[@]}"; do R[$k]=${empty[$k]}; done
+    for k in "${!keep[@]}"; do R[$k]=${keep[$k]}; done
     tag=$n
     populate "$prev" "$n"
-    log "size $n: populated in ${R[populate_s]} s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    R[load_before]=$(cut -d' ' -f1-3 /proc/loadavg)
+    log "size $n: populated in ${R[populate_s]} s; load average ${R[load_before]}"
     measure_full clusterdns
     measure_full kubernetes
     measure_whoami
