@@ -45,7 +45,7 @@ table() {
   c_bps() {
     local b b5 q
     b=$(bps)
-    [[ $n != "${sizes##* }" || " $sizes " != *" 5000 "* ]] && { echo "$b"; return; }
+    [[ $n != "${sizes##* }" || $n == 5000 || " $sizes " != *" 5000 "* ]] && { echo "$b"; return; }
     b5=$(n=5000 bps) q=$(ratio "$b" "$b5")
     echo "$b ($q× 5k: $(awk -v q="$q" 'BEGIN {print (q >= 0.8 && q <= 1.2) ? "PASS" : "FAIL"}'))"
   }
