@@ -76,6 +76,9 @@ func main() {
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the query mix and shuffle")
 	flag.BoolVar(&o.pods, "pods", false, "also create a running pod for every endpoint, with the endpoint's address (pods verified)")
 	flag.Parse()
+	if o.services > 64000 {
+		log.Fatal("-services: at most 64000 (each ClusterIP Service gets its own address in 10.96.0.0/16)")
+	}
 	if o.kubeconfig == "" || o.services < 1 || o.endpoints < 1 || o.namespaces < 1 || o.from < 0 || o.from > o.services {
 		flag.Usage()
 		os.Exit(2)
@@ -139,7 +142,7 @@ func populate(o options, cs *kubernetes.Clientset, svcs []service) error {
 	}
 	start := time.Now()
 	if err := parallel(o.workers, svcs, func(s service) error {
-		return ignoreExists(cs.CoreV1().Services(s.ns).Create(ctx, serviceObject(s), metav1.CreateOptions{}))
+		return createService(ctx, cs, s)
 	}); err != nil {
 		return err
 	}
@@ -223,6 +226,33 @@ func ignoreExists[T any](_ T, err error) error {
 	return err
 }
 
+// createService creates the Service with a ClusterIP of its own (clusterIP), falling back
+// to one the API server picks when that address is taken (by a Service someone else
+// created, e.g. the latency run's). The API server allocates a dynamic ClusterIP under one
+// lock (kube-apiserver 1.37, ipallocator.MetaAllocator), one IPAddress create at a time, so
+// dynamic creates ran at ~20 a second on a loaded 2-core machine whatever the workers; a
+// requested address takes the path without that lock.
+func createService(ctx context.Context, cs kubernetes.Interface, s service) error {
+	svc := serviceObject(s)
+	_, err := cs.CoreV1().Services(s.ns).Create(ctx, svc, metav1.CreateOptions{})
+	if apierrors.IsInvalid(err) && svc.Spec.ClusterIP != corev1.ClusterIPNone {
+		svc.Spec.ClusterIP, svc.Spec.ClusterIPs = "", nil
+		_, err = cs.CoreV1().Services(s.ns).Create(ctx, svc, metav1.CreateOptions{})
+	}
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	return err
+}
+
+// clusterIP is Service i's address in the API server's range 10.96.0.0/16 (apiserver.sh),
+// from 10.96.3.232 (offset 1000) on: clear of the low addresses clusters reserve
+// (10.96.0.1 for kubernetes, 10.96.0.10 for DNS).
+func clusterIP(i int) string {
+	n := 1000 + i
+	return netip.AddrFrom4([4]byte{10, 96, byte(n >> 8), byte(n)}).String()
+}
+
 func serviceObject(s service) *corev1.Service {
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: s.name, Namespace: s.ns},
@@ -234,6 +264,7 @@ func serviceObject(s service) *corev1.Service {
 	if s.headless {
 		svc.Spec.ClusterIP = corev1.ClusterIPNone
 	} else {
+		svc.Spec.ClusterIP = clusterIP(s.index)
 		svc.Spec.Ports = append(svc.Spec.Ports, tcpPort("metrics", 9090, 9090))
 	}
 	return svc
