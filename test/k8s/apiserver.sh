@@ -75,10 +75,14 @@ stop() {
   if [[ ${1:-} == --purge ]]; then rm -rf "$run"; fi
 }
 
+# free_port: a free port below the ephemeral range (32768-60999 by default). start-apiserver
+# binds the same port again after a kill; a port inside the range can meanwhile be taken as
+# the local port of some client's connection, and the restart then fails with "address
+# already in use" (seen in test/bench's relist).
 free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 30000))
+    p=$((20000 + RANDOM % 12000))
     [[ " $used " == *" $p "* ]] && continue
     ss -Htln "sport = :$p" | grep -q . && continue
     used+=" $p"; echo "$p"; return

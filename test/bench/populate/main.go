@@ -1,9 +1,15 @@
 // Command populate fills an API server with Services and EndpointSlices (and, with -pods,
-// the pods behind the endpoints) for the DNS benchmark and writes a matching dnsperf query
-// file.
+// the pods behind the endpoints) for the DNS benchmark and writes matching dnsperf query
+// files.
 //
 //	populate -kubeconfig KC -services 5000 -endpoints-per-service 4 -queryfile q.txt
 //	populate -kubeconfig KC -services 5000 -pods -queryfile q.txt   # for pods verified
+//	populate -kubeconfig KC -services 20000 -from 5000 ...          # grow a populated server
+//
+// Creates go out from many workers at once with client-side rate limits far above what the
+// API server takes, so the API server is the only limit: 50,000 Services and their slices
+// take minutes. With -from the Services below that index are assumed to exist already (a
+// smaller run made them), so a scale run grows one API server step by step.
 package main
 
 import (
@@ -41,6 +47,9 @@ type options struct {
 	queries    int
 	seed       uint64
 	pods       bool
+	from       int
+	clusterIPQ string
+	probe      string
 }
 
 // service is one generated Service: where it lives and what kind it is.
@@ -58,25 +67,55 @@ func main() {
 	flag.Float64Var(&o.headless, "headless-fraction", 0.2, "fraction of headless Services")
 	flag.StringVar(&o.prefix, "ns", "bench", "namespace prefix: namespaces are PREFIX-0, PREFIX-1, ...")
 	flag.IntVar(&o.namespaces, "namespaces", 10, "number of namespaces")
-	flag.IntVar(&o.workers, "workers", 32, "concurrent API clients")
-	flag.StringVar(&o.queryfile, "queryfile", "", "write a dnsperf query file here")
+	flag.IntVar(&o.workers, "workers", 64, "concurrent API requests")
+	flag.IntVar(&o.from, "from", 0, "create only the Services (and slices, pods) from this index on: the ones below exist")
+	flag.StringVar(&o.queryfile, "queryfile", "", "write a dnsperf query file of the mixed queries here")
+	flag.StringVar(&o.clusterIPQ, "queryfile-clusterip", "", "write a dnsperf query file of ClusterIP A queries only here")
+	flag.StringVar(&o.probe, "probe", "", "write \"FQDN ADDRESS\" of the last ClusterIP Service here: a name whose correct answer is known")
 	flag.IntVar(&o.queries, "queries", 20000, "lines in the query file")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the query mix and shuffle")
 	flag.BoolVar(&o.pods, "pods", false, "also create a running pod for every endpoint, with the endpoint's address (pods verified)")
 	flag.Parse()
-	if o.kubeconfig == "" || o.services < 1 || o.endpoints < 1 || o.namespaces < 1 {
+	if o.services > 64000 {
+		log.Fatal("-services: at most 64000 (each ClusterIP Service gets its own address in 10.96.0.0/16)")
+	}
+	if o.kubeconfig == "" || o.services < 1 || o.endpoints < 1 || o.namespaces < 1 || o.from < 0 || o.from > o.services {
 		flag.Usage()
 		os.Exit(2)
 	}
 	svcs := plan(o)
-	if err := populate(o, svcs); err != nil {
+	cs, err := client(o.kubeconfig)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := populate(o, cs, svcs[o.from:]); err != nil {
 		log.Fatal(err)
 	}
 	if o.queryfile != "" {
-		if err := writeQueries(o, svcs); err != nil {
+		if err := writeQueries(o.queryfile, mixedQueries(o, svcs)); err != nil {
 			log.Fatal(err)
 		}
 	}
+	if o.clusterIPQ != "" {
+		if err := writeQueries(o.clusterIPQ, clusterIPQueries(o, svcs)); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if o.probe != "" {
+		if err := writeProbe(o.probe, cs, svcs); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
+
+func client(kubeconfig string) (*kubernetes.Clientset, error) {
+	rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	rc.QPS, rc.Burst = 20000, 20000
+	rc.ContentType = "application/vnd.kubernetes.protobuf"
+	return kubernetes.NewForConfig(rc)
 }
 
 // plan lays out the Services: spread over the namespaces, the headless ones evenly mixed in.
@@ -93,17 +132,7 @@ func plan(o options) []service {
 	return svcs
 }
 
-func populate(o options, svcs []service) error {
-	rc, err := clientcmd.BuildConfigFromFlags("", o.kubeconfig)
-	if err != nil {
-		return err
-	}
-	rc.QPS, rc.Burst = 5000, 10000
-	rc.ContentType = "application/vnd.kubernetes.protobuf"
-	cs, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		return err
-	}
+func populate(o options, cs *kubernetes.Clientset, svcs []service) error {
 	ctx := context.Background()
 	for i := range o.namespaces {
 		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%d", o.prefix, i)}}
@@ -113,11 +142,11 @@ func populate(o options, svcs []service) error {
 	}
 	start := time.Now()
 	if err := parallel(o.workers, svcs, func(s service) error {
-		return ignoreExists(cs.CoreV1().Services(s.ns).Create(ctx, serviceObject(s), metav1.CreateOptions{}))
+		return createService(ctx, cs, s)
 	}); err != nil {
 		return err
 	}
-	log.Printf("%d services in %.1f s", len(svcs), time.Since(start).Seconds())
+	log.Printf("%d services in %.1f s (%.0f/s)", len(svcs), time.Since(start).Seconds(), float64(len(svcs))/time.Since(start).Seconds())
 	start = time.Now()
 	if err := parallel(o.workers, svcs, func(s service) error {
 		es := sliceObject(s, o.endpoints)
@@ -125,7 +154,8 @@ func populate(o options, svcs []service) error {
 	}); err != nil {
 		return err
 	}
-	log.Printf("%d endpoint slices (%d endpoints) in %.1f s", len(svcs), len(svcs)*o.endpoints, time.Since(start).Seconds())
+	log.Printf("%d endpoint slices (%d endpoints) in %.1f s (%.0f/s)", len(svcs), len(svcs)*o.endpoints, time.Since(start).Seconds(),
+		float64(len(svcs))/time.Since(start).Seconds())
 	if !o.pods {
 		return nil
 	}
@@ -196,6 +226,33 @@ func ignoreExists[T any](_ T, err error) error {
 	return err
 }
 
+// createService creates the Service with a ClusterIP of its own (clusterIP), falling back
+// to one the API server picks when that address is taken (by a Service someone else
+// created, e.g. the latency run's). The API server allocates a dynamic ClusterIP under one
+// lock (kube-apiserver 1.37, ipallocator.MetaAllocator), one IPAddress create at a time, so
+// dynamic creates ran at ~20 a second on a loaded 2-core machine whatever the workers; a
+// requested address takes the path without that lock.
+func createService(ctx context.Context, cs kubernetes.Interface, s service) error {
+	svc := serviceObject(s)
+	_, err := cs.CoreV1().Services(s.ns).Create(ctx, svc, metav1.CreateOptions{})
+	if apierrors.IsInvalid(err) && svc.Spec.ClusterIP != corev1.ClusterIPNone {
+		svc.Spec.ClusterIP, svc.Spec.ClusterIPs = "", nil
+		_, err = cs.CoreV1().Services(s.ns).Create(ctx, svc, metav1.CreateOptions{})
+	}
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	return err
+}
+
+// clusterIP is Service i's address in the API server's range 10.96.0.0/16 (apiserver.sh),
+// from 10.96.3.232 (offset 1000) on: clear of the low addresses clusters reserve
+// (10.96.0.1 for kubernetes, 10.96.0.10 for DNS).
+func clusterIP(i int) string {
+	n := 1000 + i
+	return netip.AddrFrom4([4]byte{10, 96, byte(n >> 8), byte(n)}).String()
+}
+
 func serviceObject(s service) *corev1.Service {
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: s.name, Namespace: s.ns},
@@ -207,6 +264,7 @@ func serviceObject(s service) *corev1.Service {
 	if s.headless {
 		svc.Spec.ClusterIP = corev1.ClusterIPNone
 	} else {
+		svc.Spec.ClusterIP = clusterIP(s.index)
 		svc.Spec.Ports = append(svc.Spec.Ports, tcpPort("metrics", 9090, 9090))
 	}
 	return svc
@@ -254,21 +312,13 @@ func endpointIP(i int) netip.Addr {
 	return netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
 }
 
-// writeQueries writes the query mix: 50% ClusterIP A, 15% headless A, 15% SRV of a
-// ClusterIP port, 10% A of a headless endpoint hostname, 10% NXDOMAIN in a namespace that
-// exists. Deterministic for a given seed.
-func writeQueries(o options, svcs []service) error {
-	var clusterIP, headless []service
-	for _, s := range svcs {
-		if s.headless {
-			headless = append(headless, s)
-		} else {
-			clusterIP = append(clusterIP, s)
-		}
-	}
+// mixedQueries is the query mix: 50% ClusterIP A, 15% headless A, 15% SRV of a ClusterIP
+// port, 10% A of a headless endpoint hostname, 10% NXDOMAIN in a namespace that exists.
+// Deterministic for a given seed and size.
+func mixedQueries(o options, svcs []service) []string {
+	clusterIP, headless := split(svcs)
 	rng := rand.New(rand.NewPCG(o.seed, 0))
 	pick := func(l []service) service { return l[rng.IntN(len(l))] }
-	fqdn := func(s service) string { return fmt.Sprintf("%s.%s.svc.%s.", s.name, s.ns, zone) }
 	mix := []struct {
 		percent int
 		from    []service
@@ -291,9 +341,59 @@ func writeQueries(o options, svcs []service) error {
 		}
 	}
 	rng.Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
-	if err := os.WriteFile(o.queryfile, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+	return lines
+}
+
+// clusterIPQueries are A queries of random ClusterIP Services: the query the plugin is
+// held to the whoami ceiling on.
+func clusterIPQueries(o options, svcs []service) []string {
+	clusterIP, _ := split(svcs)
+	if len(clusterIP) == 0 {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(o.seed, 1))
+	lines := make([]string, o.queries)
+	for i := range lines {
+		lines[i] = fqdn(clusterIP[rng.IntN(len(clusterIP))]) + " A"
+	}
+	return lines
+}
+
+func split(svcs []service) (clusterIP, headless []service) {
+	for _, s := range svcs {
+		if s.headless {
+			headless = append(headless, s)
+		} else {
+			clusterIP = append(clusterIP, s)
+		}
+	}
+	return clusterIP, headless
+}
+
+func fqdn(s service) string { return fmt.Sprintf("%s.%s.svc.%s.", s.name, s.ns, zone) }
+
+func writeQueries(file string, lines []string) error {
+	if len(lines) == 0 {
+		return fmt.Errorf("%s: no queries to write", file)
+	}
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		return err
 	}
-	log.Printf("%d queries written to %s", len(lines), o.queryfile)
+	log.Printf("%d queries written to %s", len(lines), file)
 	return nil
+}
+
+// writeProbe writes the name and address of the last ClusterIP Service, read back from the
+// API server (which allocated the address): what a cold start's "first correct answer" is.
+func writeProbe(file string, cs *kubernetes.Clientset, svcs []service) error {
+	clusterIP, _ := split(svcs)
+	if len(clusterIP) == 0 {
+		return fmt.Errorf("%s: no ClusterIP Service to probe", file)
+	}
+	s := clusterIP[len(clusterIP)-1]
+	svc, err := cs.CoreV1().Services(s.ns).Get(context.Background(), s.name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, []byte(fqdn(s)+" "+svc.Spec.ClusterIP+"\n"), 0o644)
 }
