@@ -57,8 +57,9 @@ type Gateway struct {
 	// AllowedListeners is spec.allowedListeners.namespaces.from: which ListenerSets may add
 	// listeners, None (the default), Same, All or Selector.
 	AllowedListeners string
-	Addrs            []netip.Addr // status.addresses of type IPAddress
+	Addrs            []netip.Addr // status.addresses of type IPAddress, or the target annotation's
 	Target           string       // the first valid status address of type Hostname, when there are no IPs
+	Problems         []string     // unusable annotations, to log
 }
 
 // Listener is what DNS needs of one of a Gateway's listeners: which routes may attach to it
@@ -92,6 +93,8 @@ type Route struct {
 	Parents   []ParentRef
 	Accepted  []ParentRef // status.parents whose Accepted condition is True
 	Rejected  []ParentRef // status.parents whose Accepted condition is False
+	TTL       uint32      // external-dns's ttl annotation; 0: the zone's
+	Problems  []string    // unusable annotations, to log
 }
 
 // ParentRef is a route's reference to a Gateway or ListenerSet (parentRefs of other kinds
@@ -127,6 +130,12 @@ func GatewayFromUnstructured(u *unstructured.Unstructured) *Gateway {
 	}
 	if len(out.Addrs) > 0 {
 		out.Target = ""
+	}
+	// external-dns's target annotation on a Gateway replaces the addresses it reports
+	if addrs, target, ok, problems := targetOf(u.GetAnnotations()); ok {
+		out.Addrs, out.Target = addrs, target
+	} else {
+		out.Problems = problems
 	}
 	return out
 }
@@ -203,6 +212,10 @@ func routeFromUnstructured(kind string, u *unstructured.Unstructured) *Route {
 		}
 	}
 	ann := u.GetAnnotations()
+	var ttlProblem string
+	if out.TTL, ttlProblem = ttlOf(ann); ttlProblem != "" {
+		out.Problems = append(out.Problems, ttlProblem)
+	}
 	for _, a := range hostnameAnnotations {
 		for _, h := range strings.Split(ann[a], ",") {
 			if strings.TrimSpace(h) == "" {

@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -91,5 +92,36 @@ func TestListenerSetFromUnstructured(t *testing.T) {
 	g := GatewayFromUnstructured(fromJSON(t, `{"spec": {"allowedListeners": {"namespaces": {"from": "All"}}}}`))
 	if g.AllowedListeners != "All" {
 		t.Errorf("allowedListeners %q", g.AllowedListeners)
+	}
+}
+
+// external-dns's annotations: target on a Gateway replaces the addresses it reports, ttl on
+// a route sets its records' TTL; unusable values are kept to be logged and change nothing.
+func TestGatewayAPIAnnotations(t *testing.T) {
+	for _, tc := range []struct {
+		name, json string
+		addrs      string
+		target     string
+		problems   int
+	}{
+		{"target IPs", `{"metadata": {"annotations": {"external-dns.alpha.kubernetes.io/target": "192.0.2.1, 192.0.2.2"}},
+			"status": {"addresses": [{"type": "IPAddress", "value": "10.128.9.1"}]}}`, "[192.0.2.1 192.0.2.2]", "", 0},
+		{"target host name", `{"metadata": {"annotations": {"external-dns.kubernetes.io/target": "LB.example.com"}},
+			"status": {"addresses": [{"type": "IPAddress", "value": "10.128.9.1"}]}}`, "[]", "lb.example.com.", 0},
+		{"bad target", `{"metadata": {"annotations": {"external-dns.kubernetes.io/target": "not a name!"}},
+			"status": {"addresses": [{"type": "IPAddress", "value": "10.128.9.1"}]}}`, "[10.128.9.1]", "", 1},
+	} {
+		g := GatewayFromUnstructured(fromJSON(t, tc.json))
+		if got := fmt.Sprint(g.Addrs); got != tc.addrs || g.Target != tc.target || len(g.Problems) != tc.problems {
+			t.Errorf("%s: addresses %s target %q problems %q, want %s %q and %d problems", tc.name, got, g.Target, g.Problems, tc.addrs, tc.target, tc.problems)
+		}
+	}
+	r := RouteConverter("HTTPRoute")(fromJSON(t, `{"metadata": {"annotations": {"external-dns.alpha.kubernetes.io/ttl": "5m"}}}`))
+	if r.TTL != 300 || len(r.Problems) != 0 {
+		t.Errorf("ttl 5m: %d %q", r.TTL, r.Problems)
+	}
+	r = RouteConverter("HTTPRoute")(fromJSON(t, `{"metadata": {"annotations": {"external-dns.kubernetes.io/ttl": "soon"}}}`))
+	if r.TTL != 0 || len(r.Problems) != 1 {
+		t.Errorf("bad ttl: %d %q", r.TTL, r.Problems)
 	}
 }

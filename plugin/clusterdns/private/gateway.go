@@ -48,6 +48,7 @@ func gatewayRoutes(src *Sources, v model.View, emit func(Claim)) (problems []str
 		gw   model.Key
 	}
 	owners := map[at]Owner{}
+	ttls := map[at]uint32{} // the owning route's ttl annotation
 	v.Routes(func(r *model.Route) {
 		if !src.Namespaces.Allow(r.Namespace) {
 			return
@@ -69,8 +70,13 @@ func gatewayRoutes(src *Sources, v model.View, emit func(Claim)) (problems []str
 				}
 				k := at{name, model.Key{Namespace: gw.Namespace, Name: gw.Name}}
 				if o, ok := owners[k]; !ok || ownerBefore(owner, o) {
-					owners[k] = owner
+					owners[k], ttls[k] = owner, r.TTL
 				}
+			}
+		}
+		if ours {
+			for _, p := range r.Problems {
+				problems = append(problems, fmt.Sprintf("%s: %s", owner, p))
 			}
 		}
 		for _, h := range r.Invalid {
@@ -86,7 +92,8 @@ func gatewayRoutes(src *Sources, v model.View, emit func(Claim)) (problems []str
 	})
 	for _, k := range keys {
 		gw := v.Gateway(k.gw)
-		outside := addressRecords(k.name, src.TTL, gw.Addrs, gw.Target)
+		ttl := cmp.Or(ttls[k], src.TTL)
+		outside := addressRecords(k.name, ttl, gw.Addrs, gw.Target)
 		if len(outside) == 0 {
 			noAddress[k.gw] = true
 			continue
@@ -94,12 +101,23 @@ func gatewayRoutes(src *Sources, v model.View, emit func(Claim)) (problems []str
 		audience := Everyone
 		if inside := sb.clusterIPs(gw); len(inside) > 0 {
 			audience = Outside
-			for _, rr := range addressRecords(k.name, src.TTL, inside, "") {
+			for _, rr := range addressRecords(k.name, ttl, inside, "") {
 				emit(Claim{RR: rr, Owner: owners[k], Audience: Inside})
 			}
 		}
 		for _, rr := range outside {
 			emit(Claim{RR: rr, Owner: owners[k], Audience: audience})
+		}
+	}
+	annotated := map[model.Key]bool{} // Gateways of the zone's names with unusable annotations
+	for _, k := range keys {
+		if len(v.Gateway(k.gw).Problems) > 0 {
+			annotated[k.gw] = true
+		}
+	}
+	for _, gw := range slices.SortedFunc(maps.Keys(annotated), byKey) {
+		for _, p := range v.Gateway(gw).Problems {
+			problems = append(problems, fmt.Sprintf("Gateway %s: %s", gw, p))
 		}
 	}
 	for _, gw := range slices.SortedFunc(maps.Keys(noAddress), byKey) {

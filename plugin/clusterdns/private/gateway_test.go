@@ -325,3 +325,27 @@ func BenchmarkGatewayRoutes(b *testing.B) {
 		}
 	}
 }
+
+// A route's ttl annotation sets the TTL of the names it owns; a Gateway's unusable
+// annotation is reported with the zone's problems.
+func TestGatewayRouteAnnotations(t *testing.T) {
+	st := model.NewStore()
+	gw := gateway("infra", "lb", "internal", []string{"10.128.9.1"}, "", model.Listener{Name: "http", Protocol: "HTTP", Port: 80, From: "All"})
+	gw.Problems = []string{`annotation external-dns.kubernetes.io/target: "x!" is neither an IP address nor a host name`}
+	st.UpsertGateway(gw)
+	r := route("HTTPRoute", "shop", "web", 0, []string{"web.example.internal."}, "infra/lb")
+	r.TTL = 300
+	st.UpsertRoute(r)
+	var got, problems []string
+	st.Read(func(v model.View) {
+		problems = gatewayRoutes(&Sources{Zone: "example.internal.", Gateways: true, TTL: 30}, v, func(c Claim) {
+			got = append(got, strings.Join(strings.Fields(c.RR.String()), " "))
+		})
+	})
+	if want := []string{"web.example.internal. 300 IN A 10.128.9.1"}; !slices.Equal(got, want) {
+		t.Errorf("claims %q, want %q", got, want)
+	}
+	if len(problems) != 1 || !strings.HasPrefix(problems[0], "Gateway infra/lb: annotation") {
+		t.Errorf("problems %q", problems)
+	}
+}
