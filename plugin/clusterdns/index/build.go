@@ -341,13 +341,20 @@ func (s *svcEntry) hasProtocol(proto string) bool {
 	return false
 }
 
-// addresses calls fn for every address the Service claims: its ClusterIPs (label "") and
-// its endpoints' addresses with their labels.
-func (s *svcEntry) addresses(fn func(ip netip.Addr, label string)) {
+// addresses calls fn for every address the Service claims: its ClusterIPs (ep nil) and
+// its endpoints' addresses.
+func (s *svcEntry) addresses(fn func(ip netip.Addr, ep *model.Endpoint)) {
 	for _, ip := range s.svc.ClusterIPs {
-		fn(ip, "")
+		fn(ip, nil)
 	}
-	s.endpoints(func(label string, ip netip.Addr, _ []model.Port) { fn(ip, label) })
+	for _, sl := range s.slices {
+		for i := range sl.Endpoints {
+			e := &sl.Endpoints[i]
+			for _, ip := range e.Addresses {
+				fn(ip, e)
+			}
+		}
+	}
 }
 
 // appendLabel appends an endpoint's label made from its address, as CoreDNS's

@@ -4,11 +4,13 @@
 package index
 
 import (
+	"iter"
 	"net"
 	"net/netip"
 	"slices"
 	"strings"
 
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/pmap"
 )
 
@@ -70,7 +72,7 @@ type Snapshot struct {
 	Names *pmap.Map[*Node]
 	// Owners holds who claims each address (keyed by its 4 or 16 bytes), for PTR records
 	// and NS addresses.
-	Owners *pmap.Map[[]Owner]
+	Owners *pmap.Map[Owners]
 	// PTRZone completes PTR targets (the block's first forward zone).
 	PTRZone string
 	// NS holds the addresses of the name servers of the zone (relative owner names).
@@ -82,7 +84,78 @@ type Snapshot struct {
 // Owner is a Service's claim on an address: its ClusterIP, or one of its endpoints.
 type Owner struct {
 	entry *svcEntry
-	Label string // the endpoint's label; "" for a ClusterIP
+	// ep is the endpoint; nil for a ClusterIP. Its label is made when a PTR query asks
+	// (endpointLabel), not kept: most endpoints are named by their address, and a label
+	// string per address was a fifth of what reverse names cost.
+	ep *model.Endpoint
+}
+
+// label returns the owner's endpoint label, "" for a ClusterIP. Reverse names are not
+// built for multicluster zones, so an owner's endpoint has no source cluster.
+func (o Owner) label(buf *[64]byte, ip netip.Addr) string {
+	if o.ep == nil {
+		return ""
+	}
+	return o.entry.endpointLabel(buf, o.ep, ip, "")
+}
+
+// Owners is who claims one address. It is nearly always one Service: that claim is kept
+// inline in the map's entry, not in a slice of its own (one allocation per address less).
+// The zero value has no owner.
+type Owners struct {
+	first Owner
+	more  *[]Owner // the claims after first, in the rare case of several
+}
+
+// Len returns the number of claims.
+func (os Owners) Len() int {
+	switch {
+	case os.first.entry == nil:
+		return 0
+	case os.more == nil:
+		return 1
+	}
+	return 1 + len(*os.more)
+}
+
+// All returns the claims.
+func (os Owners) All() iter.Seq[Owner] {
+	return func(yield func(Owner) bool) {
+		if os.first.entry == nil || !yield(os.first) {
+			return
+		}
+		if os.more != nil {
+			for _, o := range *os.more {
+				if !yield(o) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// with returns the claims and o.
+func (os Owners) with(o Owner) Owners {
+	if os.first.entry == nil {
+		return Owners{first: o}
+	}
+	var more []Owner
+	if os.more != nil {
+		more = slices.Clip(*os.more)
+	}
+	more = append(more, o)
+	return Owners{first: os.first, more: &more}
+}
+
+// without returns the claims that are not the named Service's.
+func (os Owners) without(service string) Owners {
+	var out Owners
+	for o := range os.All() {
+		if o.entry.Name != service {
+			out = out.with(o)
+		}
+	}
+	return out
 }
 
 // Get returns the stored Node of a name, or nil.
@@ -159,19 +232,20 @@ func (s *Snapshot) Reverse(name string) *Node {
 		return nil
 	}
 	owners := s.ownersOf(ip)
-	if len(owners) == 0 {
+	if owners.Len() == 0 {
 		return nil
 	}
 	var service string
 	var targets []string
-	for _, o := range owners {
-		if o.Label == "" {
+	var buf [64]byte
+	for o := range owners.All() {
+		if o.ep == nil {
 			if t := o.entry.Name + "."; service == "" || t < service {
 				service = t
 			}
 			continue
 		}
-		targets = append(targets, o.Label+"."+o.entry.Name+"."+s.PTRZone)
+		targets = append(targets, o.label(&buf, ip)+"."+o.entry.Name+"."+s.PTRZone)
 	}
 	if service != "" {
 		return &Node{PTR: []string{service + s.PTRZone}}
@@ -180,7 +254,7 @@ func (s *Snapshot) Reverse(name string) *Node {
 	return &Node{PTR: slices.Compact(targets)}
 }
 
-func (s *Snapshot) ownersOf(ip netip.Addr) []Owner {
+func (s *Snapshot) ownersOf(ip netip.Addr) Owners {
 	var buf [16]byte
 	o, _ := s.Owners.Get(string(buf[:addrBytes(&buf, ip)])) // converted on the stack
 	return o

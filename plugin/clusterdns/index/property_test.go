@@ -303,7 +303,7 @@ func compare(got, want *Snapshot, w *world) string {
 	check("stored names", keys(got), keys(want))
 	owned := func(s *Snapshot) string {
 		var k []string
-		s.Owners.Range(func(key string, _ []Owner) bool {
+		s.Owners.Range(func(key string, _ Owners) bool {
 			ip, _ := netip.AddrFromSlice([]byte(key))
 			k = append(k, ip.String())
 			return true
