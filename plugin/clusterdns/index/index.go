@@ -171,10 +171,21 @@ func (ix *Index) run() {
 // apply rebuilds what changed and publishes the result.
 func (ix *Index) apply(v model.View, svcs map[model.Key]struct{}, nss map[string]struct{}) {
 	b := &batch{names: ix.names.Txn(), owners: ix.owners.Txn()}
-	for ns := range nss {
-		ix.namespaceNodes(v, b.names, ns)
-		for name := range v.ServiceNames(ns) {
-			svcs[model.Key{Namespace: ns, Name: name}] = struct{}{}
+	if len(nss) > 0 {
+		for ns := range nss {
+			ix.namespaceNodes(v, b.names, ns)
+		}
+		// one scan of all keys per batch, not one per namespace: the Store keeps no names
+		// by namespace, and the initial build has every namespace in its batch
+		in := func(k model.Key) {
+			if _, ok := nss[k.Namespace]; ok {
+				svcs[k] = struct{}{}
+			}
+		}
+		if ix.cfg.MultiCluster {
+			v.ImportKeys(in)
+		} else {
+			v.ServiceKeys(in)
 		}
 	}
 	for k := range svcs {
