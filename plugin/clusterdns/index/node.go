@@ -19,9 +19,8 @@ import (
 type Node struct {
 	A, AAAA []net.IP // shared by every reply: never modified
 	SRV     []SRV
-	Extra   []Addr   // addresses of SRV targets, for the additional section
-	PTR     []string // fully qualified targets
-	*Rare            // nil for all but a few names: keeps the common Node small
+	Extra   []Addr // addresses of SRV targets, for the additional section
+	*Rare          // nil for all but a few names: keeps the common Node small
 	// entry is set on the name of a Service: the names below it (_port._proto and
 	// endpoint names) are answered from it when asked, not stored one by one.
 	entry *svcEntry
@@ -31,6 +30,9 @@ type Node struct {
 type Rare struct {
 	CNAME string // ExternalName target, fully qualified
 	TXT   string
+	// PTR holds the fully qualified targets of a reverse name: made per query (Reverse),
+	// never stored, so no stored Node carries their slice (a Node of 144 bytes is one of 112).
+	PTR []string
 }
 
 // Empty is the Node of names that exist without records (empty non-terminals, namespaces).
@@ -42,6 +44,14 @@ func (n *Node) CNAMETarget() string {
 		return ""
 	}
 	return n.CNAME
+}
+
+// PTRs returns the PTR targets, or nil.
+func (n *Node) PTRs() []string {
+	if n.Rare == nil {
+		return nil
+	}
+	return n.PTR
 }
 
 // Text returns the TXT data, or "".
@@ -248,10 +258,10 @@ func (s *Snapshot) Reverse(name string) *Node {
 		targets = append(targets, o.label(&buf, ip)+"."+o.entry.Name+"."+s.PTRZone)
 	}
 	if service != "" {
-		return &Node{PTR: []string{service + s.PTRZone}}
+		return &Node{Rare: &Rare{PTR: []string{service + s.PTRZone}}}
 	}
 	slices.Sort(targets)
-	return &Node{PTR: slices.Compact(targets)}
+	return &Node{Rare: &Rare{PTR: slices.Compact(targets)}}
 }
 
 func (s *Snapshot) ownersOf(ip netip.Addr) Owners {

@@ -355,7 +355,7 @@ func render(n *Node) string {
 	add("AAAA", aaaa)
 	add("SRV", srv)
 	add("extra", extra)
-	add("PTR", slices.Clone(n.PTR))
+	add("PTR", slices.Clone(n.PTRs()))
 	if c := n.CNAMETarget(); c != "" {
 		parts = append(parts, "CNAME "+c)
 	}
