@@ -191,11 +191,12 @@ func (s *Snapshot) Lookup(rel string) *Node {
 	if !ok {
 		return nil
 	}
-	if svc := s.service(base); svc != nil {
+	if n, _ := s.Names.Get(base); n != nil && n.entry != nil {
+		svc := n.entry
 		if svc.opts.MultiCluster && !strings.HasPrefix(first, "_") && !strings.HasPrefix(second, "_") {
 			return svc.below(rel[:len(first)+1+len(second)]) // endpoint.cluster, as the kubernetes plugin's parseRequest
 		}
-		return svc.port(strings.TrimPrefix(first, "_"), strings.TrimPrefix(second, "_"))
+		return svc.port(n, strings.TrimPrefix(first, "_"), strings.TrimPrefix(second, "_"))
 	}
 	return nil
 }
