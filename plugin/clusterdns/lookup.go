@@ -78,7 +78,7 @@ func (c *ClusterDNS) answer(ctx context.Context, state request.Request, zone str
 		}
 	case dns.TypePTR:
 		hdr.Rrtype = dns.TypePTR
-		for _, t := range node.PTR {
+		for _, t := range node.PTRs() {
 			m.Answer = append(m.Answer, &dns.PTR{Hdr: hdr, Ptr: t})
 		}
 	}

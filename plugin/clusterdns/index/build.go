@@ -22,7 +22,14 @@ type svcEntry struct {
 	opts   *Config
 	svc    *model.Service
 	slices []*model.EndpointSlice // by name
-	node   *Node                  // the Node of Name
+	// idx is set for a headless or a large Service only: behind a pointer, an entry is 64
+	// bytes, not 80. The Node of Name is not kept here either: queries come from it.
+	idx *entryIndex
+}
+
+// entryIndex holds what a svcEntry precomputes for the names below a large or headless
+// Service.
+type entryIndex struct {
 	// ports holds the _name._proto Nodes of a headless Service, by "name.proto" in lowercase:
 	// asked often (SRV) and costly to compute for a large StatefulSet.
 	ports map[string]*Node
@@ -88,9 +95,12 @@ func newService(svc *model.Service, sl []*model.EndpointSlice, opts *Config) *No
 		}
 	}
 	n := nodeOf(rs, true) // no records: the name exists without addresses, as CoreDNS answers it
-	n.entry, s.node = s, n
+	n.entry = s
+	if svc.Headless || addrs > manyEndpoints {
+		s.idx = &entryIndex{}
+	}
 	if svc.Headless {
-		s.indexPorts(rs)
+		s.indexPorts(n, rs)
 	}
 	if addrs > manyEndpoints {
 		s.indexLabels()
@@ -113,7 +123,7 @@ func (s *svcEntry) empty() bool {
 // indexPorts builds the _name._proto Nodes of a headless Service. The records of a port
 // name are those of the Service name when every port has that name, the usual case: the
 // Node is then shared.
-func (s *svcEntry) indexPorts(all []record) {
+func (s *svcEntry) indexPorts(self *Node, all []record) {
 	groups := map[string][]record{}
 	s.endpoints(func(label string, ip netip.Addr, ports []model.Port) {
 		for _, p := range ports {
@@ -123,25 +133,26 @@ func (s *svcEntry) indexPorts(all []record) {
 			}
 		}
 	})
-	s.ports = make(map[string]*Node, len(groups))
+	s.idx.ports = make(map[string]*Node, len(groups))
 	for k, rs := range groups {
 		if len(rs) == len(all) {
-			s.ports[k] = s.node
+			s.idx.ports[k] = self
 		} else {
-			s.ports[k] = nodeOf(rs, true)
+			s.idx.ports[k] = nodeOf(rs, true)
 		}
 	}
 }
 
 // indexLabels groups the endpoint records of a large Service by endpoint name.
 func (s *svcEntry) indexLabels() {
-	s.labels = map[string][]record{}
+	labels := map[string][]record{}
 	s.endpoints(func(label string, ip netip.Addr, ports []model.Port) {
 		target := label + "." + s.Name + "."
 		for _, p := range ports {
-			s.labels[label] = append(s.labels[label], record{ip, p.Port, target})
+			labels[label] = append(labels[label], record{ip, p.Port, target})
 		}
 	})
+	s.idx.labels = labels
 }
 
 // endpoints calls fn for every served address with its endpoint label and its slice's ports.
@@ -236,8 +247,8 @@ func (s *svcEntry) below(label string) *Node {
 		}
 		return nil
 	}
-	if s.labels != nil {
-		if rs := s.labels[label]; len(rs) > 0 {
+	if s.idx != nil && s.idx.labels != nil {
+		if rs := s.idx.labels[label]; len(rs) > 0 {
 			return nodeOf(rs, false)
 		}
 		return nil
@@ -277,12 +288,15 @@ func (s *svcEntry) below(label string) *Node {
 
 // port answers _name._proto below the Service: its ClusterIPs with that port, or for a
 // headless Service every endpoint of a slice with that port.
-func (s *svcEntry) port(name, proto string) *Node {
+func (s *svcEntry) port(self *Node, name, proto string) *Node {
 	if name == "" {
 		return nil
 	}
 	if !s.svc.Headless {
-		return s.clusterIPPort(name, proto)
+		return s.clusterIPPort(self, name, proto)
+	}
+	if s.idx == nil {
+		return nil
 	}
 	var buf [128]byte
 	key := append(append(append(buf[:0], name...), '.'), proto...)
@@ -291,13 +305,12 @@ func (s *svcEntry) port(name, proto string) *Node {
 			key[i] = c + 'a' - 'A'
 		}
 	}
-	return s.ports[string(key)] // no allocation: a map index converts on the stack
+	return s.idx.ports[string(key)] // no allocation: a map index converts on the stack
 }
 
-// clusterIPPort answers _name._proto below a ClusterIP Service from its own Node: the same
+// clusterIPPort answers _name._proto below a ClusterIP Service from its own Node (base): the same
 // addresses and additional records, an SRV record for each port of that name.
-func (s *svcEntry) clusterIPPort(name, proto string) *Node {
-	base := s.node
+func (s *svcEntry) clusterIPPort(base *Node, name, proto string) *Node {
 	ips := len(base.A) + len(base.AAAA)
 	if ips == 0 || len(base.SRV) == 0 {
 		return nil
@@ -341,13 +354,20 @@ func (s *svcEntry) hasProtocol(proto string) bool {
 	return false
 }
 
-// addresses calls fn for every address the Service claims: its ClusterIPs (label "") and
-// its endpoints' addresses with their labels.
-func (s *svcEntry) addresses(fn func(ip netip.Addr, label string)) {
+// addresses calls fn for every address the Service claims: its ClusterIPs (ep nil) and
+// its endpoints' addresses.
+func (s *svcEntry) addresses(fn func(ip netip.Addr, ep *model.Endpoint)) {
 	for _, ip := range s.svc.ClusterIPs {
-		fn(ip, "")
+		fn(ip, nil)
 	}
-	s.endpoints(func(label string, ip netip.Addr, _ []model.Port) { fn(ip, label) })
+	for _, sl := range s.slices {
+		for i := range sl.Endpoints {
+			e := &sl.Endpoints[i]
+			for _, ip := range e.Addresses {
+				fn(ip, e)
+			}
+		}
+	}
 }
 
 // appendLabel appends an endpoint's label made from its address, as CoreDNS's

@@ -66,7 +66,7 @@ type Index struct {
 
 	// owned by the run goroutine
 	names   *pmap.Map[*Node]
-	owners  *pmap.Map[[]Owner]
+	owners  *pmap.Map[Owners]
 	localNS []Addr
 	// hidden holds the Services that ignore empty_service keeps out of the names but whose
 	// ClusterIPs keep their PTR records, by name, so a rebuild can drop their claims.
@@ -84,7 +84,7 @@ func New(cfg Config) *Index {
 		hidden: map[string]*svcEntry{},
 		wake:   make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}),
 	}
-	ix.snap.Store(&Snapshot{Names: new(pmap.Map[*Node]), Owners: new(pmap.Map[[]Owner])})
+	ix.snap.Store(&Snapshot{Names: new(pmap.Map[*Node]), Owners: new(pmap.Map[Owners])})
 	return ix
 }
 
@@ -106,7 +106,7 @@ func (ix *Index) Start(store *model.Store, localIPs []netip.Addr) {
 		v.Namespaces(func(n string) { ix.dirtyNS[n] = struct{}{} })
 		ix.mu.Unlock()
 	})
-	ix.names, ix.owners = ix.staticNames(), new(pmap.Map[[]Owner])
+	ix.names, ix.owners = ix.staticNames(), new(pmap.Map[Owners])
 	ix.poke()
 	go ix.run()
 }
@@ -171,10 +171,21 @@ func (ix *Index) run() {
 // apply rebuilds what changed and publishes the result.
 func (ix *Index) apply(v model.View, svcs map[model.Key]struct{}, nss map[string]struct{}) {
 	b := &batch{names: ix.names.Txn(), owners: ix.owners.Txn()}
-	for ns := range nss {
-		ix.namespaceNodes(v, b.names, ns)
-		for name := range v.ServiceNames(ns) {
-			svcs[model.Key{Namespace: ns, Name: name}] = struct{}{}
+	if len(nss) > 0 {
+		for ns := range nss {
+			ix.namespaceNodes(v, b.names, ns)
+		}
+		// one scan of all keys per batch, not one per namespace: the Store keeps no names
+		// by namespace, and the initial build has every namespace in its batch
+		in := func(k model.Key) {
+			if _, ok := nss[k.Namespace]; ok {
+				svcs[k] = struct{}{}
+			}
+		}
+		if ix.cfg.MultiCluster {
+			v.ImportKeys(in)
+		} else {
+			v.ServiceKeys(in)
 		}
 	}
 	for k := range svcs {
@@ -232,7 +243,7 @@ func latest(a, b time.Time) time.Time {
 // batch is the state of one apply.
 type batch struct {
 	names        *pmap.Txn[*Node]
-	owners       *pmap.Txn[[]Owner]
+	owners       *pmap.Txn[Owners]
 	localChanged bool // an address the server listens on changed owners
 }
 
@@ -246,12 +257,12 @@ func (ix *Index) rebuild(v model.View, b *batch, k model.Key) {
 	name := k.Name + "." + k.Namespace + ".svc"
 	if old := ix.hidden[name]; old != nil {
 		delete(ix.hidden, name)
-		old.addresses(func(ip netip.Addr, _ string) { ix.disown(b, ip, name) })
+		old.addresses(func(ip netip.Addr, _ *model.Endpoint) { ix.disown(b, ip, name) })
 	}
 	if old, _ := b.names.Get(name); old != nil {
 		b.names.Delete(name)
 		if old.entry != nil {
-			old.entry.addresses(func(ip netip.Addr, _ string) { ix.disown(b, ip, name) })
+			old.entry.addresses(func(ip netip.Addr, _ *model.Endpoint) { ix.disown(b, ip, name) })
 		}
 	}
 	svc, sl := ix.service(v, k)
@@ -266,12 +277,12 @@ func (ix *Index) rebuild(v model.View, b *batch, k model.Key) {
 		// NXDOMAIN, as the kubernetes plugin's findServices skips it; its reverse lookup
 		// does not, so the ClusterIPs keep their PTR records
 		ix.hidden[name] = n.entry
-		n.entry.addresses(func(ip netip.Addr, label string) { ix.own(b, ip, Owner{n.entry, label}) })
+		n.entry.addresses(func(ip netip.Addr, ep *model.Endpoint) { ix.own(b, ip, Owner{n.entry, ep}) })
 		return
 	}
 	b.names.Set(name, n)
 	if n.entry != nil {
-		n.entry.addresses(func(ip netip.Addr, label string) { ix.own(b, ip, Owner{n.entry, label}) })
+		n.entry.addresses(func(ip netip.Addr, ep *model.Endpoint) { ix.own(b, ip, Owner{n.entry, ep}) })
 	}
 }
 
@@ -313,12 +324,16 @@ func (ix *Index) own(b *batch, ip netip.Addr, o Owner) {
 	}
 	key := addrKey(ip)
 	old, _ := b.owners.Get(key)
-	for _, have := range old {
-		if have == o {
-			return // one endpoint listed twice
+	if old.Len() > 0 {
+		var ob, hb [64]byte
+		label := o.label(&ob, ip)
+		for have := range old.All() {
+			if have.entry == o.entry && have.label(&hb, ip) == label {
+				return // one endpoint listed twice
+			}
 		}
 	}
-	b.owners.Set(key, append(slices.Clip(old), o))
+	b.owners.Set(key, old.with(o))
 }
 
 func (ix *Index) disown(b *batch, ip netip.Addr, service string) {
@@ -327,13 +342,13 @@ func (ix *Index) disown(b *batch, ip netip.Addr, service string) {
 	}
 	key := addrKey(ip)
 	old, _ := b.owners.Get(key)
-	kept := slices.DeleteFunc(slices.Clone(old), func(o Owner) bool { return o.entry.Name == service })
+	kept := old.without(service)
 	switch {
-	case len(kept) == len(old):
-	case len(kept) == 0:
+	case kept.Len() == old.Len():
+	case kept.Len() == 0:
 		b.owners.Delete(key)
 	default:
-		b.owners.Set(key, slices.Clip(kept))
+		b.owners.Set(key, kept)
 	}
 }
 
@@ -363,12 +378,12 @@ func (ix *Index) staticNames() *pmap.Map[*Node] {
 // Service with an endpoint on a local address (the cluster DNS Service), for a headless one
 // the endpoints of the slice holding that address, by their names; else the local addresses
 // under ns.dns.
-func (ix *Index) nsAddrs(owned *pmap.Txn[[]Owner]) []Addr {
+func (ix *Index) nsAddrs(owned *pmap.Txn[Owners]) []Addr {
 	var out []Addr
 	for _, ip := range ix.cfg.LocalIPs {
 		owners, _ := owned.Get(addrKey(ip))
-		for _, o := range owners {
-			if o.Label == "" {
+		for o := range owners.All() {
+			if o.ep == nil {
 				continue
 			}
 			if o.entry.svc.Headless {

@@ -4,11 +4,13 @@
 package index
 
 import (
+	"iter"
 	"net"
 	"net/netip"
 	"slices"
 	"strings"
 
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/pmap"
 )
 
@@ -17,9 +19,8 @@ import (
 type Node struct {
 	A, AAAA []net.IP // shared by every reply: never modified
 	SRV     []SRV
-	Extra   []Addr   // addresses of SRV targets, for the additional section
-	PTR     []string // fully qualified targets
-	*Rare            // nil for all but a few names: keeps the common Node small
+	Extra   []Addr // addresses of SRV targets, for the additional section
+	*Rare          // nil for all but a few names: keeps the common Node small
 	// entry is set on the name of a Service: the names below it (_port._proto and
 	// endpoint names) are answered from it when asked, not stored one by one.
 	entry *svcEntry
@@ -29,6 +30,9 @@ type Node struct {
 type Rare struct {
 	CNAME string // ExternalName target, fully qualified
 	TXT   string
+	// PTR holds the fully qualified targets of a reverse name: made per query (Reverse),
+	// never stored, so no stored Node carries their slice (a Node of 144 bytes is one of 112).
+	PTR []string
 }
 
 // Empty is the Node of names that exist without records (empty non-terminals, namespaces).
@@ -40,6 +44,14 @@ func (n *Node) CNAMETarget() string {
 		return ""
 	}
 	return n.CNAME
+}
+
+// PTRs returns the PTR targets, or nil.
+func (n *Node) PTRs() []string {
+	if n.Rare == nil {
+		return nil
+	}
+	return n.PTR
 }
 
 // Text returns the TXT data, or "".
@@ -70,7 +82,7 @@ type Snapshot struct {
 	Names *pmap.Map[*Node]
 	// Owners holds who claims each address (keyed by its 4 or 16 bytes), for PTR records
 	// and NS addresses.
-	Owners *pmap.Map[[]Owner]
+	Owners *pmap.Map[Owners]
 	// PTRZone completes PTR targets (the block's first forward zone).
 	PTRZone string
 	// NS holds the addresses of the name servers of the zone (relative owner names).
@@ -82,7 +94,78 @@ type Snapshot struct {
 // Owner is a Service's claim on an address: its ClusterIP, or one of its endpoints.
 type Owner struct {
 	entry *svcEntry
-	Label string // the endpoint's label; "" for a ClusterIP
+	// ep is the endpoint; nil for a ClusterIP. Its label is made when a PTR query asks
+	// (endpointLabel), not kept: most endpoints are named by their address, and a label
+	// string per address was a fifth of what reverse names cost.
+	ep *model.Endpoint
+}
+
+// label returns the owner's endpoint label, "" for a ClusterIP. Reverse names are not
+// built for multicluster zones, so an owner's endpoint has no source cluster.
+func (o Owner) label(buf *[64]byte, ip netip.Addr) string {
+	if o.ep == nil {
+		return ""
+	}
+	return o.entry.endpointLabel(buf, o.ep, ip, "")
+}
+
+// Owners is who claims one address. It is nearly always one Service: that claim is kept
+// inline in the map's entry, not in a slice of its own (one allocation per address less).
+// The zero value has no owner.
+type Owners struct {
+	first Owner
+	more  *[]Owner // the claims after first, in the rare case of several
+}
+
+// Len returns the number of claims.
+func (os Owners) Len() int {
+	switch {
+	case os.first.entry == nil:
+		return 0
+	case os.more == nil:
+		return 1
+	}
+	return 1 + len(*os.more)
+}
+
+// All returns the claims.
+func (os Owners) All() iter.Seq[Owner] {
+	return func(yield func(Owner) bool) {
+		if os.first.entry == nil || !yield(os.first) {
+			return
+		}
+		if os.more != nil {
+			for _, o := range *os.more {
+				if !yield(o) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// with returns the claims and o.
+func (os Owners) with(o Owner) Owners {
+	if os.first.entry == nil {
+		return Owners{first: o}
+	}
+	var more []Owner
+	if os.more != nil {
+		more = slices.Clip(*os.more)
+	}
+	more = append(more, o)
+	return Owners{first: os.first, more: &more}
+}
+
+// without returns the claims that are not the named Service's.
+func (os Owners) without(service string) Owners {
+	var out Owners
+	for o := range os.All() {
+		if o.entry.Name != service {
+			out = out.with(o)
+		}
+	}
+	return out
 }
 
 // Get returns the stored Node of a name, or nil.
@@ -108,11 +191,12 @@ func (s *Snapshot) Lookup(rel string) *Node {
 	if !ok {
 		return nil
 	}
-	if svc := s.service(base); svc != nil {
+	if n, _ := s.Names.Get(base); n != nil && n.entry != nil {
+		svc := n.entry
 		if svc.opts.MultiCluster && !strings.HasPrefix(first, "_") && !strings.HasPrefix(second, "_") {
 			return svc.below(rel[:len(first)+1+len(second)]) // endpoint.cluster, as the kubernetes plugin's parseRequest
 		}
-		return svc.port(strings.TrimPrefix(first, "_"), strings.TrimPrefix(second, "_"))
+		return svc.port(n, strings.TrimPrefix(first, "_"), strings.TrimPrefix(second, "_"))
 	}
 	return nil
 }
@@ -159,28 +243,29 @@ func (s *Snapshot) Reverse(name string) *Node {
 		return nil
 	}
 	owners := s.ownersOf(ip)
-	if len(owners) == 0 {
+	if owners.Len() == 0 {
 		return nil
 	}
 	var service string
 	var targets []string
-	for _, o := range owners {
-		if o.Label == "" {
+	var buf [64]byte
+	for o := range owners.All() {
+		if o.ep == nil {
 			if t := o.entry.Name + "."; service == "" || t < service {
 				service = t
 			}
 			continue
 		}
-		targets = append(targets, o.Label+"."+o.entry.Name+"."+s.PTRZone)
+		targets = append(targets, o.label(&buf, ip)+"."+o.entry.Name+"."+s.PTRZone)
 	}
 	if service != "" {
-		return &Node{PTR: []string{service + s.PTRZone}}
+		return &Node{Rare: &Rare{PTR: []string{service + s.PTRZone}}}
 	}
 	slices.Sort(targets)
-	return &Node{PTR: slices.Compact(targets)}
+	return &Node{Rare: &Rare{PTR: slices.Compact(targets)}}
 }
 
-func (s *Snapshot) ownersOf(ip netip.Addr) []Owner {
+func (s *Snapshot) ownersOf(ip netip.Addr) Owners {
 	var buf [16]byte
 	o, _ := s.Owners.Get(string(buf[:addrBytes(&buf, ip)])) // converted on the stack
 	return o

@@ -303,7 +303,7 @@ func compare(got, want *Snapshot, w *world) string {
 	check("stored names", keys(got), keys(want))
 	owned := func(s *Snapshot) string {
 		var k []string
-		s.Owners.Range(func(key string, _ []Owner) bool {
+		s.Owners.Range(func(key string, _ Owners) bool {
 			ip, _ := netip.AddrFromSlice([]byte(key))
 			k = append(k, ip.String())
 			return true
@@ -355,7 +355,7 @@ func render(n *Node) string {
 	add("AAAA", aaaa)
 	add("SRV", srv)
 	add("extra", extra)
-	add("PTR", slices.Clone(n.PTR))
+	add("PTR", slices.Clone(n.PTRs()))
 	if c := n.CNAMETarget(); c != "" {
 		parts = append(parts, "CNAME "+c)
 	}

@@ -152,13 +152,17 @@ func endpointSliceFromAPI(s *discoveryv1.EndpointSlice, podNames, zones bool) *E
 	if len(out.Ports) == 0 {
 		out.Ports = nil
 	}
-	served := 0
+	served, addrs := 0, 0
 	for _, e := range s.Endpoints {
 		if servedEndpoint(e) {
 			served++
+			addrs += len(e.Addresses)
 		}
 	}
 	out.Endpoints = make([]Endpoint, 0, served)
+	// one array for the addresses of all endpoints, not one each: fewer long-lived small
+	// objects among the decoded list's garbage, whose spans they would keep resident
+	all := make([]netip.Addr, 0, addrs)
 	for _, e := range s.Endpoints {
 		if !servedEndpoint(e) {
 			continue
@@ -177,12 +181,13 @@ func endpointSliceFromAPI(s *discoveryv1.EndpointSlice, podNames, zones bool) *E
 		if more != (endpointMore{}) {
 			ep.more = &more
 		}
-		ep.Addresses = make([]netip.Addr, 0, len(e.Addresses))
+		first := len(all)
 		for _, a := range e.Addresses {
 			if ip, err := netip.ParseAddr(a); err == nil {
-				ep.Addresses = append(ep.Addresses, ip.Unmap())
+				all = append(all, ip.Unmap())
 			}
 		}
+		ep.Addresses = all[first:len(all):len(all)] // full: an append by a reader copies
 		if len(ep.Addresses) > 0 {
 			out.Endpoints = append(out.Endpoints, ep)
 		}

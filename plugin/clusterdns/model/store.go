@@ -1,6 +1,7 @@
 package model
 
 import (
+	"iter"
 	"reflect"
 	"slices"
 	"strings"
@@ -30,8 +31,7 @@ type Store struct {
 	services   map[Key]*Service
 	slices     sliceSet
 	namespaces map[string]bool
-	nsServices map[string]map[string]struct{} // service names by namespace
-	exposed    map[Key]*Service               // Services reachable from outside (private zones)
+	exposed    map[Key]*Service // Services reachable from outside (private zones)
 	ingresses  map[Key]*Ingress
 	vservices  map[Key]*VirtualService
 	gwapi      gatewayAPI // the Gateway API: classes, Gateways, ListenerSets, routes
@@ -67,7 +67,6 @@ func NewStore() *Store {
 		imports:    map[Key]*ServiceImport{},
 		mcSlices:   newSliceSet(),
 		namespaces: map[string]bool{},
-		nsServices: map[string]map[string]struct{}{},
 		exposed:    map[Key]*Service{},
 		ingresses:  map[Key]*Ingress{},
 		vservices:  map[Key]*VirtualService{},
@@ -153,10 +152,6 @@ func (st *Store) UpsertService(s *Service) {
 	} else {
 		delete(st.exposed, k)
 	}
-	if st.nsServices[k.Namespace] == nil {
-		st.nsServices[k.Namespace] = map[string]struct{}{}
-	}
-	st.nsServices[k.Namespace][k.Name] = struct{}{}
 	st.notify(Change{Service: k, Private: private})
 }
 
@@ -170,12 +165,6 @@ func (st *Store) DeleteService(k Key) {
 	delete(st.services, k)
 	_, private := st.exposed[k]
 	delete(st.exposed, k)
-	if m := st.nsServices[k.Namespace]; m != nil {
-		delete(m, k.Name)
-		if len(m) == 0 {
-			delete(st.nsServices, k.Namespace)
-		}
-	}
 	st.notify(Change{Service: k, Private: private})
 }
 
@@ -378,8 +367,18 @@ func byName(s *EndpointSlice, name string) int { return strings.Compare(s.Name, 
 // NamespaceExists reports whether the namespace exists.
 func (v View) NamespaceExists(ns string) bool { return v.st.namespaces[ns] }
 
-// ServiceNames returns the names of the Services in ns. The map must not be modified.
-func (v View) ServiceNames(ns string) map[string]struct{} { return v.st.nsServices[ns] }
+// ServiceNames returns the names of the Services in ns. It scans every Service: a set of
+// names per namespace cost some 30 bytes per Service for what only a namespace's coming
+// or going asks (the index scans once per batch instead, see ServiceKeys).
+func (v View) ServiceNames(ns string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for k := range v.st.services {
+			if k.Namespace == ns && !yield(k.Name) {
+				return
+			}
+		}
+	}
+}
 
 // Namespaces calls fn for every namespace.
 func (v View) Namespaces(fn func(string)) {

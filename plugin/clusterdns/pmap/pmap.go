@@ -123,6 +123,7 @@ type Txn[V any] struct {
 	root  *node[V]
 	len   int
 	token *txnToken
+	sets  int // changes so far: a bulk Txn grows arrays as append does, a small one exactly
 }
 
 // Txn starts a transaction on m.
@@ -136,9 +137,72 @@ func (m *Map[V]) Txn() *Txn[V] {
 
 // Commit returns the resulting Map; the Txn must not be used afterwards.
 func (t *Txn[V]) Commit() *Map[V] {
+	if t.root != nil && t.bulk() {
+		t.trim(t.root) // a small Txn copied its nodes at their size, and grew them by one
+	}
 	m := &Map[V]{root: t.root, len: t.len}
 	t.token = nil
 	return m
+}
+
+// bulkSets is the number of changes after which a Txn is a bulk one (the initial build):
+// inserting into a node then grows its arrays as append does, so filling a node costs
+// O(size) copies, not O(size²), and Commit trims them to their size. A small Txn (an
+// update) grows them by exactly one: the node was just copied anyway.
+const bulkSets = 64
+
+func (t *Txn[V]) bulk() bool { return t.sets > bulkSets }
+
+// insert inserts v at i: by append's growth in bulk, else into an exact-size copy when s is
+// full.
+func insert[T any](s []T, i int, v T, bulk bool) []T {
+	if bulk || len(s) < cap(s) {
+		return slices.Insert(s, i, v)
+	}
+	out := make([]T, len(s)+1)
+	copy(out, s[:i])
+	out[i] = v
+	copy(out[i+1:], s[i:])
+	return out
+}
+
+// exact returns a copy of s with cap(s) == len(s) (append may round it up), nil for none.
+func exact[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	out := make([]T, len(s))
+	copy(out, s)
+	return out
+}
+
+// withRoom returns a copy of s with room for one more element, nil for none.
+func withRoom[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	out := make([]T, len(s), len(s)+1)
+	copy(out, s)
+	return out
+}
+
+// trim gives the nodes this Txn built or changed exact-size arrays: in bulk, inserting
+// grows them as append does, by up to double, and a published node lives as long as its
+// keys.
+// Only nodes the Txn owns are visited: changing a node made its parents the Txn's too.
+func (t *Txn[V]) trim(n *node[V]) {
+	if n.owner != t.token {
+		return
+	}
+	if cap(n.entries) > len(n.entries) {
+		n.entries = exact(n.entries)
+	}
+	if cap(n.children) > len(n.children) {
+		n.children = exact(n.children)
+	}
+	for _, c := range n.children {
+		t.trim(c)
+	}
 }
 
 // Len returns the number of keys in the map being built.
@@ -158,8 +222,9 @@ func (t *Txn[V]) editable(n *node[V]) *node[V] {
 	}
 	c := *n
 	c.owner = t.token
-	c.entries = append([]entry[V](nil), n.entries...)
-	c.children = append([]*node[V](nil), n.children...)
+	// room for one more: an update that copies a node usually inserts into it
+	c.entries = withRoom(n.entries)
+	c.children = withRoom(n.children)
 	return &c
 }
 
@@ -168,6 +233,7 @@ func (t *Txn[V]) Set(key string, v V) {
 	if t.root == nil {
 		t.root = &node[V]{owner: t.token}
 	}
+	t.sets++
 	var added bool
 	t.root, added = t.set(t.root, 0, entry[V]{key, v}, hash(key))
 	if added {
@@ -203,7 +269,7 @@ func (t *Txn[V]) set(n *node[V], shift uint, e entry[V], h uint64) (*node[V], bo
 		n.datamap &^= bit
 		child := t.pair(shift+bitsPerLevel, old, hash(old.key), e, h)
 		n.nodemap |= bit
-		n.children = slices.Insert(n.children, index(n.nodemap, bit), child)
+		n.children = insert(n.children, index(n.nodemap, bit), child, t.bulk())
 		return n, true
 	case n.nodemap&bit != 0:
 		i := index(n.nodemap, bit)
@@ -216,7 +282,7 @@ func (t *Txn[V]) set(n *node[V], shift uint, e entry[V], h uint64) (*node[V], bo
 	default:
 		n = t.editable(n)
 		n.datamap |= bit
-		n.entries = slices.Insert(n.entries, index(n.datamap, bit), e)
+		n.entries = insert(n.entries, index(n.datamap, bit), e, t.bulk())
 		return n, true
 	}
 }
@@ -248,6 +314,7 @@ func (t *Txn[V]) Delete(key string) {
 	if t.root == nil {
 		return
 	}
+	t.sets++
 	root, removed := t.del(t.root, 0, key, hash(key))
 	if removed {
 		t.root = root
@@ -294,7 +361,7 @@ func (t *Txn[V]) del(n *node[V], shift uint, key string, h uint64) (*node[V], bo
 			n.nodemap &^= bit
 			if len(child.entries) == 1 {
 				n.datamap |= bit
-				n.entries = slices.Insert(n.entries, index(n.datamap, bit), child.entries[0])
+				n.entries = insert(n.entries, index(n.datamap, bit), child.entries[0], t.bulk())
 			}
 			return n, true
 		}

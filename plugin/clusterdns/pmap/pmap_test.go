@@ -125,3 +125,37 @@ func BenchmarkSetOne(b *testing.B) {
 		m = t.Commit()
 	}
 }
+
+// A bulk Txn leaves no unused room in the nodes it publishes, and a small one at most one
+// slot per node it copied.
+func TestCommitTrims(t *testing.T) {
+	tx := new(Map[int]).Txn()
+	for i := range 10000 {
+		tx.Set(fmt.Sprint(i), i)
+	}
+	m := tx.Commit()
+	if spare := spareSlots(m.root); spare != 0 {
+		t.Errorf("%d spare slots after a bulk Txn, want 0", spare)
+	}
+	small := m.Txn()
+	small.Set("new", 1)
+	small.Delete("17")
+	m2 := small.Commit()
+	if spare := spareSlots(m2.root); spare > 2*(hashBits/bitsPerLevel+1) {
+		t.Errorf("%d spare slots after two changes", spare)
+	}
+	if v, _ := m2.Get("new"); v != 1 || m2.Len() != 10000 {
+		t.Errorf("new = %d, len %d", v, m2.Len())
+	}
+}
+
+func spareSlots[V any](n *node[V]) int {
+	if n == nil {
+		return 0
+	}
+	s := cap(n.entries) - len(n.entries) + cap(n.children) - len(n.children)
+	for _, c := range n.children {
+		s += spareSlots(c)
+	}
+	return s
+}
