@@ -75,12 +75,16 @@ stop() {
   if [[ ${1:-} == --purge ]]; then rm -rf "$run"; fi
 }
 
+# free_port picks a port below the kernel's ephemeral range (32768-60999 by default), where
+# any client socket on the machine may take a port as its source port between our check and
+# etcd's bind (seen with a second API server started while tests run), and above the
+# 10000-19999 of the tests' DNS servers; one any socket uses, listening or not, is skipped.
 free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 30000))
+    p=$((20000 + RANDOM % 12000))
     [[ " $used " == *" $p "* ]] && continue
-    ss -Htln "sport = :$p" | grep -q . && continue
+    ss -Htan "( sport = :$p or dport = :$p )" | grep -q . && continue
     used+=" $p"; echo "$p"; return
   done
 }
