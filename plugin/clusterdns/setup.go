@@ -86,7 +86,14 @@ func newClusterDNS(cfg *config) *ClusterDNS {
 		c.privates[p.Zone] = z
 	}
 	if len(cfg.peers) > 0 {
-		c.peers = peer.NewSet(cfg.peerZone(), cfg.peers)
+		peers := cfg.peers
+		if len(cfg.zones) > 0 && len(cfg.manifests) == 0 && !slices.Contains(cfg.mcZones, cfg.peerZone()) {
+			// the local cluster's exports, first; with multicluster, its ServiceImports say
+			// what the local cluster shares
+			local := peer.Local(cfg.kubeconfig, cfg.context, cfg.endpoint, cfg.tls)
+			peers = append([]*peer.Config{local}, peers...)
+		}
+		c.peers = peer.NewSet(cfg.peerZone(), peers)
 	}
 	if cfg.multiCluster() {
 		c.mc = index.New(index.Config{

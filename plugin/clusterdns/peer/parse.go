@@ -26,6 +26,9 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 		return nil, c.Errf("peer: want one name, got %d", len(args))
 	}
 	p := &Config{Name: strings.ToLower(args[0]), ExportAnnotation: model.AnnotationPeerExport}
+	if p.Name == LocalName {
+		return nil, c.Errf("peer %s: the name is the local cluster's label in endpoint names; choose another", p.Name)
+	}
 	if !validLabel(p.Name) {
 		return nil, c.Errf("peer %q: the name is the cluster label of endpoint names: letters, digits and hyphens", args[0])
 	}

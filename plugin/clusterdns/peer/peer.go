@@ -38,10 +38,27 @@ type Config struct {
 	Context          string
 	ExportAnnotation string // a Service with it set to "true" is exported
 	Endpoints        bool   // flat network: the ready endpoint addresses are reachable
+
+	// Local is the block's own cluster (see LocalName): its clients reach a Service at its
+	// ClusterIPs, and its endpoints in any case. It is reached as the block's source is.
+	Local    bool
+	Endpoint string
+	TLS      [3]string // client certificate, key, CA files
+}
+
+// LocalName is the CLUSTER label of the local cluster's endpoint names: the peer option
+// has no cluster ID to take one from. No peer may be named so.
+const LocalName = "local"
+
+// Local returns the Config of the block's own cluster as a peer of the others, reached as
+// the block's source is, with the default export annotation.
+func Local(kubeconfig, context, endpoint string, tls [3]string) *Config {
+	return &Config{Name: LocalName, Local: true, Kubeconfig: kubeconfig, Context: context, Endpoint: endpoint, TLS: tls,
+		ExportAnnotation: model.AnnotationPeerExport, Endpoints: true}
 }
 
 func (c *Config) key() string {
-	return fmt.Sprintf("%s|%s|%s|%s|%t", c.Name, c.Kubeconfig, c.Context, c.ExportAnnotation, c.Endpoints)
+	return fmt.Sprintf("%s|%s|%s|%s|%t|%t|%s|%v", c.Name, c.Kubeconfig, c.Context, c.ExportAnnotation, c.Endpoints, c.Local, c.Endpoint, c.TLS)
 }
 
 // probeEvery is how often a peer's API server is asked whether it still answers us, for
@@ -89,7 +106,8 @@ func newCluster(cfg Config) *Cluster {
 // not (the peer may be down while we start): it is logged and retried.
 func startCluster(cfg Config) (*Cluster, error) {
 	c := newCluster(cfg)
-	src, err := kube.StartPeer(kube.Config{Name: "peer:" + cfg.Name, Kubeconfig: cfg.Kubeconfig, Context: cfg.Context},
+	src, err := kube.StartPeer(kube.Config{Name: "peer:" + cfg.Name, Kubeconfig: cfg.Kubeconfig, Context: cfg.Context,
+		Endpoint: cfg.Endpoint, TLSCert: cfg.TLS[0], TLSKey: cfg.TLS[1], TLSCA: cfg.TLS[2]},
 		cfg.ExportAnnotation, kube.PeerHandlers{
 			UpsertService: c.upsertService, DeleteService: c.deleteService,
 			UpsertExport: c.upsertExport, DeleteExport: c.deleteExport,

@@ -97,13 +97,24 @@ func (b *builder) weigh() {
 	}
 }
 
-// service adds the names of one exported Service of cluster: SERVICE.NAMESPACE.svc with
-// the addresses reachable from here, SRV records, and for endpoints their names
+// service adds the names of one exported Service of a cluster: SERVICE.NAMESPACE.svc with
+// the addresses reachable from here (for the local cluster its ClusterIPs), SRV records, and for endpoints their names
 // HOSTNAME.CLUSTER.SERVICE.NAMESPACE.svc.
-func (b *builder) service(cluster string, endpoints bool, s *model.PeerService, sl []*model.EndpointSlice) (reachable bool) {
+func (b *builder) service(cfg *Config, s *model.PeerService, sl []*model.EndpointSlice) (reachable bool) {
 	base := strings.ToLower(s.Name + "." + s.Namespace + ".svc")
 	target := base + "."
+	cluster := cfg.Name
 	switch {
+	case cfg.Local && !s.Headless:
+		if len(s.ClusterIPs) == 0 {
+			return false
+		}
+		for _, ip := range s.ClusterIPs {
+			b.addr(base, ip)
+			for _, p := range s.Ports {
+				b.port(base, p.Port, p.Port.Port, target, ip)
+			}
+		}
 	case !s.Headless && len(s.LoadBalancer) > 0:
 		for _, ip := range s.LoadBalancer {
 			b.addr(base, ip)
@@ -120,7 +131,7 @@ func (b *builder) service(cluster string, endpoints bool, s *model.PeerService, 
 				b.port(base, p.Port, p.NodePort, node+".", n.IP)
 			}
 		}
-	case endpoints:
+	case cfg.Endpoints:
 		for _, x := range sl {
 			for _, e := range x.Endpoints {
 				for _, ip := range e.Addresses {

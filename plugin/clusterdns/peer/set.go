@@ -108,7 +108,7 @@ func (s *Set) build() *index.Snapshot {
 		n := 0
 		c.exported(func(svc *model.PeerService, sl []*model.EndpointSlice) {
 			n++
-			if !b.service(c.cfg.Name, c.cfg.Endpoints, svc, sl) {
+			if !b.service(&c.cfg, svc, sl) {
 				c.unreachable(svc)
 			}
 		})
