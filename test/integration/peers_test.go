@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -139,6 +140,16 @@ func TestPeers(t *testing.T) {
 			endpoint{ip: "10.8.1.1", hostname: "db-0"}),
 		slice(ns, "hidden-1", "hidden", discoveryv1.AddressTypeIPv4, nil, endpoint{ip: "10.8.2.1"}))
 
+	// the local cluster exports a Service of the same name: its ClusterIP comes first
+	if _, err := e.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	emptyAtEnd(t, e, ns)
+	localWeb := service(ns, "web", "", svcPort{"http", corev1.ProtocolTCP, 80})
+	localWeb.Annotations = exported
+	create(t, e, localWeb)
+	localIP := getService(t, e, ns, "web").Spec.ClusterIP
+
 	port := harness.FreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	harness.Start(t, fmt.Sprintf(`.:%d {
@@ -155,7 +166,10 @@ func TestPeers(t *testing.T) {
 
 	zone := ns + ".svc.clusterset.local."
 	// the first sync of a peer takes its initial lists: longer than a change
-	harness.Expect(t, 10*time.Second, addr, "web."+zone, dns.TypeA, "NOERROR: A 192.0.2.10")
+	harness.Expect(t, 10*time.Second, addr, "web."+zone, dns.TypeA, sortedA("192.0.2.10", localIP))
+	if got := addrOrder(harness.Query(t, addr, "web."+zone, dns.TypeA)); got != localIP+" 192.0.2.10" {
+		t.Errorf("web: addresses %s, want the local ClusterIP %s first, then the peer's load balancer", got, localIP)
+	}
 	harness.Expect(t, within, addr, "_http._tcp.web."+zone, dns.TypeSRV, "NOERROR: SRV 0 100 80 web."+zone)
 	harness.Expect(t, within, addr, "api."+zone, dns.TypeA, "NOERROR: A 10.8.0.1")
 	harness.Expect(t, within, addr, "_grpc._tcp.api."+zone, dns.TypeSRV, "NOERROR: SRV 0 100 9090 10-8-0-1.east.api."+zone)
@@ -169,8 +183,9 @@ func TestPeers(t *testing.T) {
 	if err := plugintest.Section(plugintest.Case{Extra: []dns.RR{plugintest.A("db-0.east.db." + zone + " 5 IN A 10.8.1.1")}}, plugintest.Extra, m.Extra); err != nil {
 		t.Errorf("_pg._tcp.db additional section: %v\n%v", err, m)
 	}
-	// the cluster zone is untouched
-	harness.ExpectNow(t, addr, "web."+ns+".svc.cluster.local.", dns.TypeA, "NXDOMAIN: ")
+	// the cluster zone is the local cluster's alone
+	harness.ExpectNow(t, addr, "web."+ns+".svc.cluster.local.", dns.TypeA, "NOERROR: A "+localIP)
+	harness.ExpectNow(t, addr, "api."+ns+".svc.cluster.local.", dns.TypeA, "NXDOMAIN: ")
 
 	// unexport: the ServiceExport deleted; a second Service, created first and proven seen,
 	// exported after it is the sentinel of the ServiceExport watch
@@ -184,7 +199,7 @@ func TestPeers(t *testing.T) {
 		t.Fatal(err)
 	}
 	harness.Expect(t, within, addr, "next."+zone, dns.TypeA, "NOERROR: A 192.0.2.11")
-	harness.ExpectNow(t, addr, "web."+zone, dns.TypeA, "NXDOMAIN: ")
+	harness.ExpectNow(t, addr, "web."+zone, dns.TypeA, "NOERROR: A "+localIP) // the local export stays
 
 	// the annotation removed, then the Service deleted; the sentinel is a later Service
 	a := getService(t, p, ns, "api")
@@ -266,4 +281,81 @@ func TestPeerBadKubeconfig(t *testing.T) {
 			t.Errorf("error does not name the peer and its kubeconfig %s: %v", kc, err)
 		}
 	}
+}
+
+// sortedA is the Answers form of A records of ips.
+func sortedA(ips ...string) string {
+	var parts []string
+	for _, ip := range ips {
+		parts = append(parts, "A "+ip)
+	}
+	slices.Sort(parts)
+	return "NOERROR: " + strings.Join(parts, ", ")
+}
+
+// addrOrder lists the addresses of a reply's A and AAAA records in their order.
+func addrOrder(m *dns.Msg) string {
+	var out []string
+	for _, rr := range m.Answer {
+		switch rr := rr.(type) {
+		case *dns.A:
+			out = append(out, rr.A.String())
+		case *dns.AAAA:
+			out = append(out, rr.AAAA.String())
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// TestPeersMultiCluster: with multicluster on, a peer's export and the local ServiceImport
+// of the same name merge, the ServiceImport's ClusterSetIP first; the peer's headless
+// endpoints sit beside the imported ones.
+func TestPeersMultiCluster(t *testing.T) {
+	e := k8senv.Get(t)
+	p := k8senv.Another(t)
+	installServiceImportCRD(t, dynamicFor(t, e))
+	ns := e.Namespace(t, "peermc")
+	emptyAtEnd(t, e, ns)
+	ctx := context.Background()
+	if _, err := p.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	http := svcPort{"http", "TCP", 80}
+	if _, err := dynamicFor(t, e).Resource(siGVR).Namespace(ns).Create(ctx,
+		serviceImport(ns, "web", "ClusterSetIP", []string{"10.100.9.1"}, http), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	peerLoadBalancer(t, p, ns, "web", "192.0.2.20", exported)
+	peerLoadBalancer(t, p, ns, "only", "192.0.2.21", exported)
+
+	port := harness.FreePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	harness.Start(t, fmt.Sprintf(`.:%d {
+    bind 127.0.0.1
+    clusterdns cluster.local clusterset.local {
+        kubeconfig %s
+        multicluster clusterset.local
+        peer east {
+            kubeconfig %s
+        }
+    }
+}
+`, port, e.Kubeconfig, p.Kubeconfig))
+	zone := ns + ".svc.clusterset.local."
+	harness.Expect(t, 10*time.Second, addr, "web."+zone, dns.TypeA, sortedA("10.100.9.1", "192.0.2.20"))
+	if got := addrOrder(harness.Query(t, addr, "web."+zone, dns.TypeA)); got != "10.100.9.1 192.0.2.20" {
+		t.Errorf("web: addresses %s, want the ServiceImport's first", got)
+	}
+	harness.ExpectNow(t, addr, "only."+zone, dns.TypeA, "NOERROR: A 192.0.2.21")
+	harness.ExpectNow(t, addr, "_http._tcp.web."+zone, dns.TypeSRV, "NOERROR: SRV 0 100 80 web."+zone)
+	// the ServiceImport deleted: the peer's address stays, alone; a second import is the sentinel
+	if err := dynamicFor(t, e).Resource(siGVR).Namespace(ns).Delete(ctx, "web", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dynamicFor(t, e).Resource(siGVR).Namespace(ns).Create(ctx,
+		serviceImport(ns, "sentinel", "ClusterSetIP", []string{"10.100.9.2"}, http), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	harness.Expect(t, within, addr, "sentinel."+zone, dns.TypeA, "NOERROR: A 10.100.9.2")
+	harness.ExpectNow(t, addr, "web."+zone, dns.TypeA, "NOERROR: A 192.0.2.20")
 }
