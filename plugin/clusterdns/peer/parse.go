@@ -1,7 +1,6 @@
 package peer
 
 import (
-	"os"
 	"strings"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
@@ -18,8 +17,7 @@ import (
 //	}
 //
 // It leaves the controller on the block's closing brace, as private.ParseBlock. The
-// kubeconfig must exist: a peer is read with nothing else, and a typo would otherwise only
-// show as a peer that never answers.
+// kubeconfig is read at start, as the block's own: a missing one is an error there.
 func ParseBlock(c *caddy.Controller) (*Config, error) {
 	args := c.RemainingArgs()
 	if len(args) != 1 {
@@ -45,9 +43,6 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 			p.Kubeconfig = args[0]
 			if len(args) == 2 {
 				p.Context = args[1]
-			}
-			if _, err := os.Stat(p.Kubeconfig); err != nil {
-				return nil, c.Errf("peer %s: kubeconfig %s: %v", p.Name, p.Kubeconfig, err)
 			}
 		case "export_annotation":
 			args := c.RemainingArgs()
