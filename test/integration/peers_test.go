@@ -359,3 +359,58 @@ func TestPeersMultiCluster(t *testing.T) {
 	harness.Expect(t, within, addr, "sentinel."+zone, dns.TypeA, "NOERROR: A 10.100.9.2")
 	harness.ExpectNow(t, addr, "web."+zone, dns.TypeA, "NOERROR: A 192.0.2.20")
 }
+
+// TestPeerReload: a reload that keeps a peer keeps its watches and its answers; one that
+// removes it drops its names and closes its watches.
+func TestPeerReload(t *testing.T) {
+	e := k8senv.Get(t)
+	p := k8senv.Another(t)
+	ns := p.Namespace(t, "peerreload")
+	peerLoadBalancer(t, p, ns, "web", "192.0.2.30", exported)
+	port := harness.FreePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	corefile := func(peers string) string {
+		return fmt.Sprintf(`.:%d {
+    bind 127.0.0.1
+    clusterdns cluster.local {
+        kubeconfig %s
+        %s
+    }
+}
+`, port, e.Kubeconfig, peers)
+	}
+	with := corefile("peer east {\n            kubeconfig " + p.Kubeconfig + "\n        }")
+	inst, err := coretest.CoreDNSServer(with)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inst.Stop(); inst.ShutdownCallbacks() })
+	qname := "web." + ns + ".svc.clusterset.local."
+	harness.Expect(t, 10*time.Second, addr, qname, dns.TypeA, "NOERROR: A 192.0.2.30")
+	before := watches(t, p, "services")
+	if before < 1 {
+		t.Fatalf("%d watches on the peer's services, want ours", before)
+	}
+
+	if inst, err = inst.Restart(coretest.NewInput(with)); err != nil {
+		t.Fatal(err)
+	}
+	harness.ExpectNow(t, addr, qname, dns.TypeA, "NOERROR: A 192.0.2.30") // kept, not relisted
+	if n := watches(t, p, "services"); n != before {
+		t.Errorf("%d watches on the peer's services after a reload keeping it, %d before", n, before)
+	}
+
+	if inst, err = inst.Restart(coretest.NewInput(corefile(""))); err != nil {
+		t.Fatal(err)
+	}
+	// a block without peers has no clusterset.local: the name goes on to the next plugin, of
+	// which there is none
+	harness.ExpectNow(t, addr, qname, dns.TypeA, "SERVFAIL: ")
+	harness.Eventually(t, 5*time.Second, "the peer's services watch closed", func() (bool, string) {
+		n := watches(t, p, "services")
+		return n < before, fmt.Sprint(n, " watches")
+	})
+	if v := peerSynced("east"); v != "absent" {
+		t.Errorf("peer_synced{peer=east} = %s after the peer was removed, want it gone", v)
+	}
+}
