@@ -17,8 +17,10 @@ import (
 	coretest "github.com/coredns/coredns/test"
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
+	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -413,4 +415,87 @@ func TestPeerReload(t *testing.T) {
 	if v := peerSynced("east"); v != "absent" {
 		t.Errorf("peer_synced{peer=east} = %s after the peer was removed, want it gone", v)
 	}
+}
+
+// readerKubeconfig writes a kubeconfig for e that authenticates as a ServiceAccount allowed
+// to read what a peer reads, through a ClusterRoleBinding named name; deleting it makes the
+// API server reject (403) that reader.
+func readerKubeconfig(t *testing.T, e *k8senv.Env, ns, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := e.Client.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.Client.RbacV1().ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{""}, Resources: []string{"services"}, Verbs: []string{"list", "watch"}},
+			{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: []string{"list", "watch"}},
+			{APIGroups: []string{"multicluster.x-k8s.io"}, Resources: []string{"serviceexports"}, Verbs: []string{"list", "watch"}},
+		}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.Client.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: name},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: ns, Name: name}}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := e.Client.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name, &authv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(e.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.Load(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range cfg.AuthInfos {
+		u.Token = tok.Status.Token
+	}
+	path := filepath.Join(t.TempDir(), name+".kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestPeerRejectsUs: a peer whose API server starts refusing our credentials keeps its last
+// state, and the metric says it is not synced.
+func TestPeerRejectsUs(t *testing.T) {
+	e := k8senv.Get(t)
+	p := k8senv.Another(t)
+	installServiceExportCRD(t, dynamicFor(t, p))
+	ns := p.Namespace(t, "peerreject")
+	kc := readerKubeconfig(t, p, ns, "dns-reader")
+	peerLoadBalancer(t, p, ns, "web", "192.0.2.40", exported)
+	port := harness.FreePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	harness.Start(t, fmt.Sprintf(`.:%d {
+    bind 127.0.0.1
+    clusterdns cluster.local {
+        kubeconfig %s
+        peer north {
+            kubeconfig %s
+        }
+    }
+}
+`, port, e.Kubeconfig, kc))
+	qname := "web." + ns + ".svc.clusterset.local."
+	harness.Expect(t, 10*time.Second, addr, qname, dns.TypeA, "NOERROR: A 192.0.2.40")
+	harness.EventuallyEvery(t, 10*time.Second, 100*time.Millisecond, "peer_synced 1", func() (bool, string) {
+		v := peerSynced("north")
+		return v == "1", v
+	})
+	if err := p.Client.RbacV1().ClusterRoleBindings().Delete(context.Background(), "dns-reader", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	harness.EventuallyEvery(t, 10*time.Second, 100*time.Millisecond, "peer_synced 0", func() (bool, string) {
+		v := peerSynced("north")
+		return v == "0", v
+	})
+	harness.Stays(t, 2*time.Second, addr, qname, dns.TypeA, "NOERROR: A 192.0.2.40")
 }
