@@ -67,13 +67,15 @@ func (s *Set) Start(base func() *index.Snapshot) error {
 // Stop stops rebuilding and releases the peers; the last Snapshot stays readable.
 func (s *Set) Stop() {
 	s.stopOnce.Do(func() {
-		for _, c := range s.clusters {
-			c.unsubscribe(s)
-			release(c)
-		}
+		// the rebuilds first: a rebuild after a release would set the metrics of a peer
+		// that is gone
 		close(s.stop)
 		if s.started {
 			<-s.stopped
+		}
+		for _, c := range s.clusters {
+			c.unsubscribe(s)
+			release(c)
 		}
 	})
 }
