@@ -243,7 +243,7 @@ func (c *Cluster) unsubscribe(s *Set) {
 
 // exported calls fn for every exported Service, by ServiceExport or annotation, with its
 // EndpointSlices, in a stable order.
-func (c *Cluster) exported(fn func(*model.PeerService, []*model.EndpointSlice)) {
+func (c *Cluster) exported(fn func(model.View, *model.PeerService, []*model.EndpointSlice)) {
 	c.mu.Lock()
 	var list []*model.PeerService
 	for k, s := range c.services {
@@ -257,7 +257,7 @@ func (c *Cluster) exported(fn func(*model.PeerService, []*model.EndpointSlice)) 
 	})
 	c.src.Store().Read(func(v model.View) {
 		for _, s := range list {
-			fn(s, v.Slices(model.Key{Namespace: s.Namespace, Name: s.Name}))
+			fn(v, s, v.Slices(model.Key{Namespace: s.Namespace, Name: s.Name}))
 		}
 	})
 }

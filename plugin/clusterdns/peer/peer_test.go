@@ -105,15 +105,15 @@ func TestBuilder(t *testing.T) {
 	local := Local("", "", "", [3]string{})
 
 	b := newBuilder()
-	if !b.service(east, lb, nil) {
+	if !b.service(east, model.View{}, lb, nil) {
 		t.Error("a Service with a load balancer address is reachable")
 	}
-	if b.service(east, plain, sl) || b.service(east, headless, sl) {
+	if b.service(east, model.View{}, plain, sl) || b.service(east, model.View{}, headless, sl) {
 		t.Error("without load balancer, node ports or endpoints a Service is not reachable")
 	}
-	b.service(local, plain, nil)
-	b.service(flat, plain, sl)
-	b.service(flat, headless, sl)
+	b.service(local, model.View{}, plain, nil)
+	b.service(flat, model.View{}, plain, sl)
+	b.service(flat, model.View{}, headless, sl)
 	b.weigh()
 	snap := index.Overlay(empty, b.names, 1)
 
@@ -165,5 +165,34 @@ func TestReportLogsOncePerMinute(t *testing.T) {
 	c.report(nil)
 	if n := strings.Count(buf.String(), "answers again"); n != 1 {
 		t.Fatalf("recovery logged %d times, want once:\n%s", n, buf.String())
+	}
+}
+
+// TestBuilderNodePorts: through the hook, a NodePort Service without a load balancer
+// address answers its eligible nodes, SRV records naming NODE.CLUSTER.nodes with the node port; a
+// load balancer address still wins.
+func TestBuilderNodePorts(t *testing.T) {
+	defer func(f func(model.View, *model.PeerService, []*model.EndpointSlice) []NodeAddr) { NodePortRecords = f }(NodePortRecords)
+	NodePortRecords = func(model.View, *model.PeerService, []*model.EndpointSlice) []NodeAddr {
+		return []NodeAddr{{Name: "Node-1", IP: netip.MustParseAddr("198.51.100.1")}}
+	}
+	http := model.PeerPort{Port: model.Port{Name: "http", Protocol: "TCP", Port: 80}, NodePort: 30080}
+	np := &model.PeerService{Meta: model.Meta{Name: "np", Namespace: "shop"}, ClusterIPs: addrs("10.96.0.12"), Ports: []model.PeerPort{http}, NodePorts: true}
+	lb := &model.PeerService{Meta: model.Meta{Name: "lb", Namespace: "shop"}, ClusterIPs: addrs("10.96.0.13"), Ports: []model.PeerPort{http},
+		NodePorts: true, LoadBalancer: addrs("192.0.2.13")}
+	b := newBuilder()
+	b.service(&Config{Name: "east", Endpoints: true}, model.View{}, np, nil)
+	b.service(&Config{Name: "east"}, model.View{}, lb, nil)
+	b.weigh()
+	snap := index.Overlay(empty, b.names, 1)
+	for _, tc := range []struct{ name, want string }{
+		{"np.shop.svc", "A 198.51.100.1; SRV 100 30080 node-1.east.nodes.; EXTRA node-1.east.nodes. 198.51.100.1"},
+		{"_http._tcp.np.shop.svc", "SRV 100 30080 node-1.east.nodes.; EXTRA node-1.east.nodes. 198.51.100.1"},
+		{"node-1.east.nodes", "A 198.51.100.1"},
+		{"lb.shop.svc", "A 192.0.2.13; SRV 100 80 lb.shop.svc.; EXTRA lb.shop.svc. 192.0.2.13"},
+	} {
+		if got := records(snap.Lookup(tc.name)); got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.name, got, tc.want)
+		}
 	}
 }

@@ -10,12 +10,13 @@ import (
 )
 
 // NodePortRecords is where a peer Service without a load balancer address gets the node
-// ports it is reachable at (part 1 of issue 13, the nodeports option): the addresses of the
-// eligible nodes and their names, relative to the zone. Until that function is wired here
-// it is nil and such a Service falls through to its endpoints (with the endpoints option).
+// ports it is reachable at (part 1 of issue 13, the nodeports option): the eligible nodes
+// of the peer (v is the peer's Store, which then needs its Nodes) with their addresses.
+// Until that function is wired here it is nil and such a Service falls through to its
+// endpoints (with the endpoints option).
 //
 // HOOK: set by the nodeports work after the merge.
-var NodePortRecords func(svc *model.PeerService, slices []*model.EndpointSlice) []NodeAddr
+var NodePortRecords func(v model.View, svc *model.PeerService, slices []*model.EndpointSlice) []NodeAddr
 
 // NodeAddr is one eligible node of a NodePort Service.
 type NodeAddr struct {
@@ -100,10 +101,14 @@ func (b *builder) weigh() {
 // service adds the names of one exported Service of a cluster: SERVICE.NAMESPACE.svc with
 // the addresses reachable from here (for the local cluster its ClusterIPs), SRV records, and for endpoints their names
 // HOSTNAME.CLUSTER.SERVICE.NAMESPACE.svc.
-func (b *builder) service(cfg *Config, s *model.PeerService, sl []*model.EndpointSlice) (reachable bool) {
+func (b *builder) service(cfg *Config, v model.View, s *model.PeerService, sl []*model.EndpointSlice) (reachable bool) {
 	base := strings.ToLower(s.Name + "." + s.Namespace + ".svc")
 	target := base + "."
 	cluster := cfg.Name
+	var nodes []NodeAddr
+	if !s.Headless && s.NodePorts && NodePortRecords != nil && !cfg.Local {
+		nodes = NodePortRecords(v, s, sl)
+	}
 	switch {
 	case cfg.Local && !s.Headless:
 		if len(s.ClusterIPs) == 0 {
@@ -122,10 +127,10 @@ func (b *builder) service(cfg *Config, s *model.PeerService, sl []*model.Endpoin
 				b.port(base, p.Port, p.Port.Port, target, ip)
 			}
 		}
-	case !s.Headless && s.NodePorts && NodePortRecords != nil && len(NodePortRecords(s, sl)) > 0:
-		for _, n := range NodePortRecords(s, sl) {
+	case len(nodes) > 0:
+		for _, n := range nodes {
 			b.addr(base, n.IP)
-			node := strings.ToLower(n.Name) + ".nodes"
+			node := strings.ToLower(n.Name) + "." + cluster + ".nodes" // node names repeat across clusters
 			b.addr(node, n.IP)
 			for _, p := range s.Ports {
 				b.port(base, p.Port, p.NodePort, node+".", n.IP)

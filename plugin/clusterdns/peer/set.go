@@ -108,9 +108,9 @@ func (s *Set) build() *index.Snapshot {
 	b := newBuilder()
 	for _, c := range s.clusters {
 		n := 0
-		c.exported(func(svc *model.PeerService, sl []*model.EndpointSlice) {
+		c.exported(func(v model.View, svc *model.PeerService, sl []*model.EndpointSlice) {
 			n++
-			if !b.service(&c.cfg, svc, sl) {
+			if !b.service(&c.cfg, v, svc, sl) {
 				c.unreachable(svc)
 			}
 		})
