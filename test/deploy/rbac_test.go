@@ -51,6 +51,9 @@ func TestRBAC(t *testing.T) {
 		access{"watch", "networking.istio.io", "serviceentries", "", ""},
 		access{"list", "serving.knative.dev", "routes", "", ""},
 		access{"watch", "serving.knative.dev", "domainmappings", "", ""},
+		// peer: the local cluster's exports
+		access{"list", "multicluster.x-k8s.io", "serviceexports", "", ""},
+		access{"watch", "multicluster.x-k8s.io", "serviceexports", "", ""},
 	)
 	check(t, e, "clusterdns", false,
 		access{"get", "", "secrets", "", ""},
@@ -70,6 +73,7 @@ func TestRBAC(t *testing.T) {
 		access{"patch", "networking.istio.io", "gateways", "", ""},
 		access{"list", "networking.istio.io", "envoyfilters", "", ""},
 		access{"update", "serving.knative.dev", "routes", "", ""},
+		access{"create", "multicluster.x-k8s.io", "serviceexports", "", ""},
 	)
 	check(t, e, "clusterdns-autoscaler", true,
 		access{"list", "", "nodes", "", ""},
