@@ -13,7 +13,9 @@
 #
 # Binaries live in $CLUSTERDNS_K8S_DIR/bin (default ~/.cache/clusterdns/k8s/bin), kept between
 # runs. Certificates, data, logs and the kubeconfig go to $CLUSTERDNS_K8S_RUN (default
-# $CLUSTERDNS_K8S_DIR/run); give each concurrent user its own.
+# $CLUSTERDNS_K8S_DIR/run); give each concurrent user its own. Several API servers run side
+# by side, one per run directory, each on its own ports (k8senv.Another starts a second one
+# for tests of peer clusters).
 # Pitfalls this script works around (all seen with 1.37):
 #  - an empty -X gitVersion makes the apiserver panic at start, so the version is set;
 #  - a loopback --advertise-address is refused by the lease endpoint reconciler: use "none";
