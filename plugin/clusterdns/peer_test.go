@@ -51,3 +51,36 @@ func TestParsePeers(t *testing.T) {
 		}
 	}
 }
+
+// TestValidatePeers: clusterdns -validate loads each peer's kubeconfig (a missing one or a
+// missing context is an error naming it) and reports the zone peers are answered in.
+func TestValidatePeers(t *testing.T) {
+	dir := t.TempDir()
+	kc := filepath.Join(dir, "east.kubeconfig")
+	const good = `apiVersion: v1
+kind: Config
+clusters: [{name: east, cluster: {server: "https://192.0.2.1:6443"}}]
+users: [{name: dns, user: {token: x}}]
+contexts: [{name: east, context: {cluster: east, user: dns}}]
+current-context: east
+`
+	if err := os.WriteFile(kc, []byte(good), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	block := func(kubeconfig string) string {
+		return "clusterdns cluster.local {\n peer east {\n  kubeconfig " + kubeconfig + "\n }\n}"
+	}
+	zones, err := Validate(caddy.NewTestController("dns", block(kc)))
+	if err != nil || !slices.Contains(zones, "clusterset.local.") {
+		t.Errorf("zones %v, error %v; want clusterset.local. and no error", zones, err)
+	}
+	missing := filepath.Join(dir, "missing.kubeconfig")
+	for _, tc := range []struct{ block, want string }{
+		{block(missing), missing},
+		{block(kc + " nocontext"), "nocontext"},
+	} {
+		if _, err := Validate(caddy.NewTestController("dns", tc.block)); err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "peer east") {
+			t.Errorf("%q: error %v, want one naming peer east and %s", tc.block, err, tc.want)
+		}
+	}
+}

@@ -1,11 +1,13 @@
 package peer
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 
 	"github.com/coredns/caddy"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // ParseBlock parses one peer directive, the controller's current token being "peer":
@@ -63,4 +65,16 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 		return nil, c.Errf("peer %s: no kubeconfig: a peer is read only through its own", p.Name)
 	}
 	return p, nil
+}
+
+// Check loads the peer's kubeconfig without touching the network, for clusterdns
+// -validate: a missing file, a missing context or a file that does not parse is an error
+// naming the peer and the file.
+func (c *Config) Check() error {
+	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: c.Kubeconfig}
+	over := &clientcmd.ConfigOverrides{CurrentContext: c.Context}
+	if _, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, over).ClientConfig(); err != nil {
+		return fmt.Errorf("peer %s: kubeconfig %s: %w", c.Name, c.Kubeconfig, err)
+	}
+	return nil
 }
