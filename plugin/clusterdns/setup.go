@@ -90,7 +90,7 @@ func newClusterDNS(cfg *config) *ClusterDNS {
 		if len(cfg.zones) > 0 && len(cfg.manifests) == 0 && !slices.Contains(cfg.mcZones, cfg.peerZone()) {
 			// the local cluster's exports, first; with multicluster, its ServiceImports say
 			// what the local cluster shares
-			local := peer.Local(cfg.kubeconfig, cfg.context, cfg.endpoint, cfg.tls)
+			local := peer.Local(cfg.sourceKey(), cfg.kubeconfig, cfg.context, cfg.endpoint, cfg.tls)
 			peers = append([]*peer.Config{local}, peers...)
 		}
 		c.peers = peer.NewSet(cfg.peerZone(), peers)
@@ -209,7 +209,7 @@ func (c *ClusterDNS) startParts(localIPs []netip.Addr) error {
 		if c.mc != nil && slices.Contains(c.cfg.mcZones, c.peers.Zone) {
 			base = c.mc.Snapshot
 		}
-		if err := c.peers.Start(base); err != nil {
+		if err := c.peers.Start(base, store); err != nil {
 			return err
 		}
 	}

@@ -35,7 +35,11 @@ type PeerHandlers struct {
 //
 // The clients are built as Start builds them, without the limits: a peer is read for a
 // handful of exported Services.
-func StartPeer(cfg Config, exportKey string, h PeerHandlers) (*Source, error) {
+//
+// With keysOnly (the local cluster, whose Services and EndpointSlices the cluster zone's
+// source holds already) Services are kept as their keys and export annotation alone
+// (model.PeerServiceKeys) and EndpointSlices are not read.
+func StartPeer(cfg Config, exportKey string, keysOnly bool, h PeerHandlers) (*Source, error) {
 	rc, err := restConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -50,10 +54,10 @@ func StartPeer(cfg Config, exportKey string, h PeerHandlers) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	return startPeer(cfg, rc.Host, cs, dyn, clock.RealClock{}, exportKey, h), nil
+	return startPeer(cfg, rc.Host, cs, dyn, clock.RealClock{}, exportKey, keysOnly, h), nil
 }
 
-func startPeer(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Interface, clk clock.WithTicker, exportKey string, h PeerHandlers) *Source {
+func startPeer(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Interface, clk clock.WithTicker, exportKey string, keysOnly bool, h PeerHandlers) *Source {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Source{name: cfg.Name, store: model.NewStore(), host: host, cs: cs, dyn: dyn, clock: clk, cfg: cfg,
 		ctx: ctx, cancel: cancel, enabled: map[model.Kind]bool{}}
@@ -68,14 +72,19 @@ func startPeer(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Int
 	}
 	svcs := cs.CoreV1().Services(corev1.NamespaceAll)
 	eps := cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll)
-	s.run(part,
-		newResource("services", &corev1.Service{}, cs, svcs.List, svcs.Watch,
-			model.PeerServiceConverter(exportKey), h.UpsertService, h.DeleteService),
-		newResource("endpointslices", &discoveryv1.EndpointSlice{}, cs,
+	conv := model.PeerServiceConverter(exportKey)
+	if keysOnly {
+		conv = model.PeerServiceKeys(exportKey)
+	}
+	resources := []resource{newResource("services", &corev1.Service{}, cs, svcs.List, svcs.Watch, conv, h.UpsertService, h.DeleteService)}
+	if !keysOnly {
+		resources = append(resources, newResource("endpointslices", &discoveryv1.EndpointSlice{}, cs,
 			func(ctx context.Context, o metav1.ListOptions) (*discoveryv1.EndpointSliceList, error) {
 				return eps.List(ctx, o)
 			},
 			eps.Watch, model.EndpointSliceFromAPI, st.UpsertSlice, st.DeleteSlice))
+	}
+	s.run(part, resources...)
 	s.wg.Add(1) // Stop waits for it: it may start a reflector
 	go watchServed(s, "serviceexports", model.ServiceExportGroup, "service exports", part,
 		model.ServiceExportFromUnstructured, h.UpsertExport, h.DeleteExport)

@@ -70,6 +70,16 @@ func PeerServiceConverter(key string) func(*corev1.Service) *PeerService {
 	}
 }
 
+// PeerServiceKeys returns the conversion of the local cluster's Services for the peer
+// option: whether the export annotation key is set, and nothing else. The rest of a local
+// Service is read from the cluster zone's Store, which holds it already.
+func PeerServiceKeys(key string) func(*corev1.Service) *PeerService {
+	return func(s *corev1.Service) *PeerService {
+		return &PeerService{Meta: trimMeta(&s.ObjectMeta), Annotated: s.Annotations[key] == "true",
+			ExternalName: s.Spec.Type == corev1.ServiceTypeExternalName}
+	}
+}
+
 // ServiceExport is a multicluster.x-k8s.io ServiceExport: its name and namespace are those
 // of the Service it exports, which is all DNS needs.
 type ServiceExport struct {

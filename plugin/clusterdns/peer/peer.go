@@ -44,6 +44,7 @@ type Config struct {
 	Local    bool
 	Endpoint string
 	TLS      [3]string // client certificate, key, CA files
+	Source   string    // the key of the block's source, whose Store the local cluster reads
 }
 
 // LocalName is the CLUSTER label of the local cluster's endpoint names: the peer option
@@ -52,13 +53,13 @@ const LocalName = "local"
 
 // Local returns the Config of the block's own cluster as a peer of the others, reached as
 // the block's source is, with the default export annotation.
-func Local(kubeconfig, context, endpoint string, tls [3]string) *Config {
-	return &Config{Name: LocalName, Local: true, Kubeconfig: kubeconfig, Context: context, Endpoint: endpoint, TLS: tls,
+func Local(source, kubeconfig, context, endpoint string, tls [3]string) *Config {
+	return &Config{Name: LocalName, Local: true, Source: source, Kubeconfig: kubeconfig, Context: context, Endpoint: endpoint, TLS: tls,
 		ExportAnnotation: model.AnnotationPeerExport, Endpoints: true}
 }
 
 func (c *Config) key() string {
-	return fmt.Sprintf("%s|%s|%s|%s|%t|%t|%s|%v", c.Name, c.Kubeconfig, c.Context, c.ExportAnnotation, c.Endpoints, c.Local, c.Endpoint, c.TLS)
+	return fmt.Sprintf("%s|%s|%s|%s|%t|%t|%s|%v|%s", c.Name, c.Kubeconfig, c.Context, c.ExportAnnotation, c.Endpoints, c.Local, c.Endpoint, c.TLS, c.Source)
 }
 
 // probeEvery is how often a peer's API server is asked whether it still answers us, for
@@ -77,6 +78,9 @@ const logEvery = time.Minute
 type Cluster struct {
 	cfg Config
 	src *kube.Source
+	// main is the cluster zone's Store, for the local cluster: its Services and
+	// EndpointSlices are read there, src holds only which are exported
+	main *model.Store
 
 	mu       sync.Mutex
 	services map[model.Key]*model.PeerService
@@ -104,11 +108,14 @@ func newCluster(cfg Config) *Cluster {
 // startCluster connects to a peer. A kubeconfig that cannot be loaded, or credentials the
 // API server rejects, is an error naming the file; an API server that does not answer is
 // not (the peer may be down while we start): it is logged and retried.
-func startCluster(cfg Config) (*Cluster, error) {
+func startCluster(cfg Config, main *model.Store) (*Cluster, error) {
 	c := newCluster(cfg)
+	if cfg.Local {
+		c.main = main
+	}
 	src, err := kube.StartPeer(kube.Config{Name: "peer:" + cfg.Name, Kubeconfig: cfg.Kubeconfig, Context: cfg.Context,
 		Endpoint: cfg.Endpoint, TLSCert: cfg.TLS[0], TLSKey: cfg.TLS[1], TLSCA: cfg.TLS[2]},
-		cfg.ExportAnnotation, kube.PeerHandlers{
+		cfg.ExportAnnotation, c.main != nil, kube.PeerHandlers{
 			UpsertService: c.upsertService, DeleteService: c.deleteService,
 			UpsertExport: c.upsertExport, DeleteExport: c.deleteExport,
 			Synced: c.synced,
@@ -125,6 +132,9 @@ func startCluster(cfg Config) (*Cluster, error) {
 		c.report(err)
 	}
 	src.Store().Subscribe(c)
+	if c.main != nil {
+		c.main.Subscribe(c)
+	}
 	go c.watch()
 	return c, nil
 }
@@ -176,6 +186,9 @@ func (c *Cluster) report(err error) {
 
 func (c *Cluster) close() {
 	c.src.Store().Unsubscribe(c)
+	if c.main != nil {
+		c.main.Unsubscribe(c)
+	}
 	close(c.stop)
 	<-c.done
 	c.src.Stop()
@@ -255,6 +268,17 @@ func (c *Cluster) exported(fn func(model.View, *model.PeerService, []*model.Endp
 	slices.SortFunc(list, func(a, b *model.PeerService) int {
 		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
+	if c.main != nil {
+		c.main.Read(func(v model.View) {
+			for _, s := range list {
+				k := model.Key{Namespace: s.Namespace, Name: s.Name}
+				if svc := v.Service(k); svc != nil && svc.ExternalName == "" {
+					fn(v, localService(svc), v.Slices(k))
+				}
+			}
+		})
+		return
+	}
 	c.src.Store().Read(func(v model.View) {
 		for _, s := range list {
 			fn(v, s, v.Slices(model.Key{Namespace: s.Namespace, Name: s.Name}))
@@ -275,14 +299,14 @@ type shared struct {
 	refs int
 }
 
-func acquire(cfg Config) (*Cluster, error) {
+func acquire(cfg Config, main *model.Store) (*Cluster, error) {
 	clusters.Lock()
 	defer clusters.Unlock()
 	if s := clusters.m[cfg.key()]; s != nil {
 		s.refs++
 		return s.c, nil
 	}
-	c, err := startCluster(cfg)
+	c, err := startCluster(cfg, main)
 	if err != nil {
 		return nil, err
 	}
@@ -322,4 +346,13 @@ func (c *Cluster) unreachable(s *model.PeerService) {
 	}
 	c.logged[k] = s.ResourceVersion
 	log.Warningf("peer %s: Service %s is exported but has no address reachable from here (no load balancer address, no node port; endpoints is off)", c.cfg.Name, k)
+}
+
+// localService is what the records of a local Service need, from the cluster zone's model.
+func localService(s *model.Service) *model.PeerService {
+	out := &model.PeerService{Meta: s.Meta, Headless: s.Headless, ClusterIPs: s.ClusterIPs}
+	for _, p := range s.Ports {
+		out.Ports = append(out.Ports, model.PeerPort{Port: p})
+	}
+	return out
 }

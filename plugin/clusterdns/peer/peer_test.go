@@ -102,7 +102,7 @@ func TestBuilder(t *testing.T) {
 	}}
 	east := &Config{Name: "east"}
 	flat := &Config{Name: "west", Endpoints: true}
-	local := Local("", "", "", [3]string{})
+	local := Local("kube:in-cluster", "", "", "", [3]string{})
 
 	b := newBuilder()
 	if !b.service(east, model.View{}, lb, nil) {

@@ -45,13 +45,14 @@ func NewSet(zone string, configs []*Config) *Set {
 
 // Start connects to the peers (see startCluster for what is an error) and starts keeping
 // the Snapshot current. base, when not nil, returns the multicluster zone's current
-// Snapshot, whose names come first; call Poke when it changes.
-func (s *Set) Start(base func() *index.Snapshot) error {
+// Snapshot, whose names come first; call Poke when it changes. main is the cluster zone's
+// Store, where the local cluster's exported Services are read.
+func (s *Set) Start(base func() *index.Snapshot, main *model.Store) error {
 	if base != nil {
 		s.base = base
 	}
 	for _, cfg := range s.configs {
-		c, err := acquire(*cfg)
+		c, err := acquire(*cfg, main)
 		if err != nil {
 			return err
 		}
