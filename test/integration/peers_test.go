@@ -197,10 +197,12 @@ func TestPeers(t *testing.T) {
 	if err := pdyn.Resource(seGVR).Namespace(ns).Delete(ctx, "web", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	if _, err := pdyn.Resource(seGVR).Namespace(ns).Create(ctx, serviceExport(ns, "next"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	harness.Expect(t, within, addr, "next."+zone, dns.TypeA, "NOERROR: A 192.0.2.11")
+	t.Logf("a peer's ServiceExport answered %v after its creation", time.Since(start).Round(time.Millisecond))
 	harness.ExpectNow(t, addr, "web."+zone, dns.TypeA, "NOERROR: A "+localIP) // the local export stays
 
 	// the annotation removed, then the Service deleted; the sentinel is a later Service
@@ -233,8 +235,10 @@ func TestPeers(t *testing.T) {
 		t.Fatal(err)
 	}
 	harness.Eventually(t, 60*time.Second, "peer API server ready", func() (bool, string) { return p.Ready(ctx), "not ready" })
+	start = time.Now()
 	peerLoadBalancer(t, p, ns, "after", "192.0.2.14", exported)
 	harness.Expect(t, 5*time.Second, addr, "after."+zone, dns.TypeA, "NOERROR: A 192.0.2.14")
+	t.Logf("after the peer's API server came back, a new export answered %v after its creation", time.Since(start).Round(time.Millisecond))
 	harness.EventuallyEvery(t, 10*time.Second, 100*time.Millisecond, "peer_synced 1", func() (bool, string) {
 		v := peerSynced("east")
 		return v == "1", v
