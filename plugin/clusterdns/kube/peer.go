@@ -36,9 +36,11 @@ type PeerHandlers struct {
 // The clients are built as Start builds them, without the limits: a peer is read for a
 // handful of exported Services.
 //
-// With keysOnly (the local cluster, whose Services and EndpointSlices the cluster zone's
-// source holds already) Services are kept as their keys and export annotation alone
-// (model.PeerServiceKeys) and EndpointSlices are not read.
+// With keysOnly (the local cluster, whose Services the cluster zone's source holds
+// already) Services are kept as their keys and export annotation alone
+// (model.PeerServiceKeys). With cfg.NoEndpoints EndpointSlices are not read: a peer's
+// endpoints are answered only with its endpoints option, and they are the bulk of a
+// cluster's objects.
 func StartPeer(cfg Config, exportKey string, keysOnly bool, h PeerHandlers) (*Source, error) {
 	rc, err := restConfig(cfg)
 	if err != nil {
@@ -77,7 +79,7 @@ func startPeer(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Int
 		conv = model.PeerServiceKeys(exportKey)
 	}
 	resources := []resource{newResource("services", &corev1.Service{}, cs, svcs.List, svcs.Watch, conv, h.UpsertService, h.DeleteService)}
-	if !keysOnly {
+	if !cfg.NoEndpoints {
 		resources = append(resources, newResource("endpointslices", &discoveryv1.EndpointSlice{}, cs,
 			func(ctx context.Context, o metav1.ListOptions) (*discoveryv1.EndpointSliceList, error) {
 				return eps.List(ctx, o)

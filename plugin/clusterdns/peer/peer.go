@@ -114,7 +114,8 @@ func startCluster(cfg Config, main *model.Store) (*Cluster, error) {
 		c.main = main
 	}
 	src, err := kube.StartPeer(kube.Config{Name: "peer:" + cfg.Name, Kubeconfig: cfg.Kubeconfig, Context: cfg.Context,
-		Endpoint: cfg.Endpoint, TLSCert: cfg.TLS[0], TLSKey: cfg.TLS[1], TLSCA: cfg.TLS[2]},
+		Endpoint: cfg.Endpoint, TLSCert: cfg.TLS[0], TLSKey: cfg.TLS[1], TLSCA: cfg.TLS[2],
+		NoEndpoints: cfg.Local || !cfg.Endpoints}, // the local cluster's are in main
 		cfg.ExportAnnotation, c.main != nil, kube.PeerHandlers{
 			UpsertService: c.upsertService, DeleteService: c.deleteService,
 			UpsertExport: c.upsertExport, DeleteExport: c.deleteExport,
