@@ -503,3 +503,37 @@ func TestPeerRejectsUs(t *testing.T) {
 	})
 	harness.Stays(t, 2*time.Second, addr, qname, dns.TypeA, "NOERROR: A 192.0.2.40")
 }
+
+// TestPeerDownAtStart: a peer whose API server does not answer when we start is no error
+// (the local cluster's DNS must not wait for another cluster); its names come once it is up.
+func TestPeerDownAtStart(t *testing.T) {
+	e := k8senv.Get(t)
+	p := k8senv.Another(t)
+	ns := p.Namespace(t, "peerdown")
+	if err := p.StopAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	port := harness.FreePort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	harness.Start(t, fmt.Sprintf(`.:%d {
+    bind 127.0.0.1
+    clusterdns cluster.local {
+        kubeconfig %s
+        peer south {
+            kubeconfig %s
+        }
+    }
+}
+`, port, e.Kubeconfig, p.Kubeconfig))
+	settleServices(t, e, "default", addr) // the local cluster zone answers
+	if v := peerSynced("south"); v != "0" {
+		t.Errorf("peer_synced{peer=south} = %s while its API server is down, want 0", v)
+	}
+	if err := p.StartAPIServer(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	harness.Eventually(t, 60*time.Second, "peer API server ready", func() (bool, string) { return p.Ready(ctx), "not ready" })
+	peerLoadBalancer(t, p, ns, "web", "192.0.2.50", exported)
+	harness.Expect(t, 5*time.Second, addr, "web."+ns+".svc.clusterset.local.", dns.TypeA, "NOERROR: A 192.0.2.50")
+}
