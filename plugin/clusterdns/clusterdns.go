@@ -17,6 +17,7 @@ import (
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/index"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/peer"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/stub"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/zonename"
@@ -55,6 +56,8 @@ type ClusterDNS struct {
 	soaNames map[string]zoneNames // by configured zone, built once
 	stopOnce sync.Once
 	acquired bool // holds a reference to a shared source
+
+	peers *peer.Set // the peer option's zone; nil without peers
 }
 
 // ServeDNS implements plugin.Handler.
@@ -89,6 +92,9 @@ func (c *ClusterDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 // snapshot returns the Snapshot that answers zone: for a multicluster zone the multicluster
 // index's, which has no name servers of its own (see lookup.go's ns).
 func (c *ClusterDNS) snapshot(zone string) *index.Snapshot {
+	if c.peers != nil && zone == c.peers.Zone {
+		return c.peers.Snapshot() // the peers' names over the multicluster zone's, if it is one
+	}
 	if c.mc == nil || !slices.Contains(c.cfg.mcZones, zone) {
 		return c.index.Snapshot()
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/peer"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/stub"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/zonename"
@@ -56,6 +57,9 @@ type config struct {
 	privates       []*private.Config
 	stubs          []*stub.Config
 	stubdomains    string // a kube-dns ConfigMap whose stubDomains become stub zones
+
+	// the peer option: peer clusters whose exported Services are answered in peerZone
+	peers []*peer.Config
 }
 
 // hasReverse reports whether a reverse zone is served.
@@ -222,6 +226,15 @@ func parse(c *caddy.Controller) (*config, error) {
 				return nil, c.ArgErr()
 			}
 			cfg.zonal = true
+		case "peer":
+			p, err := peer.ParseBlock(c)
+			if err != nil {
+				return nil, err
+			}
+			if slices.ContainsFunc(cfg.peers, func(q *peer.Config) bool { return q.Name == p.Name }) {
+				return nil, c.Errf("peer %s is named twice", p.Name)
+			}
+			cfg.peers = append(cfg.peers, p)
 		case "multicluster":
 			// as the kubernetes plugin: only those of the block's zones are served (from
 			// ServiceImports); no argument names none
@@ -232,7 +245,7 @@ func parse(c *caddy.Controller) (*config, error) {
 			return nil, c.Errf("unknown property %q", c.Val())
 		}
 	}
-	if len(cfg.zones) == 0 && len(cfg.privates) == 0 && len(cfg.stubs) == 0 && cfg.stubdomains == "" {
+	if len(cfg.zones) == 0 && len(cfg.privates) == 0 && len(cfg.stubs) == 0 && cfg.stubdomains == "" && len(cfg.peers) == 0 {
 		return nil, c.Err("no zones: name the cluster zones (clusterdns cluster.local in-addr.arpa ip6.arpa), or give private or stub zones")
 	}
 	// PTR targets name the cluster's own Services: a multicluster zone only when there is
@@ -433,4 +446,18 @@ func (c *config) sourceKey() string {
 		k += "+nodenames" // as pod names: endpoints' nodes kept only for the blocks that use them
 	}
 	return k
+}
+
+// peerZone is where peers' exports are answered: the block's first multicluster zone, else
+// clusterset.local; "" without peers.
+func (c *config) peerZone() string {
+	if len(c.peers) == 0 {
+		return ""
+	}
+	for _, z := range c.mcZones {
+		if slices.Contains(c.zones, z) {
+			return z
+		}
+	}
+	return peer.DefaultZone
 }

@@ -3,12 +3,14 @@ package clusterdns
 import (
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/index"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/kubedns"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/peer"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/stub"
 
@@ -62,6 +64,9 @@ func setup(c *caddy.Controller) error {
 
 func newClusterDNS(cfg *config) *ClusterDNS {
 	zones := cfg.allZones()
+	if z := cfg.peerZone(); z != "" && !slices.Contains(zones, z) {
+		zones = append(zones, z) // clusterset.local, answered by the peers alone
+	}
 	names := map[string]zoneNames{}
 	for _, z := range cfg.zones {
 		names[z] = soaNames(z)
@@ -80,8 +85,23 @@ func newClusterDNS(cfg *config) *ClusterDNS {
 		z.Fall = cfg.fall
 		c.privates[p.Zone] = z
 	}
+	if len(cfg.peers) > 0 {
+		peers := cfg.peers
+		if len(cfg.zones) > 0 && len(cfg.manifests) == 0 && !slices.Contains(cfg.mcZones, cfg.peerZone()) {
+			// the local cluster's exports, first; with multicluster, its ServiceImports say
+			// what the local cluster shares
+			local := peer.Local(cfg.sourceKey(), cfg.kubeconfig, cfg.context, cfg.endpoint, cfg.tls)
+			peers = append([]*peer.Config{local}, peers...)
+		}
+		c.peers = peer.NewSet(cfg.peerZone(), peers)
+	}
 	if cfg.multiCluster() {
 		c.mc = index.New(index.Config{
+			Published: func(time.Duration) {
+				if c.peers != nil {
+					c.peers.Poke() // the peers' names are laid over the ServiceImports'
+				}
+			},
 			PrimaryZone:        cfg.primaryZone,
 			MultiCluster:       true,
 			Namespaces:         cfg.namespaces,
@@ -192,6 +212,15 @@ func (c *ClusterDNS) startParts(localIPs []netip.Addr) error {
 			return err
 		}
 	}
+	if c.peers != nil {
+		var base func() *index.Snapshot
+		if c.mc != nil && slices.Contains(c.cfg.mcZones, c.peers.Zone) {
+			base = c.mc.Snapshot
+		}
+		if err := c.peers.Start(base, store); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -218,6 +247,9 @@ func (c *ClusterDNS) shutdown() {
 	}
 	if c.mc != nil {
 		c.mc.Stop()
+	}
+	if c.peers != nil {
+		c.peers.Stop()
 	}
 	if c.acquired {
 		release(c.cfg)

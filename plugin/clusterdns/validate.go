@@ -3,6 +3,7 @@ package clusterdns
 import (
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/kubedns"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/zone"
@@ -46,6 +47,15 @@ func Validate(c *caddy.Controller) (zones []string, err error) {
 	}
 	if cfg.stubdomains != "" {
 		if _, err := kubedns.Load(cfg.stubdomains); err != nil {
+			return zones, err
+		}
+	}
+	// the peer option: its zone, and each peer's kubeconfig
+	if z := cfg.peerZone(); z != "" && !slices.Contains(zones, z) {
+		zones = append(zones, z)
+	}
+	for _, p := range cfg.peers {
+		if err := p.Check(); err != nil {
 			return zones, err
 		}
 	}

@@ -57,6 +57,9 @@ func TestRBAC(t *testing.T) {
 		access{"watch", "gateway.networking.k8s.io", "udproutes", "", ""},
 		access{"list", "externaldns.k8s.io", "dnsendpoints", "", ""},
 		access{"watch", "externaldns.k8s.io", "dnsendpoints", "", ""},
+		// peer: the local cluster's exports
+		access{"list", "multicluster.x-k8s.io", "serviceexports", "", ""},
+		access{"watch", "multicluster.x-k8s.io", "serviceexports", "", ""},
 	)
 	check(t, e, "clusterdns", false,
 		access{"get", "", "secrets", "", ""},
@@ -78,6 +81,7 @@ func TestRBAC(t *testing.T) {
 		access{"update", "serving.knative.dev", "routes", "", ""},
 		access{"update", "gateway.networking.k8s.io", "gateways", "", ""},
 		access{"update", "externaldns.k8s.io", "dnsendpoints/status", "", ""},
+		access{"create", "multicluster.x-k8s.io", "serviceexports", "", ""},
 	)
 	check(t, e, "clusterdns-autoscaler", true,
 		access{"list", "", "nodes", "", ""},

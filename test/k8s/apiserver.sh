@@ -13,7 +13,9 @@
 #
 # Binaries live in $CLUSTERDNS_K8S_DIR/bin (default ~/.cache/clusterdns/k8s/bin), kept between
 # runs. Certificates, data, logs and the kubeconfig go to $CLUSTERDNS_K8S_RUN (default
-# $CLUSTERDNS_K8S_DIR/run); give each concurrent user its own.
+# $CLUSTERDNS_K8S_DIR/run); give each concurrent user its own. Several API servers run side
+# by side, one per run directory, each on its own ports (k8senv.Another starts a second one
+# for tests of peer clusters).
 # Pitfalls this script works around (all seen with 1.37):
 #  - an empty -X gitVersion makes the apiserver panic at start, so the version is set;
 #  - a loopback --advertise-address is refused by the lease endpoint reconciler: use "none";
@@ -75,16 +77,16 @@ stop() {
   if [[ ${1:-} == --purge ]]; then rm -rf "$run"; fi
 }
 
-# free_port: a free port below the ephemeral range (32768-60999 by default). start-apiserver
-# binds the same port again after a kill; a port inside the range can meanwhile be taken as
-# the local port of some client's connection, and the restart then fails with "address
-# already in use" (seen in test/bench's relist).
+# free_port picks a port below the kernel's ephemeral range (32768-60999 by default), where
+# any client socket on the machine may take a port as its source port between our check and
+# etcd's bind (seen with a second API server started while tests run), and above the
+# 10000-19999 of the tests' DNS servers; one any socket uses, listening or not, is skipped.
 free_port() {
   local p
   while :; do
     p=$((20000 + RANDOM % 12000))
     [[ " $used " == *" $p "* ]] && continue
-    ss -Htln "sport = :$p" | grep -q . && continue
+    ss -Htan "( sport = :$p or dport = :$p )" | grep -q . && continue
     used+=" $p"; echo "$p"; return
   done
 }

@@ -62,6 +62,20 @@ func Get(t testing.TB) *Env {
 	return nil
 }
 
+// Another starts one more API server, with its own etcd, run directory and ports, for a
+// test that needs a second cluster (a peer); it is stopped when the test ends. Stopping
+// and starting it (StopAPIServer, StartAPIServer) touches no other test.
+func Another(t testing.TB) *Env {
+	t.Helper()
+	Get(t) // skips, or fails under CI=true, as Get when the binaries are missing
+	e, err := start()
+	if err != nil {
+		t.Fatalf("second kube-apiserver: %v", err)
+	}
+	t.Cleanup(e.stop)
+	return e
+}
+
 func scriptPath() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "k8s", "apiserver.sh")
