@@ -69,7 +69,7 @@ func gatewayRoutes(src *Sources, v model.View, emit func(Claim)) (problems []str
 					continue
 				}
 				k := at{name, model.Key{Namespace: gw.Namespace, Name: gw.Name}}
-				if o, ok := owners[k]; !ok || ownerBefore(owner, o) {
+				if o, ok := owners[k]; !ok || olderOwner(owner, o) < 0 {
 					owners[k], ttls[k] = owner, r.TTL
 				}
 			}
@@ -342,13 +342,4 @@ func (b *behind) find(gw *model.Gateway) []netip.Addr {
 
 func byKey(a, b model.Key) int {
 	return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
-}
-
-// ownerBefore reports whether claim owner a comes before b: the older, then by kind,
-// namespace and name, the claim rule's order.
-func ownerBefore(a, b Owner) bool {
-	if c := a.Created.Compare(b.Created); c != 0 {
-		return c < 0
-	}
-	return a.String() < b.String()
 }
