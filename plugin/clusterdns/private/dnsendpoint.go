@@ -168,7 +168,7 @@ func dnsTarget(hdr dns.RR_Header, rtype, t string) (dns.RR, error) {
 
 // hostTarget returns the host name t, lowercase and fully qualified.
 func hostTarget(t string) (string, error) {
-	h := strings.ToLower(strings.TrimSuffix(t, ".")) + "."
+	h := model.HostName(t)
 	if !model.ValidHost(h, false) {
 		return "", fmt.Errorf("%q is not a valid host name", t)
 	}

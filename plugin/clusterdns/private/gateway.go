@@ -80,7 +80,7 @@ func gatewayRoutes(src *Sources, v model.View, emit func(Claim)) (problems []str
 			}
 		}
 		for _, h := range r.Invalid {
-			if ours && strings.HasSuffix(strings.ToLower(strings.TrimSuffix(h, "."))+".", "."+src.Zone) {
+			if ours && strings.HasSuffix(model.HostName(h), "."+src.Zone) {
 				problems = append(problems, fmt.Sprintf("%s: %q is not a valid host name: skipped", owner, h))
 			}
 		}
