@@ -32,9 +32,7 @@ func dnsEndpoints(src *Sources, v model.View, emit func(Claim)) (problems []stri
 		owner := Owner{Kind: "DNSEndpoint", Namespace: d.Namespace, Name: d.Name, Created: d.Created}
 		for _, r := range d.Records {
 			rrs, bad := dnsRecordSet(src, r)
-			for _, rr := range rrs {
-				emit(Claim{RR: rr, Owner: owner})
-			}
+			claimEach(emit, owner, Everyone, rrs)
 			for _, b := range bad {
 				problems = append(problems, owner.String()+": "+b)
 			}

@@ -98,16 +98,12 @@ func gatewayRoutes(src *Sources, v model.View, emit func(Claim)) (problems []str
 			noAddress[k.gw] = true
 			continue
 		}
-		audience := Everyone
+		audience := Everyone // no Service behind: its address is in-cluster already
 		if inside := sb.clusterIPs(gw); len(inside) > 0 {
 			audience = Outside
-			for _, rr := range addressRecords(k.name, ttl, inside, "") {
-				emit(Claim{RR: rr, Owner: owners[k], Audience: Inside})
-			}
+			claimEach(emit, owners[k], Inside, addressRecords(k.name, ttl, inside, ""))
 		}
-		for _, rr := range outside {
-			emit(Claim{RR: rr, Owner: owners[k], Audience: audience})
-		}
+		claimEach(emit, owners[k], audience, outside)
 	}
 	annotated := map[model.Key]bool{} // Gateways of the zone's names with unusable annotations
 	for _, k := range keys {
