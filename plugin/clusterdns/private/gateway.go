@@ -78,11 +78,7 @@ func gatewayRoutes(src *Sources, v model.View, emit func(Claim)) (problems []str
 			for _, p := range r.Problems {
 				problems = append(problems, fmt.Sprintf("%s: %s", owner, p))
 			}
-		}
-		for _, h := range r.Invalid {
-			if ours && strings.HasSuffix(model.HostName(h), "."+src.Zone) {
-				problems = append(problems, fmt.Sprintf("%s: %q is not a valid host name: skipped", owner, h))
-			}
+			problems = append(problems, invalidHosts(src.Zone, owner, r.Invalid...)...)
 		}
 	})
 	sb := servicesBehind(v)

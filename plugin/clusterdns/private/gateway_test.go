@@ -162,7 +162,7 @@ func TestGatewayRoutes(t *testing.T) {
 			},
 			problems: []string{
 				"Gateway infra/pending has no address in its status",
-				`HTTPRoute shop/bad: "bad_name!.example.internal" is not a valid host name`,
+				`HTTPRoute shop/bad: host "bad_name!.example.internal" is not a DNS name: skipped`,
 			},
 		},
 		{
