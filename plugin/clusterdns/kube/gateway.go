@@ -1,13 +1,11 @@
 package kube
 
 import (
-	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -30,41 +28,17 @@ func (s *Source) watchGatewayAPI(synced func()) {
 				}
 			})
 		}
+		gvr := schema.GroupVersionResource{Group: model.GatewayAPIGroup, Resource: r.Resource}
 		s.wg.Add(1) // Stop waits for it: it may start a reflector
-		go s.watchCustom(model.GatewayAPIGroup, r.Resource, s.servingVersion(r.Resource), part, func(version string) resource {
-			gvr := schema.GroupVersionResource{Group: model.GatewayAPIGroup, Version: version, Resource: r.Resource}
-			switch r.Kind {
-			case "GatewayClass":
-				return dynResource(s, r.Resource, gvr, "", model.GatewayClassFromUnstructured, st.UpsertGatewayClass, st.DeleteGatewayClass)
-			case "Gateway":
-				return dynResource(s, r.Resource, gvr, "", model.GatewayFromUnstructured, st.UpsertGateway, st.DeleteGateway)
-			case "ListenerSet":
-				return dynResource(s, r.Resource, gvr, "", model.ListenerSetFromUnstructured, st.UpsertListenerSet, st.DeleteListenerSet)
-			}
-			return dynResource(s, r.Resource, gvr, "", model.RouteConverter(r.Kind), st.UpsertRoute, st.RouteDeleter(r.Kind))
-		})
-	}
-}
-
-// servingVersion returns the pick function of watchCustom that chooses the first version
-// of a group serving resource, the group's preferred version first; "" when none does.
-func (s *Source) servingVersion(resource string) func(*metav1.APIGroup) string {
-	return func(g *metav1.APIGroup) string {
-		versions := []metav1.GroupVersionForDiscovery{g.PreferredVersion}
-		for _, v := range g.Versions {
-			if v != g.PreferredVersion {
-				versions = append(versions, v)
-			}
+		switch r.Kind {
+		case "GatewayClass":
+			go watchServed(s, r.Resource, gvr, r.Resource, part, model.GatewayClassFromUnstructured, st.UpsertGatewayClass, st.DeleteGatewayClass)
+		case "Gateway":
+			go watchServed(s, r.Resource, gvr, r.Resource, part, model.GatewayFromUnstructured, st.UpsertGateway, st.DeleteGateway)
+		case "ListenerSet":
+			go watchServed(s, r.Resource, gvr, r.Resource, part, model.ListenerSetFromUnstructured, st.UpsertListenerSet, st.DeleteListenerSet)
+		default:
+			go watchServed(s, r.Resource, gvr, r.Resource, part, model.RouteConverter(r.Kind), st.UpsertRoute, st.RouteDeleter(r.Kind))
 		}
-		for _, v := range versions {
-			list, err := s.cs.Discovery().ServerResourcesForGroupVersion(v.GroupVersion)
-			if err != nil {
-				continue
-			}
-			if slices.ContainsFunc(list.APIResources, func(r metav1.APIResource) bool { return r.Name == resource }) {
-				return v.Version
-			}
-		}
-		return ""
 	}
 }

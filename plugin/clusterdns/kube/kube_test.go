@@ -335,3 +335,22 @@ func TestEnableVirtualServiceWithoutIstio(t *testing.T) {
 		return read(s.Store(), func(v model.View) bool { return v.KindSynced(model.KindVirtualService) })
 	})
 }
+
+// TestEnableVirtualServiceWithOtherIstioCRDs: networking.istio.io is served as soon as one
+// of Istio's CRDs is installed; without the VirtualService CRD there are still no
+// VirtualServices, which is complete knowledge, not a reflector retrying forever.
+func TestEnableVirtualServiceWithOtherIstioCRDs(t *testing.T) {
+	f := newFakes()
+	f.cs.Resources = []*metav1.APIResourceList{{GroupVersion: vsGVR.GroupVersion().String(),
+		APIResources: []metav1.APIResource{{Name: "gateways", Namespaced: true, Kind: "Gateway"}}}}
+	s := f.start(t, "fake-istio-gateways-only")
+	if err := s.Enable(model.KindVirtualService); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "virtualservices synced", func() bool {
+		return read(s.Store(), func(v model.View) bool { return v.KindSynced(model.KindVirtualService) })
+	})
+	if f.w.started("virtualservices")() {
+		t.Fatal("a watch on virtualservices, which the server does not serve")
+	}
+}

@@ -2,7 +2,6 @@ package kube
 
 import (
 	"context"
-	"slices"
 	"sync/atomic"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
@@ -42,16 +41,7 @@ func (s *Source) watchMultiCluster(synced func()) {
 		},
 		st.UpsertImportSlice, st.DeleteImportSlice))
 
-	gvr := model.ServiceImportGroup
 	s.wg.Add(1) // Stop waits for it: it may start a reflector
-	go s.watchCustom(gvr.Group, "multicluster services",
-		func(g *metav1.APIGroup) string {
-			if slices.ContainsFunc(g.Versions, func(v metav1.GroupVersionForDiscovery) bool { return v.Version == gvr.Version }) {
-				return gvr.Version
-			}
-			return ""
-		}, part,
-		func(string) resource {
-			return dynResource(s, "serviceimports", gvr, "", model.ServiceImportFromUnstructured, st.UpsertImport, st.DeleteImport)
-		})
+	go watchServed(s, "serviceimports", model.ServiceImportGroup, "multicluster services", part,
+		model.ServiceImportFromUnstructured, st.UpsertImport, st.DeleteImport)
 }

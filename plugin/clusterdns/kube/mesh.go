@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
@@ -16,17 +17,52 @@ import (
 // VirtualService, the MCS API's ServiceImport) exists yet.
 var crdPoll = 10 * time.Second
 
-// watchVirtualServices waits until the API server serves networking.istio.io (Istio may be
-// installed after us), then runs a reflector on its preferred version. Until then there
+// watchVirtualServices waits until the API server serves VirtualServices (Istio may be
+// installed after us), then runs a reflector on them (servedVersion). Until then there
 // are no VirtualServices, which is complete knowledge: synced is called at once.
 func (s *Source) watchVirtualServices(synced func()) {
 	st := s.store
-	s.watchCustom(model.VirtualServiceGroup.Group, "mesh hosts",
-		func(g *metav1.APIGroup) string { return g.PreferredVersion.Version }, synced,
-		func(version string) resource {
-			gvr := schema.GroupVersionResource{Group: model.VirtualServiceGroup.Group, Version: version, Resource: model.VirtualServiceGroup.Resource}
-			return dynResource(s, "virtualservices", gvr, "", model.VirtualServiceFromUnstructured, st.UpsertVirtualService, st.DeleteVirtualService)
-		})
+	watchServed(s, "virtualservices", model.VirtualServiceGroup.WithVersion(""), "mesh hosts", synced,
+		model.VirtualServiceFromUnstructured, st.UpsertVirtualService, st.DeleteVirtualService)
+}
+
+// watchServed runs watchCustom for gvr, named name in logs and metrics, in the version
+// servedVersion picks. Every custom resource is read through it, so that one rule decides
+// which version is read and when.
+func watchServed[M any](s *Source, name string, gvr schema.GroupVersionResource, what string, synced func(),
+	convert func(*unstructured.Unstructured) M, upsert func(M), remove func(model.Key)) {
+	s.watchCustom(gvr.Group, what, func(g *metav1.APIGroup) string {
+		return s.servedVersion(g, gvr.Resource, gvr.Version)
+	}, synced, func(version string) resource {
+		r := gvr
+		r.Version = version
+		return dynResource(s, name, r, "", convert, upsert, remove)
+	})
+}
+
+// servedVersion returns the version of group g that serves resource: version when given,
+// else the first that does, the group's preferred version first (a Gateway API route may
+// be served in another version than the group's preferred one); "" while none does. The
+// resource itself is looked for, not only the group: a group is served as soon as one of
+// its CRDs is installed, and a reflector on a resource the server lacks would retry forever
+// without ever syncing, leaving the zone unready.
+func (s *Source) servedVersion(g *metav1.APIGroup, resource, version string) string {
+	versions := []string{version}
+	if version == "" {
+		versions = []string{g.PreferredVersion.Version}
+		for _, v := range g.Versions {
+			if v.Version != g.PreferredVersion.Version {
+				versions = append(versions, v.Version)
+			}
+		}
+	}
+	for _, v := range versions {
+		list, err := s.cs.Discovery().ServerResourcesForGroupVersion(g.Name + "/" + v)
+		if err == nil && slices.ContainsFunc(list.APIResources, func(r metav1.APIResource) bool { return r.Name == resource }) {
+			return v
+		}
+	}
+	return ""
 }
 
 // watchCustom waits until the API server serves a version of group that pick chooses

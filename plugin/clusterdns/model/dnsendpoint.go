@@ -47,7 +47,7 @@ func DNSEndpointFromUnstructured(u *unstructured.Unstructured) *DNSEndpoint {
 		}
 		var r DNSRecordSet
 		if n, _, _ := unstructured.NestedString(m, "dnsName"); strings.TrimSpace(n) != "" {
-			r.Name = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(n), ".")) + "."
+			r.Name = HostName(n)
 		}
 		t, _, _ := unstructured.NestedString(m, "recordType")
 		r.Type = strings.ToUpper(strings.TrimSpace(t))

@@ -167,7 +167,7 @@ func targetOf(annotations map[string]string) (addrs []netip.Addr, target string,
 				addrs = append(addrs, a.Unmap())
 				continue
 			}
-			h := strings.ToLower(strings.TrimSuffix(t, ".")) + "."
+			h := HostName(t)
 			if !ValidHost(h, false) {
 				problems = append(problems, fmt.Sprintf("annotation %s: %q is neither an IP address nor a host name", key, t))
 				continue
@@ -214,10 +214,28 @@ func addLoadBalancer(addrs []netip.Addr, target, ip, hostname string) ([]netip.A
 	if a, err := netip.ParseAddr(ip); err == nil {
 		return append(addrs, a.Unmap()), ""
 	}
-	if t := strings.ToLower(strings.TrimSuffix(hostname, ".")) + "."; len(addrs) == 0 && target == "" && ValidHost(t, false) {
+	if t := HostName(hostname); len(addrs) == 0 && target == "" && ValidHost(t, false) {
 		return addrs, t
 	}
 	return addrs, target
+}
+
+// HostName is h as zones hold names: trimmed, lowercase, fully qualified.
+func HostName(h string) string {
+	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), ".")) + "."
+}
+
+// splitHosts parts the host names an object lists (wildcards allowed) into those a zone
+// may hold, as it holds them (HostName), and the others, as written.
+func splitHosts(hosts []string) (valid, invalid []string) {
+	for _, h := range hosts {
+		if n := HostName(h); ValidHost(n, true) {
+			valid = append(valid, n)
+		} else {
+			invalid = append(invalid, h)
+		}
+	}
+	return valid, invalid
 }
 
 // ValidHost reports whether h (lowercase, fully qualified) is a host name a zone may hold:
@@ -261,7 +279,7 @@ type Ingress struct {
 func IngressFromAPI(in *networkingv1.Ingress) *Ingress {
 	out := &Ingress{Meta: trimMeta(&in.ObjectMeta), Created: in.CreationTimestamp.Time}
 	for _, r := range in.Spec.Rules {
-		if h := strings.ToLower(strings.TrimSuffix(r.Host, ".")) + "."; ValidHost(h, true) {
+		if h := HostName(r.Host); ValidHost(h, true) {
 			out.Hosts = append(out.Hosts, h)
 		} else if r.Host != "" {
 			out.Problems = append(out.Problems, fmt.Sprintf("rule host %q is not a valid host name", r.Host))
@@ -298,13 +316,7 @@ type VirtualService struct {
 func VirtualServiceFromUnstructured(u *unstructured.Unstructured) *VirtualService {
 	out := &VirtualService{Meta: Meta{Name: u.GetName(), Namespace: u.GetNamespace(), ResourceVersion: u.GetResourceVersion()}, Created: u.GetCreationTimestamp().Time}
 	hosts, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "hosts")
-	for _, h := range hosts {
-		if fq := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), ".")) + "."; ValidHost(fq, true) {
-			out.Hosts = append(out.Hosts, fq)
-		} else {
-			out.Invalid = append(out.Invalid, h)
-		}
-	}
+	out.Hosts, out.Invalid = splitHosts(hosts)
 	out.Gateways, _, _ = unstructured.NestedStringSlice(u.Object, "spec", "gateways")
 	return out
 }

@@ -154,7 +154,7 @@ func listeners(u *unstructured.Unstructured) []Listener {
 		li.Protocol, _ = m["protocol"].(string)
 		li.Port = int32Field(m, "port")
 		if h, _ := m["hostname"].(string); h != "" {
-			if h = hostName(h); ValidHost(h, true) {
+			if h = HostName(h); ValidHost(h, true) {
 				li.Hostname = h
 			} else {
 				continue // accepts no route: a controller would reject the listener
@@ -204,13 +204,7 @@ func RouteConverter(kind string) func(*unstructured.Unstructured) *Route {
 func routeFromUnstructured(kind string, u *unstructured.Unstructured) *Route {
 	out := &Route{Meta: Meta{Name: u.GetName(), Namespace: u.GetNamespace(), ResourceVersion: u.GetResourceVersion()}, Kind: kind, Created: u.GetCreationTimestamp().Time}
 	hosts, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "hostnames")
-	for _, h := range hosts {
-		if n := hostName(h); ValidHost(n, true) {
-			out.Hostnames = append(out.Hostnames, n)
-		} else {
-			out.Invalid = append(out.Invalid, h)
-		}
-	}
+	out.Hostnames, out.Invalid = splitHosts(hosts)
 	ann := u.GetAnnotations()
 	var ttlProblem string
 	if out.TTL, ttlProblem = ttlOf(ann); ttlProblem != "" {
@@ -221,7 +215,7 @@ func routeFromUnstructured(kind string, u *unstructured.Unstructured) *Route {
 			if strings.TrimSpace(h) == "" {
 				continue
 			}
-			if n := hostName(h); ValidHost(n, false) {
+			if n := HostName(h); ValidHost(n, false) {
 				out.Annotated = append(out.Annotated, n)
 			} else {
 				out.Invalid = append(out.Invalid, strings.TrimSpace(h))
@@ -276,11 +270,6 @@ func parentRef(r any, ns string) (ParentRef, bool) {
 	p.Section, _ = m["sectionName"].(string)
 	p.Port = int32Field(m, "port")
 	return p, p.Gateway.Name != ""
-}
-
-// hostName is h as the zones hold names: trimmed, lowercase, fully qualified.
-func hostName(h string) string {
-	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), ".")) + "."
 }
 
 func int32Field(m map[string]any, f string) int32 {

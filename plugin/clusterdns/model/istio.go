@@ -78,13 +78,7 @@ type ServiceEntry struct {
 func ServiceEntryFromUnstructured(u *unstructured.Unstructured) *ServiceEntry {
 	out := &ServiceEntry{Meta: unstructuredMeta(u), Created: u.GetCreationTimestamp().Time}
 	hosts, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "hosts")
-	for _, h := range hosts {
-		if fq := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), ".")) + "."; ValidHost(fq, true) {
-			out.Hosts = append(out.Hosts, fq)
-		} else {
-			out.Invalid = append(out.Invalid, h)
-		}
-	}
+	out.Hosts, out.Invalid = splitHosts(hosts)
 	addresses, _, _ := unstructured.NestedStringSlice(u.Object, "spec", "addresses")
 	for _, a := range addresses {
 		if p, err := netip.ParsePrefix(a); err == nil && p.IsSingleIP() {

@@ -2,7 +2,6 @@ package model
 
 import (
 	"net/url"
-	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -63,7 +62,7 @@ func DomainMappingFromUnstructured(u *unstructured.Unstructured) *KnativeHost {
 }
 
 func (k *KnativeHost) setHost(h string) {
-	if fq := strings.ToLower(strings.TrimSuffix(h, ".")) + "."; ValidHost(fq, false) {
+	if fq := HostName(h); ValidHost(fq, false) {
 		k.Host = fq
 	} else {
 		k.Invalid = h

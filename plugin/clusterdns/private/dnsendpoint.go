@@ -32,9 +32,7 @@ func dnsEndpoints(src *Sources, v model.View, emit func(Claim)) (problems []stri
 		owner := Owner{Kind: "DNSEndpoint", Namespace: d.Namespace, Name: d.Name, Created: d.Created}
 		for _, r := range d.Records {
 			rrs, bad := dnsRecordSet(src, r)
-			for _, rr := range rrs {
-				emit(Claim{RR: rr, Owner: owner})
-			}
+			claimEach(emit, owner, Everyone, rrs)
 			for _, b := range bad {
 				problems = append(problems, owner.String()+": "+b)
 			}
@@ -168,7 +166,7 @@ func dnsTarget(hdr dns.RR_Header, rtype, t string) (dns.RR, error) {
 
 // hostTarget returns the host name t, lowercase and fully qualified.
 func hostTarget(t string) (string, error) {
-	h := strings.ToLower(strings.TrimSuffix(t, ".")) + "."
+	h := model.HostName(t)
 	if !model.ValidHost(h, false) {
 		return "", fmt.Errorf("%q is not a valid host name", t)
 	}

@@ -69,7 +69,7 @@ func gatewayRoutes(src *Sources, v model.View, emit func(Claim)) (problems []str
 					continue
 				}
 				k := at{name, model.Key{Namespace: gw.Namespace, Name: gw.Name}}
-				if o, ok := owners[k]; !ok || ownerBefore(owner, o) {
+				if o, ok := owners[k]; !ok || olderOwner(owner, o) < 0 {
 					owners[k], ttls[k] = owner, r.TTL
 				}
 			}
@@ -78,11 +78,7 @@ func gatewayRoutes(src *Sources, v model.View, emit func(Claim)) (problems []str
 			for _, p := range r.Problems {
 				problems = append(problems, fmt.Sprintf("%s: %s", owner, p))
 			}
-		}
-		for _, h := range r.Invalid {
-			if ours && strings.HasSuffix(strings.ToLower(strings.TrimSuffix(h, "."))+".", "."+src.Zone) {
-				problems = append(problems, fmt.Sprintf("%s: %q is not a valid host name: skipped", owner, h))
-			}
+			problems = append(problems, invalidHosts(src.Zone, owner, r.Invalid...)...)
 		}
 	})
 	sb := servicesBehind(v)
@@ -98,16 +94,12 @@ func gatewayRoutes(src *Sources, v model.View, emit func(Claim)) (problems []str
 			noAddress[k.gw] = true
 			continue
 		}
-		audience := Everyone
+		audience := Everyone // no Service behind: its address is in-cluster already
 		if inside := sb.clusterIPs(gw); len(inside) > 0 {
 			audience = Outside
-			for _, rr := range addressRecords(k.name, ttl, inside, "") {
-				emit(Claim{RR: rr, Owner: owners[k], Audience: Inside})
-			}
+			claimEach(emit, owners[k], Inside, addressRecords(k.name, ttl, inside, ""))
 		}
-		for _, rr := range outside {
-			emit(Claim{RR: rr, Owner: owners[k], Audience: audience})
-		}
+		claimEach(emit, owners[k], audience, outside)
 	}
 	annotated := map[model.Key]bool{} // Gateways of the zone's names with unusable annotations
 	for _, k := range keys {
@@ -342,13 +334,4 @@ func (b *behind) find(gw *model.Gateway) []netip.Addr {
 
 func byKey(a, b model.Key) int {
 	return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
-}
-
-// ownerBefore reports whether claim owner a comes before b: the older, then by kind,
-// namespace and name, the claim rule's order.
-func ownerBefore(a, b Owner) bool {
-	if c := a.Created.Compare(b.Created); c != 0 {
-		return c < 0
-	}
-	return a.String() < b.String()
 }

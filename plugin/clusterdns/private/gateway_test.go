@@ -162,7 +162,7 @@ func TestGatewayRoutes(t *testing.T) {
 			},
 			problems: []string{
 				"Gateway infra/pending has no address in its status",
-				`HTTPRoute shop/bad: "bad_name!.example.internal" is not a valid host name`,
+				`HTTPRoute shop/bad: host "bad_name!.example.internal" is not a DNS name: skipped`,
 			},
 		},
 		{
@@ -347,5 +347,27 @@ func TestGatewayRouteAnnotations(t *testing.T) {
 	}
 	if len(problems) != 1 || !strings.HasPrefix(problems[0], "Gateway infra/lb: annotation") {
 		t.Errorf("problems %q", problems)
+	}
+}
+
+// TestGatewayRouteTieBreak: routes created in the same second putting one name on one
+// Gateway make one claim, whose owner is the one resolve would pick among them (kind, then
+// namespace, then name), not the first by "Kind ns/name" as one string ("a-x/" sorts
+// before "a/").
+func TestGatewayRouteTieBreak(t *testing.T) {
+	st := model.NewStore()
+	st.UpsertGateway(gateway("infra", "public", "internal", []string{"10.128.9.1"}, "",
+		model.Listener{Name: "http", Protocol: "HTTP", Port: 80, From: "All"}))
+	for _, ns := range []string{"a-x", "a"} {
+		st.UpsertRoute(route("HTTPRoute", ns, "web", 0, []string{"web.example.internal."}, "infra/public"))
+	}
+	var owners []string
+	st.Read(func(v model.View) {
+		gatewayRoutes(&Sources{Zone: "example.internal.", Gateways: true, TTL: 30}, v, func(c Claim) {
+			owners = append(owners, c.Owner.String())
+		})
+	})
+	if !slices.Equal(owners, []string{"HTTPRoute a/web"}) {
+		t.Fatalf("owners %q, want the one claim of HTTPRoute a/web", owners)
 	}
 }

@@ -1,6 +1,8 @@
 package private
 
 import (
+	"cmp"
+
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 )
 
@@ -20,15 +22,10 @@ func ingresses(src *Sources, v model.View, emit func(Claim)) (problems []string)
 		for _, p := range in.Problems {
 			problems = append(problems, owner.String()+": "+p)
 		}
-		ttl := src.TTL
-		if in.TTL != 0 {
-			ttl = in.TTL
-		}
+		ttl := cmp.Or(in.TTL, src.TTL)
 		for _, h := range in.Hosts {
 			if underApex(h, src.Zone) {
-				for _, rr := range addressRecords(h, ttl, in.Addrs, in.Target) {
-					emit(Claim{RR: rr, Owner: owner})
-				}
+				claimEach(emit, owner, Everyone, addressRecords(h, ttl, in.Addrs, in.Target))
 			}
 		}
 	})

@@ -77,9 +77,7 @@ func istioSource(src *Sources, v model.View, emit func(Claim)) (problems []strin
 			if !dns.IsSubDomain(src.Zone, h) || h == src.Zone {
 				continue
 			}
-			for _, rr := range addressRecords(h, src.TTL, se.AddrsOf(h), "") {
-				emit(Claim{RR: rr, Owner: owner, Audience: Everyone})
-			}
+			claimEach(emit, owner, Everyone, addressRecords(h, src.TTL, se.AddrsOf(h), ""))
 		}
 	})
 	return problems
@@ -108,12 +106,8 @@ type gatewayAddrs struct {
 
 // emit claims name for owner with the gateway's addresses.
 func (g *gatewayAddrs) emit(name string, ttl uint32, owner Owner, emit func(Claim)) {
-	for _, rr := range addressRecords(name, ttl, g.outside, g.target) {
-		emit(Claim{RR: rr, Owner: owner, Audience: Outside})
-	}
-	for _, rr := range addressRecords(name, ttl, g.inside, "") {
-		emit(Claim{RR: rr, Owner: owner, Audience: Inside})
-	}
+	claimEach(emit, owner, Outside, addressRecords(name, ttl, g.outside, g.target))
+	claimEach(emit, owner, Inside, addressRecords(name, ttl, g.inside, ""))
 }
 
 // istioGatewayAddrs returns the addresses of the Services that front gw's pods, in Service

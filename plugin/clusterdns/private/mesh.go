@@ -37,9 +37,7 @@ func mesh(src *Sources, v model.View, emit func(Claim)) (problems []string) {
 				continue
 			}
 			for _, a := range answers {
-				for _, rr := range addressRecords(h, src.TTL, a.addrs, a.target) {
-					emit(Claim{RR: rr, Owner: owner, Audience: a.audience})
-				}
+				claimEach(emit, owner, a.audience, addressRecords(h, src.TTL, a.addrs, a.target))
 			}
 		}
 	})

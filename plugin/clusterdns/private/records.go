@@ -321,6 +321,13 @@ func resolve(name string, claims []Claim, inFile map[string]bool, rule ClaimRule
 	return out, msgs, lost
 }
 
+// claimEach emits owner's claim on each of rrs, for audience.
+func claimEach(emit func(Claim), owner Owner, audience Audience, rrs []dns.RR) {
+	for _, rr := range rrs {
+		emit(Claim{RR: rr, Owner: owner, Audience: audience})
+	}
+}
+
 func addressRecords(name string, ttl uint32, addrs []netip.Addr, target string) []dns.RR {
 	hdr := dns.RR_Header{Name: name, Class: dns.ClassINET, Ttl: ttl}
 	if len(addrs) == 0 {

@@ -1,6 +1,7 @@
 package private
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -30,15 +31,8 @@ func services(src *Sources, v model.View, emit func(Claim)) (problems []string) 
 		for _, p := range e.Problems {
 			problems = append(problems, owner.String()+": "+p)
 		}
-		ttl := src.TTL
-		if e.TTL != 0 {
-			ttl = e.TTL
-		}
-		claim := func(audience Audience, rrs []dns.RR) {
-			for _, rr := range rrs {
-				emit(Claim{RR: rr, Owner: owner, Audience: audience})
-			}
-		}
+		ttl := cmp.Or(e.TTL, src.TTL)
+		claim := func(audience Audience, rrs []dns.RR) { claimEach(emit, owner, audience, rrs) }
 		// only what the zone's view serves is built: zones are rebuilt on every change
 		inside := src.Inside && len(s.ClusterIPs) > 0
 		for _, name := range serviceNames(s, src.Zone) {
