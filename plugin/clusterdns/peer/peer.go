@@ -232,8 +232,22 @@ func (c *Cluster) synced() {
 	c.changed()
 }
 
-// Notify implements model.Subscriber: the peer's EndpointSlices changed.
-func (c *Cluster) Notify(model.Change) { c.changed() }
+// Notify implements model.Subscriber: the peer's EndpointSlices or Nodes changed (or, for
+// the local cluster, the cluster zone's Store). A change of one Service that is not
+// exported changes nothing here: a peer's slices are read for its node ports too, and a
+// cluster's endpoints churn.
+func (c *Cluster) Notify(ch model.Change) {
+	if ch.Service != (model.Key{}) && ch.Namespace == "" && !ch.Private && ch.Import == (model.Key{}) {
+		c.mu.Lock()
+		s := c.services[ch.Service]
+		exported := s != nil && (c.exports[ch.Service] || s.Annotated)
+		c.mu.Unlock()
+		if !exported {
+			return
+		}
+	}
+	c.changed()
+}
 
 func (c *Cluster) changed() {
 	c.subsMu.Lock()

@@ -7,19 +7,37 @@ import (
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/index"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/private"
 )
 
-// NodePortRecords is where a peer Service without a load balancer address gets the node
-// ports it is reachable at (part 1 of issue 13, the nodeports option): the eligible nodes
-// of the peer (v is the peer's Store, which then needs its Nodes) with their addresses.
-// Until that function is wired here it is nil and such a Service falls through to its
-// endpoints (with the endpoints option).
-//
-// HOOK: set by the nodeports work after the merge.
-var NodePortRecords func(v model.View, svc *model.PeerService, slices []*model.EndpointSlice) []NodeAddr
+// nodePorts returns the nodes a peer's Service without a load balancer address is reached
+// at through its node ports (part 1 of issue 13): the nodes the nodeports option of private
+// zones would list (private.EligibleNodes: Ready, schedulable, not being deleted, not
+// excluded from load balancers, and with externalTrafficPolicy Local only those running a
+// ready endpoint, by the node names of the Service's EndpointSlices), each with its
+// InternalIP addresses, from the peer's Store v.
+func nodePorts(v model.View, s *model.PeerService) []nodeAddr {
+	svc := &model.Service{Meta: model.Meta{Namespace: s.Namespace, Name: s.Name},
+		Exposure: &model.Exposure{NodeLocal: s.LocalTraffic}}
+	for _, p := range s.Ports {
+		if p.NodePort > 0 {
+			svc.Exposure.NodePorts = append(svc.Exposure.NodePorts, model.Port{Name: p.Name, Protocol: p.Protocol, Port: p.NodePort})
+		}
+	}
+	if len(svc.Exposure.NodePorts) == 0 {
+		return nil
+	}
+	var out []nodeAddr
+	for _, nw := range private.EligibleNodes(v, svc) {
+		for _, ip := range nw.Node.NodeAddrs(false) {
+			out = append(out, nodeAddr{Name: nw.Node.Name, IP: ip})
+		}
+	}
+	return out
+}
 
-// NodeAddr is one eligible node of a NodePort Service.
-type NodeAddr struct {
+// nodeAddr is one eligible node of a NodePort Service.
+type nodeAddr struct {
 	Name string // the node's name
 	IP   netip.Addr
 }
@@ -105,9 +123,9 @@ func (b *builder) service(cfg *Config, v model.View, s *model.PeerService, sl []
 	base := strings.ToLower(s.Name + "." + s.Namespace + ".svc")
 	target := base + "."
 	cluster := cfg.Name
-	var nodes []NodeAddr
-	if !s.Headless && s.NodePorts && NodePortRecords != nil && !cfg.Local {
-		nodes = NodePortRecords(v, s, sl)
+	var nodes []nodeAddr
+	if !s.Headless && s.NodePorts && !cfg.Local && len(s.LoadBalancer) == 0 {
+		nodes = nodePorts(v, s)
 	}
 	switch {
 	case cfg.Local && !s.Headless:
@@ -129,8 +147,13 @@ func (b *builder) service(cfg *Config, v model.View, s *model.PeerService, sl []
 		}
 	case len(nodes) > 0:
 		for _, n := range nodes {
-			b.addr(base, n.IP)
 			node := strings.ToLower(n.Name) + "." + cluster + ".nodes" // node names repeat across clusters
+			if !model.ValidHost(node+".", false) {                     // node names are DNS subdomains: nearly never
+				continue
+			}
+			b.exists(cluster + ".nodes")
+			b.exists("nodes")
+			b.addr(base, n.IP)
 			b.addr(node, n.IP)
 			for _, p := range s.Ports {
 				b.port(base, p.Port, p.NodePort, node+".", n.IP)
