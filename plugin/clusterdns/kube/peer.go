@@ -82,6 +82,7 @@ func startPeer(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Int
 	}
 	resources := []resource{newResource("services", &corev1.Service{}, cs, svcs.List, svcs.Watch, conv, h.UpsertService, h.DeleteService)}
 	if !keysOnly {
+		s.nodePorts = true
 		// A Service without a load balancer address is reached at its node ports: the
 		// peer's Nodes say which nodes, and for externalTrafficPolicy Local its
 		// EndpointSlices' node names say which of them. Without the endpoints option the
@@ -103,12 +104,21 @@ func startPeer(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Int
 	return s
 }
 
-// Probe asks the API server for one Service: it fails when the server is unreachable or
-// rejects our credentials (see apierrors.IsUnauthorized), which a peer reports and logs.
+// Probe asks the API server for one Service (and, for node ports, one Node and one
+// EndpointSlice): it fails when the server is unreachable or rejects our credentials, or
+// forbids one of these reads, whose reflector would then never list (see
+// apierrors.IsUnauthorized and IsForbidden), which a peer reports and logs.
 func (s *Source) Probe(timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(s.ctx, timeout)
 	defer cancel()
-	_, err := s.cs.CoreV1().Services(corev1.NamespaceAll).List(ctx, metav1.ListOptions{Limit: 1})
+	one := metav1.ListOptions{Limit: 1}
+	if _, err := s.cs.CoreV1().Services(corev1.NamespaceAll).List(ctx, one); err != nil || !s.nodePorts {
+		return err
+	}
+	if _, err := s.cs.CoreV1().Nodes().List(ctx, one); err != nil {
+		return err
+	}
+	_, err := s.cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).List(ctx, one)
 	return err
 }
 
