@@ -351,7 +351,8 @@ func validLabel(s string) bool {
 }
 
 // unreachable logs, once per version, an exported Service with no address a client here
-// can reach: no load balancer address, no node port, and no endpoints option.
+// can reach: no load balancer address, no node port on an eligible node, and no endpoints
+// option.
 func (c *Cluster) unreachable(s *model.PeerService) {
 	k := model.Key{Namespace: s.Namespace, Name: s.Name}
 	c.mu.Lock()
@@ -360,7 +361,7 @@ func (c *Cluster) unreachable(s *model.PeerService) {
 		return
 	}
 	c.logged[k] = s.ResourceVersion
-	log.Warningf("peer %s: Service %s is exported but has no address reachable from here (no load balancer address, no node port; endpoints is off)", c.cfg.Name, k)
+	log.Warningf("peer %s: Service %s is exported but has no address reachable from here (no load balancer address, no node port on an eligible node; endpoints is off)", c.cfg.Name, k)
 }
 
 // localService is what the records of a local Service need, from the cluster zone's model.
