@@ -170,7 +170,8 @@ func TestReportLogsOncePerMinute(t *testing.T) {
 
 // TestBuilderNodePorts: a NodePort Service without a load balancer address answers the
 // peer's eligible nodes, SRV records naming NODE.CLUSTER.nodes with the node port; with
-// externalTrafficPolicy Local only the nodes running a ready endpoint; a load balancer
+// externalTrafficPolicy Local only the nodes running a ready endpoint, weighted by their
+// endpoints; a load balancer
 // address still wins; with no eligible node the Service falls through to its endpoints.
 func TestBuilderNodePorts(t *testing.T) {
 	st := model.NewStore()
@@ -184,6 +185,8 @@ func TestBuilderNodePorts(t *testing.T) {
 	excluded.Excluded = true
 	st.UpsertNode(excluded)
 	st.UpsertSlice(&model.EndpointSlice{Meta: model.Meta{Name: "local-x", Namespace: "shop"}, Service: "local", NodeNames: []string{"node-2"}})
+	// two endpoints on node-2, one on node-1: node-2 takes twice the clients
+	st.UpsertSlice(&model.EndpointSlice{Meta: model.Meta{Name: "spread-x", Namespace: "shop"}, Service: "spread", NodeNames: []string{"node-2", "node-1", "node-2"}})
 
 	http := model.PeerPort{Port: model.Port{Name: "http", Protocol: "TCP", Port: 80}, NodePort: 30080}
 	np := &model.PeerService{Meta: model.Meta{Name: "np", Namespace: "shop"}, ClusterIPs: addrs("10.96.0.12"), Ports: []model.PeerPort{http}, NodePorts: true}
@@ -191,13 +194,15 @@ func TestBuilderNodePorts(t *testing.T) {
 		NodePorts: true, LocalTraffic: true}
 	lb := &model.PeerService{Meta: model.Meta{Name: "lb", Namespace: "shop"}, ClusterIPs: addrs("10.96.0.13"), Ports: []model.PeerPort{http},
 		NodePorts: true, LoadBalancer: addrs("192.0.2.13")}
+	spread := &model.PeerService{Meta: model.Meta{Name: "spread", Namespace: "shop"}, ClusterIPs: addrs("10.96.0.16"), Ports: []model.PeerPort{http},
+		NodePorts: true, LocalTraffic: true}
 	// no endpoint anywhere: Local traffic has no node to go to
 	nowhere := &model.PeerService{Meta: model.Meta{Name: "nowhere", Namespace: "shop"}, ClusterIPs: addrs("10.96.0.15"), Ports: []model.PeerPort{http},
 		NodePorts: true, LocalTraffic: true}
 	b := newBuilder()
 	east := &Config{Name: "east"}
 	st.Read(func(v model.View) {
-		for _, s := range []*model.PeerService{np, local, lb} {
+		for _, s := range []*model.PeerService{np, local, lb, spread} {
 			if !b.service(east, v, s, v.Slices(model.Key{Namespace: s.Namespace, Name: s.Name})) {
 				t.Errorf("%s is reachable", s.Name)
 			}
@@ -214,6 +219,8 @@ func TestBuilderNodePorts(t *testing.T) {
 		{"_http._tcp.np.shop.svc", "SRV 50 30080 node-1.east.nodes.; SRV 50 30080 node-2.east.nodes.; " +
 			"EXTRA node-1.east.nodes. 198.51.100.1; EXTRA node-2.east.nodes. 198.51.100.2"},
 		{"local.shop.svc", "A 198.51.100.2; SRV 100 30080 node-2.east.nodes.; EXTRA node-2.east.nodes. 198.51.100.2"},
+		{"_http._tcp.spread.shop.svc", "SRV 50 30080 node-1.east.nodes.; SRV 100 30080 node-2.east.nodes.; " +
+			"EXTRA node-1.east.nodes. 198.51.100.1; EXTRA node-2.east.nodes. 198.51.100.2"},
 		{"node-1.east.nodes", "A 198.51.100.1"},
 		{"node-2.east.nodes", "A 198.51.100.2"},
 		{"east.nodes", ""},

@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -29,8 +30,9 @@ func nodePorts(v model.View, s *model.PeerService) []nodeAddr {
 	}
 	var out []nodeAddr
 	for _, nw := range private.EligibleNodes(v, svc) {
+		share := max(1, nw.Weight/private.NodePortWeight)
 		for _, ip := range nw.Node.NodeAddrs(false) {
-			out = append(out, nodeAddr{Name: nw.Node.Name, IP: ip})
+			out = append(out, nodeAddr{Name: nw.Node.Name, IP: ip, Share: share})
 		}
 	}
 	return out
@@ -40,6 +42,9 @@ func nodePorts(v model.View, s *model.PeerService) []nodeAddr {
 type nodeAddr struct {
 	Name string // the node's name
 	IP   netip.Addr
+	// Share is the node's shares of the SRV weight: its ready endpoints of the Service
+	// with externalTrafficPolicy Local, else 1
+	Share uint16
 }
 
 // builder collects the records of the names of one zone, relative and without the trailing
@@ -79,13 +84,14 @@ func (b *builder) addr(name string, ip netip.Addr) {
 }
 
 // srv adds an SRV record at name for target (relative, with the trailing dot) and target's
-// address to the additional section.
-func (b *builder) srv(name string, port int32, target string, ip netip.Addr) {
+// address to the additional section. share is the record's shares of the name's weight
+// (see weigh): 1, or a node's ready endpoints with externalTrafficPolicy Local.
+func (b *builder) srv(name string, port int32, target string, ip netip.Addr, share uint16) {
 	if port <= 0 || port > 65535 {
 		return
 	}
 	n := b.node(name)
-	s := index.SRV{Port: uint16(port), Target: target}
+	s := index.SRV{Port: uint16(port), Target: target, Weight: max(1, share)} // the share until weigh
 	if !slices.ContainsFunc(n.SRV, func(x index.SRV) bool { return x.Port == s.Port && x.Target == s.Target }) {
 		n.SRV = append(n.SRV, s)
 	}
@@ -97,21 +103,24 @@ func (b *builder) srv(name string, port int32, target string, ip netip.Addr) {
 
 // port adds the SRV record of a named port, at _name._proto.SERVICE and the Service's own
 // name, with _proto.SERVICE as an empty non-terminal.
-func (b *builder) port(base string, p model.Port, port int32, target string, ip netip.Addr) {
-	b.srv(base, port, target, ip)
+func (b *builder) port(base string, p model.Port, port int32, target string, ip netip.Addr, share uint16) {
+	b.srv(base, port, target, ip, share)
 	if p.Name == "" {
 		return
 	}
 	proto := "_" + strings.ToLower(p.Protocol) + "." + base
 	b.exists(proto)
-	b.srv("_"+strings.ToLower(p.Name)+"."+proto, port, target, ip)
+	b.srv("_"+strings.ToLower(p.Name)+"."+proto, port, target, ip, share)
 }
 
-// weigh sets the SRV weights as CoreDNS does: 100 shared by the records of a name.
+// weigh sets the SRV weights as CoreDNS does, 100 shared by the records of a name, each
+// record's part times its shares: a node running two endpoints of a Service with
+// externalTrafficPolicy Local gets twice the clients of a node running one, as in the
+// nodeports option of private zones.
 func (b *builder) weigh() {
 	for _, n := range b.names {
 		for i := range n.SRV {
-			n.SRV[i].Weight = uint16(max(1, 100/len(n.SRV)))
+			n.SRV[i].Weight = uint16(min(math.MaxUint16, max(1, 100/len(n.SRV))*int(n.SRV[i].Weight))) // #nosec G115 -- bounded by min
 		}
 	}
 }
@@ -135,14 +144,14 @@ func (b *builder) service(cfg *Config, v model.View, s *model.PeerService, sl []
 		for _, ip := range s.ClusterIPs {
 			b.addr(base, ip)
 			for _, p := range s.Ports {
-				b.port(base, p.Port, p.Port.Port, target, ip)
+				b.port(base, p.Port, p.Port.Port, target, ip, 1)
 			}
 		}
 	case !s.Headless && len(s.LoadBalancer) > 0:
 		for _, ip := range s.LoadBalancer {
 			b.addr(base, ip)
 			for _, p := range s.Ports {
-				b.port(base, p.Port, p.Port.Port, target, ip)
+				b.port(base, p.Port, p.Port.Port, target, ip, 1)
 			}
 		}
 	case len(nodes) > 0:
@@ -156,7 +165,7 @@ func (b *builder) service(cfg *Config, v model.View, s *model.PeerService, sl []
 			b.addr(base, n.IP)
 			b.addr(node, n.IP)
 			for _, p := range s.Ports {
-				b.port(base, p.Port, p.NodePort, node+".", n.IP)
+				b.port(base, p.Port, p.NodePort, node+".", n.IP, n.Share)
 			}
 		}
 	case cfg.Endpoints:
@@ -172,7 +181,7 @@ func (b *builder) service(cfg *Config, v model.View, s *model.PeerService, sl []
 					b.addr(name, ip)
 					b.addr(base, ip)
 					for _, p := range x.Ports {
-						b.port(base, p, p.Port, name+".", ip)
+						b.port(base, p, p.Port, name+".", ip, 1)
 					}
 				}
 			}
