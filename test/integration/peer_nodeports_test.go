@@ -23,7 +23,7 @@ import (
 // NODE.CLUSTER.nodes with its node port, read through a kubeconfig with the ClusterRole the
 // README gives (no endpoints option); with externalTrafficPolicy Local only the nodes
 // running a ready endpoint; a node going NotReady leaves within a second of the peer's API
-// server saying so, and comes back.
+// server saying so, and comes back; with `nodeports ExternalIP` the nodes' ExternalIPs.
 func TestPeerNodePorts(t *testing.T) {
 	e := k8senv.Get(t)
 	p := k8senv.Another(t)
@@ -151,4 +151,34 @@ func TestPeerNodePorts(t *testing.T) {
 	status(n1, corev1.ConditionFalse)
 	harness.Expect(t, within, addr, "web."+zone, dns.TypeA, "NXDOMAIN: ")
 	harness.ExpectNow(t, addr, "lb."+zone, dns.TypeA, "NOERROR: A 192.0.2.50")
+
+	// nodeports ExternalIP: a second server answers the nodes' external addresses; n2 has
+	// none and is left out
+	n, err := nodes.Get(ctx, n1, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Status.Addresses = append(n.Status.Addresses, corev1.NodeAddress{Type: corev1.NodeExternalIP, Address: "203.0.113.21"})
+	if _, err := nodes.UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	status(n1, corev1.ConditionTrue)
+	status(n2, corev1.ConditionTrue)
+	port2 := harness.FreePort(t)
+	addr2 := fmt.Sprintf("127.0.0.1:%d", port2)
+	harness.Start(t, fmt.Sprintf(`.:%d {
+    bind 127.0.0.1
+    clusterdns cluster.local {
+        kubeconfig %s
+        peer east {
+            kubeconfig %s
+            nodeports ExternalIP
+        }
+    }
+}
+`, port2, e.Kubeconfig, kc))
+	harness.Expect(t, 10*time.Second, addr2, "web."+zone, dns.TypeA, "NOERROR: A 203.0.113.21")
+	harness.ExpectNow(t, addr2, "_http._tcp.web."+zone, dns.TypeSRV, "NOERROR: "+srv(100, webPort, n1))
+	harness.ExpectNow(t, addr2, nodeName(n1), dns.TypeA, "NOERROR: A 203.0.113.21")
+	harness.Expect(t, within, addr, "web."+zone, dns.TypeA, "NOERROR: A 10.202.0.1, A 10.202.0.2") // the first server keeps InternalIP
 }

@@ -38,6 +38,7 @@ type Config struct {
 	Context          string
 	ExportAnnotation string // a Service with it set to "true" is exported
 	Endpoints        bool   // flat network: the ready endpoint addresses are reachable
+	ExternalIP       bool   // node ports answer the nodes' ExternalIPs (nodeports ExternalIP)
 
 	// Local is the block's own cluster (see LocalName): its clients reach a Service at its
 	// ClusterIPs, and its endpoints in any case. It is reached as the block's source is.
@@ -59,7 +60,7 @@ func Local(source, kubeconfig, context, endpoint string, tls [3]string) *Config 
 }
 
 func (c *Config) key() string {
-	return fmt.Sprintf("%s|%s|%s|%s|%t|%t|%s|%v|%s", c.Name, c.Kubeconfig, c.Context, c.ExportAnnotation, c.Endpoints, c.Local, c.Endpoint, c.TLS, c.Source)
+	return fmt.Sprintf("%s|%s|%s|%s|%t|%t|%t|%s|%v|%s", c.Name, c.Kubeconfig, c.Context, c.ExportAnnotation, c.Endpoints, c.ExternalIP, c.Local, c.Endpoint, c.TLS, c.Source)
 }
 
 // probeEvery is how often a peer's API server is asked whether it still answers us, for

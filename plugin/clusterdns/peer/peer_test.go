@@ -41,7 +41,11 @@ func TestParseBlock(t *testing.T) {
 		{input: "peer a.b {\n kubeconfig " + kc + "\n}", wantErr: "cluster label"},
 		{input: "peer east {\n kubeconfig " + kc + "\n endpoints yes\n}", wantErr: "Wrong argument count"},
 		{input: "peer east {\n kubeconfig " + kc + "\n export_annotation\n}", wantErr: "Wrong argument count"},
-		{input: "peer east {\n kubeconfig " + kc + "\n nodeports\n}", wantErr: `unknown property "nodeports"`},
+		{input: "peer east {\n kubeconfig " + kc + "\n nodeports ExternalIP\n}", want: Config{Name: "east", Kubeconfig: kc, ExportAnnotation: "clusterdns.io/export", ExternalIP: true}},
+		{input: "peer east {\n kubeconfig " + kc + "\n nodeports InternalIP\n}", want: Config{Name: "east", Kubeconfig: kc, ExportAnnotation: "clusterdns.io/export"}},
+		{input: "peer east {\n kubeconfig " + kc + "\n nodeports\n}", wantErr: "want InternalIP or ExternalIP"},
+		{input: "peer east {\n kubeconfig " + kc + "\n nodeports HostName\n}", wantErr: "want InternalIP or ExternalIP"},
+		{input: "peer east {\n kubeconfig " + kc + "\n color blue\n}", wantErr: `unknown property "color"`},
 	}
 	for _, tc := range tests {
 		c := caddy.NewTestController("dns", tc.input)
@@ -206,6 +210,12 @@ func TestBuilderNodePorts(t *testing.T) {
 			if !b.service(east, v, s, v.Slices(model.Key{Namespace: s.Namespace, Name: s.Name})) {
 				t.Errorf("%s is reachable", s.Name)
 			}
+		}
+		// nodeports ExternalIP: the nodes' ExternalIPs
+		w := newBuilder()
+		w.service(&Config{Name: "west", ExternalIP: true}, v, np, nil)
+		if got, want := records(w.names["node-1.west.nodes"]), "A 203.0.113.9"; got != want {
+			t.Errorf("ExternalIP: node-1.west.nodes %s, want %s", got, want)
 		}
 		if b.service(east, v, nowhere, nil) {
 			t.Error("a Local Service without endpoints is not reachable at its node ports")

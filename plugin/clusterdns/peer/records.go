@@ -16,8 +16,8 @@ import (
 // zones would list (private.EligibleNodes: Ready, schedulable, not being deleted, not
 // excluded from load balancers, and with externalTrafficPolicy Local only those running a
 // ready endpoint, by the node names of the Service's EndpointSlices), each with its
-// InternalIP addresses, from the peer's Store v.
-func nodePorts(v model.View, s *model.PeerService) []nodeAddr {
+// InternalIP addresses (ExternalIP with external), from the peer's Store v.
+func nodePorts(v model.View, s *model.PeerService, external bool) []nodeAddr {
 	svc := &model.Service{Meta: model.Meta{Namespace: s.Namespace, Name: s.Name},
 		Exposure: &model.Exposure{NodeLocal: s.LocalTraffic}}
 	for _, p := range s.Ports {
@@ -31,7 +31,7 @@ func nodePorts(v model.View, s *model.PeerService) []nodeAddr {
 	var out []nodeAddr
 	for _, nw := range private.EligibleNodes(v, svc) {
 		share := max(1, nw.Weight/private.NodePortWeight)
-		for _, ip := range nw.Node.NodeAddrs(false) {
+		for _, ip := range nw.Node.NodeAddrs(external) {
 			out = append(out, nodeAddr{Name: nw.Node.Name, IP: ip, Share: share})
 		}
 	}
@@ -134,7 +134,7 @@ func (b *builder) service(cfg *Config, v model.View, s *model.PeerService, sl []
 	cluster := cfg.Name
 	var nodes []nodeAddr
 	if !s.Headless && s.NodePorts && !cfg.Local && len(s.LoadBalancer) == 0 {
-		nodes = nodePorts(v, s)
+		nodes = nodePorts(v, s, cfg.ExternalIP)
 	}
 	switch {
 	case cfg.Local && !s.Headless:
