@@ -266,7 +266,10 @@ func TestPeerBadKubeconfig(t *testing.T) {
 	if err := clientcmd.WriteToFile(*cfg, bad); err != nil {
 		t.Fatal(err)
 	}
-	for _, kc := range []string{missing, bad} {
+	// allowed to read Services but not Nodes, which a peer's node ports need: its reflector
+	// would never list, so it is an error at start too
+	noNodes := readerKubeconfigWith(t, e, e.Namespace(t, "peerbad"), fmt.Sprintf("dns-reader-nonodes-%d", time.Now().UnixNano()%1_000_000), "services")
+	for _, kc := range []string{missing, bad, noNodes} {
 		corefile := fmt.Sprintf(`.:%d {
     bind 127.0.0.1
     clusterdns cluster.local {
@@ -285,6 +288,9 @@ func TestPeerBadKubeconfig(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), kc) || !strings.Contains(err.Error(), "peer west") {
 			t.Errorf("error does not name the peer and its kubeconfig %s: %v", kc, err)
+		}
+		if kc == noNodes && !strings.Contains(err.Error(), `"nodes"`) {
+			t.Errorf("error does not name what we may not read: %v", err)
 		}
 	}
 }
@@ -426,13 +432,20 @@ func TestPeerReload(t *testing.T) {
 // API server reject (403) that reader.
 func readerKubeconfig(t *testing.T, e *k8senv.Env, ns, name string) string {
 	t.Helper()
+	return readerKubeconfigWith(t, e, ns, name, "services", "nodes")
+}
+
+// readerKubeconfigWith is readerKubeconfig allowed to read the given core resources only
+// (with EndpointSlices and ServiceExports).
+func readerKubeconfigWith(t *testing.T, e *k8senv.Env, ns, name string, core ...string) string {
+	t.Helper()
 	ctx := context.Background()
 	if _, err := e.Client.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := e.Client.RbacV1().ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name},
 		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"services"}, Verbs: []string{"list", "watch"}},
+			{APIGroups: []string{""}, Resources: core, Verbs: []string{"list", "watch"}},
 			{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: []string{"list", "watch"}},
 			{APIGroups: []string{"multicluster.x-k8s.io"}, Resources: []string{"serviceexports"}, Verbs: []string{"list", "watch"}},
 		}}, metav1.CreateOptions{})

@@ -101,9 +101,12 @@ type Source struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	cfg     Config // what the optional kinds' reflectors select and keep
-	mu      sync.Mutex
-	enabled map[model.Kind]bool
+	cfg Config // what the optional kinds' reflectors select and keep
+	// nodePorts is a peer's source that reads Nodes and EndpointSlices for node ports:
+	// Probe asks for them too
+	nodePorts bool
+	mu        sync.Mutex
+	enabled   map[model.Kind]bool
 }
 
 // Store returns the Store the reflectors write.

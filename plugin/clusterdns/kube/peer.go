@@ -38,9 +38,11 @@ type PeerHandlers struct {
 //
 // With keysOnly (the local cluster, whose Services the cluster zone's source holds
 // already) Services are kept as their keys and export annotation alone
-// (model.PeerServiceKeys). With cfg.NoEndpoints EndpointSlices are not read: a peer's
-// endpoints are answered only with its endpoints option, and they are the bulk of a
-// cluster's objects.
+// (model.PeerServiceKeys), and nothing else is read. Otherwise the peer's Nodes are read
+// too, trimmed as for the nodeports option, and its EndpointSlices: with cfg.NoEndpoints
+// (a peer without the endpoints option) each is kept as its Service and the nodes of its
+// ready endpoints alone, which the node port records of a Service with
+// externalTrafficPolicy Local need; its addresses are answered only with endpoints.
 func StartPeer(cfg Config, exportKey string, keysOnly bool, h PeerHandlers) (*Source, error) {
 	rc, err := restConfig(cfg)
 	if err != nil {
@@ -79,12 +81,21 @@ func startPeer(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Int
 		conv = model.PeerServiceKeys(exportKey)
 	}
 	resources := []resource{newResource("services", &corev1.Service{}, cs, svcs.List, svcs.Watch, conv, h.UpsertService, h.DeleteService)}
-	if !cfg.NoEndpoints {
-		resources = append(resources, newResource("endpointslices", &discoveryv1.EndpointSlice{}, cs,
+	if !keysOnly {
+		s.nodePorts = true
+		// A Service without a load balancer address is reached at its node ports: the
+		// peer's Nodes say which nodes, and for externalTrafficPolicy Local its
+		// EndpointSlices' node names say which of them. Without the endpoints option the
+		// slices keep nothing else (model.EndpointSliceNodeNames).
+		conv := model.EndpointSliceNodeNames
+		if !cfg.NoEndpoints {
+			conv = model.WithNodeNames(model.EndpointSliceFromAPI)
+		}
+		resources = append(resources, s.nodes(), newResource("endpointslices", &discoveryv1.EndpointSlice{}, cs,
 			func(ctx context.Context, o metav1.ListOptions) (*discoveryv1.EndpointSliceList, error) {
 				return eps.List(ctx, o)
 			},
-			eps.Watch, model.EndpointSliceFromAPI, st.UpsertSlice, st.DeleteSlice))
+			eps.Watch, conv, st.UpsertSlice, st.DeleteSlice))
 	}
 	s.run(part, resources...)
 	s.wg.Add(1) // Stop waits for it: it may start a reflector
@@ -93,12 +104,21 @@ func startPeer(cfg Config, host string, cs kubernetes.Interface, dyn dynamic.Int
 	return s
 }
 
-// Probe asks the API server for one Service: it fails when the server is unreachable or
-// rejects our credentials (see apierrors.IsUnauthorized), which a peer reports and logs.
+// Probe asks the API server for one Service (and, for node ports, one Node and one
+// EndpointSlice): it fails when the server is unreachable or rejects our credentials, or
+// forbids one of these reads, whose reflector would then never list (see
+// apierrors.IsUnauthorized and IsForbidden), which a peer reports and logs.
 func (s *Source) Probe(timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(s.ctx, timeout)
 	defer cancel()
-	_, err := s.cs.CoreV1().Services(corev1.NamespaceAll).List(ctx, metav1.ListOptions{Limit: 1})
+	one := metav1.ListOptions{Limit: 1}
+	if _, err := s.cs.CoreV1().Services(corev1.NamespaceAll).List(ctx, one); err != nil || !s.nodePorts {
+		return err
+	}
+	if _, err := s.cs.CoreV1().Nodes().List(ctx, one); err != nil {
+		return err
+	}
+	_, err := s.cs.DiscoveryV1().EndpointSlices(corev1.NamespaceAll).List(ctx, one)
 	return err
 }
 

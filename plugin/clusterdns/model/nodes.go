@@ -130,6 +130,16 @@ func WithNodeNames(conv func(*discoveryv1.EndpointSlice) *EndpointSlice) func(*d
 	}
 }
 
+// EndpointSliceNodeNames keeps of an EndpointSlice the Service it belongs to and the nodes
+// of its served endpoints (WithNodeNames), nothing else: what a peer's Service reached at
+// its node ports with externalTrafficPolicy Local needs when the peer's endpoints are not
+// answered, for a few dozen bytes a slice.
+func EndpointSliceNodeNames(s *discoveryv1.EndpointSlice) *EndpointSlice {
+	return WithNodeNames(func(s *discoveryv1.EndpointSlice) *EndpointSlice {
+		return &EndpointSlice{Meta: trimMeta(&s.ObjectMeta), Service: s.Labels[discoveryv1.LabelServiceName]}
+	})(s)
+}
+
 // NodeAddrs returns the node's addresses of the given type (InternalIP or ExternalIP).
 func (n *Node) NodeAddrs(external bool) []netip.Addr {
 	if external {

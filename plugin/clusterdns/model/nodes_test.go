@@ -126,4 +126,10 @@ func TestNodePortsOfServices(t *testing.T) {
 	if EndpointSliceConverter(false, false)(sl).NodeNames != nil {
 		t.Error("node names kept without WithNodeNames")
 	}
+	// a peer without endpoints keeps the Service and the node names alone
+	trimmed := EndpointSliceNodeNames(sl)
+	want := &EndpointSlice{Meta: got.Meta, Service: got.Service, NodeNames: []string{"n1"}}
+	if !reflect.DeepEqual(trimmed, want) {
+		t.Errorf("EndpointSliceNodeNames: %+v, want %+v", trimmed, want)
+	}
 }

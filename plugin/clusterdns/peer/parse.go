@@ -16,6 +16,7 @@ import (
 //	    kubeconfig PATH [CONTEXT]
 //	    export_annotation KEY
 //	    endpoints
+//	    nodeports InternalIP|ExternalIP
 //	}
 //
 // It leaves the controller on the block's closing brace, as private.ParseBlock. The
@@ -57,6 +58,12 @@ func ParseBlock(c *caddy.Controller) (*Config, error) {
 				return nil, c.ArgErr()
 			}
 			p.Endpoints = true
+		case "nodeports":
+			args := c.RemainingArgs()
+			if len(args) != 1 || (args[0] != "InternalIP" && args[0] != "ExternalIP") {
+				return nil, c.Errf("peer %s: nodeports: want InternalIP or ExternalIP", p.Name)
+			}
+			p.ExternalIP = args[0] == "ExternalIP"
 		default:
 			return nil, c.Errf("peer %s: unknown property %q", p.Name, c.Val())
 		}

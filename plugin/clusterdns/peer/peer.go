@@ -38,6 +38,7 @@ type Config struct {
 	Context          string
 	ExportAnnotation string // a Service with it set to "true" is exported
 	Endpoints        bool   // flat network: the ready endpoint addresses are reachable
+	ExternalIP       bool   // node ports answer the nodes' ExternalIPs (nodeports ExternalIP)
 
 	// Local is the block's own cluster (see LocalName): its clients reach a Service at its
 	// ClusterIPs, and its endpoints in any case. It is reached as the block's source is.
@@ -59,7 +60,7 @@ func Local(source, kubeconfig, context, endpoint string, tls [3]string) *Config 
 }
 
 func (c *Config) key() string {
-	return fmt.Sprintf("%s|%s|%s|%s|%t|%t|%s|%v|%s", c.Name, c.Kubeconfig, c.Context, c.ExportAnnotation, c.Endpoints, c.Local, c.Endpoint, c.TLS, c.Source)
+	return fmt.Sprintf("%s|%s|%s|%s|%t|%t|%t|%s|%v|%s", c.Name, c.Kubeconfig, c.Context, c.ExportAnnotation, c.Endpoints, c.ExternalIP, c.Local, c.Endpoint, c.TLS, c.Source)
 }
 
 // probeEvery is how often a peer's API server is asked whether it still answers us, for
@@ -232,8 +233,22 @@ func (c *Cluster) synced() {
 	c.changed()
 }
 
-// Notify implements model.Subscriber: the peer's EndpointSlices changed.
-func (c *Cluster) Notify(model.Change) { c.changed() }
+// Notify implements model.Subscriber: the peer's EndpointSlices or Nodes changed (or, for
+// the local cluster, the cluster zone's Store). A change of one Service that is not
+// exported changes nothing here: a peer's slices are read for its node ports too, and a
+// cluster's endpoints churn.
+func (c *Cluster) Notify(ch model.Change) {
+	if ch.Service != (model.Key{}) && ch.Namespace == "" && !ch.Private && ch.Import == (model.Key{}) {
+		c.mu.Lock()
+		s := c.services[ch.Service]
+		exported := s != nil && (c.exports[ch.Service] || s.Annotated)
+		c.mu.Unlock()
+		if !exported {
+			return
+		}
+	}
+	c.changed()
+}
 
 func (c *Cluster) changed() {
 	c.subsMu.Lock()
@@ -337,7 +352,8 @@ func validLabel(s string) bool {
 }
 
 // unreachable logs, once per version, an exported Service with no address a client here
-// can reach: no load balancer address, no node port, and no endpoints option.
+// can reach: no load balancer address, no node port on an eligible node, and no endpoints
+// option.
 func (c *Cluster) unreachable(s *model.PeerService) {
 	k := model.Key{Namespace: s.Namespace, Name: s.Name}
 	c.mu.Lock()
@@ -346,7 +362,7 @@ func (c *Cluster) unreachable(s *model.PeerService) {
 		return
 	}
 	c.logged[k] = s.ResourceVersion
-	log.Warningf("peer %s: Service %s is exported but has no address reachable from here (no load balancer address, no node port; endpoints is off)", c.cfg.Name, k)
+	log.Warningf("peer %s: Service %s is exported but has no address reachable from here (no load balancer address, no node port on an eligible node; endpoints is off)", c.cfg.Name, k)
 }
 
 // localService is what the records of a local Service need, from the cluster zone's model.

@@ -41,7 +41,11 @@ func TestParseBlock(t *testing.T) {
 		{input: "peer a.b {\n kubeconfig " + kc + "\n}", wantErr: "cluster label"},
 		{input: "peer east {\n kubeconfig " + kc + "\n endpoints yes\n}", wantErr: "Wrong argument count"},
 		{input: "peer east {\n kubeconfig " + kc + "\n export_annotation\n}", wantErr: "Wrong argument count"},
-		{input: "peer east {\n kubeconfig " + kc + "\n nodeports\n}", wantErr: `unknown property "nodeports"`},
+		{input: "peer east {\n kubeconfig " + kc + "\n nodeports ExternalIP\n}", want: Config{Name: "east", Kubeconfig: kc, ExportAnnotation: "clusterdns.io/export", ExternalIP: true}},
+		{input: "peer east {\n kubeconfig " + kc + "\n nodeports InternalIP\n}", want: Config{Name: "east", Kubeconfig: kc, ExportAnnotation: "clusterdns.io/export"}},
+		{input: "peer east {\n kubeconfig " + kc + "\n nodeports\n}", wantErr: "want InternalIP or ExternalIP"},
+		{input: "peer east {\n kubeconfig " + kc + "\n nodeports HostName\n}", wantErr: "want InternalIP or ExternalIP"},
+		{input: "peer east {\n kubeconfig " + kc + "\n color blue\n}", wantErr: `unknown property "color"`},
 	}
 	for _, tc := range tests {
 		c := caddy.NewTestController("dns", tc.input)
@@ -168,31 +172,117 @@ func TestReportLogsOncePerMinute(t *testing.T) {
 	}
 }
 
-// TestBuilderNodePorts: through the hook, a NodePort Service without a load balancer
-// address answers its eligible nodes, SRV records naming NODE.CLUSTER.nodes with the node port; a
-// load balancer address still wins.
+// TestBuilderNodePorts: a NodePort Service without a load balancer address answers the
+// peer's eligible nodes, SRV records naming NODE.CLUSTER.nodes with the node port; with
+// externalTrafficPolicy Local only the nodes running a ready endpoint, weighted by their
+// endpoints; a load balancer
+// address still wins; with no eligible node the Service falls through to its endpoints.
 func TestBuilderNodePorts(t *testing.T) {
-	defer func(f func(model.View, *model.PeerService, []*model.EndpointSlice) []NodeAddr) { NodePortRecords = f }(NodePortRecords)
-	NodePortRecords = func(model.View, *model.PeerService, []*model.EndpointSlice) []NodeAddr {
-		return []NodeAddr{{Name: "Node-1", IP: netip.MustParseAddr("198.51.100.1")}}
+	st := model.NewStore()
+	node := func(name, ip string, ready bool) *model.Node {
+		return &model.Node{Meta: model.Meta{Name: name}, InternalIPs: addrs(ip), ExternalIPs: addrs("203.0.113.9"), Ready: ready}
 	}
+	st.UpsertNode(node("Node-1", "198.51.100.1", true))
+	st.UpsertNode(node("node-2", "198.51.100.2", true))
+	st.UpsertNode(node("node-3", "198.51.100.3", false))
+	excluded := node("node-4", "198.51.100.4", true)
+	excluded.Excluded = true
+	st.UpsertNode(excluded)
+	st.UpsertSlice(&model.EndpointSlice{Meta: model.Meta{Name: "local-x", Namespace: "shop"}, Service: "local", NodeNames: []string{"node-2"}})
+	// two endpoints on node-2, one on node-1: node-2 takes twice the clients
+	st.UpsertSlice(&model.EndpointSlice{Meta: model.Meta{Name: "spread-x", Namespace: "shop"}, Service: "spread", NodeNames: []string{"node-2", "node-1", "node-2"}})
+
 	http := model.PeerPort{Port: model.Port{Name: "http", Protocol: "TCP", Port: 80}, NodePort: 30080}
 	np := &model.PeerService{Meta: model.Meta{Name: "np", Namespace: "shop"}, ClusterIPs: addrs("10.96.0.12"), Ports: []model.PeerPort{http}, NodePorts: true}
+	local := &model.PeerService{Meta: model.Meta{Name: "local", Namespace: "shop"}, ClusterIPs: addrs("10.96.0.14"), Ports: []model.PeerPort{http},
+		NodePorts: true, LocalTraffic: true}
 	lb := &model.PeerService{Meta: model.Meta{Name: "lb", Namespace: "shop"}, ClusterIPs: addrs("10.96.0.13"), Ports: []model.PeerPort{http},
 		NodePorts: true, LoadBalancer: addrs("192.0.2.13")}
+	spread := &model.PeerService{Meta: model.Meta{Name: "spread", Namespace: "shop"}, ClusterIPs: addrs("10.96.0.16"), Ports: []model.PeerPort{http},
+		NodePorts: true, LocalTraffic: true}
+	// no endpoint anywhere: Local traffic has no node to go to
+	nowhere := &model.PeerService{Meta: model.Meta{Name: "nowhere", Namespace: "shop"}, ClusterIPs: addrs("10.96.0.15"), Ports: []model.PeerPort{http},
+		NodePorts: true, LocalTraffic: true}
 	b := newBuilder()
-	b.service(&Config{Name: "east", Endpoints: true}, model.View{}, np, nil)
-	b.service(&Config{Name: "east"}, model.View{}, lb, nil)
+	east := &Config{Name: "east"}
+	st.Read(func(v model.View) {
+		for _, s := range []*model.PeerService{np, local, lb, spread} {
+			if !b.service(east, v, s, v.Slices(model.Key{Namespace: s.Namespace, Name: s.Name})) {
+				t.Errorf("%s is reachable", s.Name)
+			}
+		}
+		// nodeports ExternalIP: the nodes' ExternalIPs
+		w := newBuilder()
+		w.service(&Config{Name: "west", ExternalIP: true}, v, np, nil)
+		if got, want := records(w.names["node-1.west.nodes"]), "A 203.0.113.9"; got != want {
+			t.Errorf("ExternalIP: node-1.west.nodes %s, want %s", got, want)
+		}
+		if b.service(east, v, nowhere, nil) {
+			t.Error("a Local Service without endpoints is not reachable at its node ports")
+		}
+	})
 	b.weigh()
 	snap := index.Overlay(empty, b.names, 1)
 	for _, tc := range []struct{ name, want string }{
-		{"np.shop.svc", "A 198.51.100.1; SRV 100 30080 node-1.east.nodes.; EXTRA node-1.east.nodes. 198.51.100.1"},
-		{"_http._tcp.np.shop.svc", "SRV 100 30080 node-1.east.nodes.; EXTRA node-1.east.nodes. 198.51.100.1"},
+		{"np.shop.svc", "A 198.51.100.1; A 198.51.100.2; SRV 50 30080 node-1.east.nodes.; SRV 50 30080 node-2.east.nodes.; " +
+			"EXTRA node-1.east.nodes. 198.51.100.1; EXTRA node-2.east.nodes. 198.51.100.2"},
+		{"_http._tcp.np.shop.svc", "SRV 50 30080 node-1.east.nodes.; SRV 50 30080 node-2.east.nodes.; " +
+			"EXTRA node-1.east.nodes. 198.51.100.1; EXTRA node-2.east.nodes. 198.51.100.2"},
+		{"local.shop.svc", "A 198.51.100.2; SRV 100 30080 node-2.east.nodes.; EXTRA node-2.east.nodes. 198.51.100.2"},
+		{"_http._tcp.spread.shop.svc", "SRV 50 30080 node-1.east.nodes.; SRV 100 30080 node-2.east.nodes.; " +
+			"EXTRA node-1.east.nodes. 198.51.100.1; EXTRA node-2.east.nodes. 198.51.100.2"},
 		{"node-1.east.nodes", "A 198.51.100.1"},
+		{"node-2.east.nodes", "A 198.51.100.2"},
+		{"east.nodes", ""},
+		{"nodes", ""},
+		{"node-3.east.nodes", "NXDOMAIN"},
+		{"node-4.east.nodes", "NXDOMAIN"},
 		{"lb.shop.svc", "A 192.0.2.13; SRV 100 80 lb.shop.svc.; EXTRA lb.shop.svc. 192.0.2.13"},
+		{"nowhere.shop.svc", "NXDOMAIN"},
 	} {
 		if got := records(snap.Lookup(tc.name)); got != tc.want {
 			t.Errorf("%s:\n got %s\nwant %s", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestNotifyExportedOnly: a peer's slices are read for node ports whether or not its
+// Services are exported; a change of an unexported Service's slices rebuilds nothing, an
+// exported one's and a Node's do.
+func TestNotifyExportedOnly(t *testing.T) {
+	c := newCluster(Config{Name: "east"})
+	set := NewSet(DefaultZone, nil)
+	c.subscribe(set)
+	exported := model.Key{Namespace: "shop", Name: "web"}
+	other := model.Key{Namespace: "shop", Name: "internal"}
+	c.services[exported] = &model.PeerService{Meta: model.Meta{Namespace: "shop", Name: "web"}, Annotated: true}
+	c.services[other] = &model.PeerService{Meta: model.Meta{Namespace: "shop", Name: "internal"}}
+	poked := func() bool {
+		select {
+		case <-set.wake:
+			return true
+		default:
+			return false
+		}
+	}
+	for _, tc := range []struct {
+		change model.Change
+		want   bool
+	}{
+		{model.Change{Service: other}, false},
+		{model.Change{Service: model.Key{Namespace: "shop", Name: "unknown"}}, false},
+		{model.Change{Service: exported}, true},
+		{model.Change{Private: true}, true}, // a Node
+		{model.Change{}, true},
+	} {
+		c.Notify(tc.change)
+		if got := poked(); got != tc.want {
+			t.Errorf("%+v: rebuild %t, want %t", tc.change, got, tc.want)
+		}
+	}
+	c.exports[other] = true
+	c.Notify(model.Change{Service: other})
+	if !poked() {
+		t.Error("a Service exported by a ServiceExport: no rebuild")
 	}
 }

@@ -24,11 +24,11 @@ const (
 // nodesLabel is the label under the zone where node names live: NODE.nodes.ZONE.
 const nodesLabel = "nodes"
 
-// nodePortWeight is the SRV weight of a node: equal for every node of a Service with
+// NodePortWeight is the SRV weight of a node: equal for every node of a Service with
 // externalTrafficPolicy Cluster (kube-proxy spreads the traffic over all endpoints from any
 // node), times the node's ready endpoints with Local (a node passes its traffic to its own
 // endpoints only, so a node with two pods should get twice the clients).
-const nodePortWeight = 100
+const NodePortWeight = 100
 
 // nodePorts is the source of the nodeports option. Where no cloud load balancer exists, a
 // NodePort Service is reached at NODE:NODEPORT; the zone tells clients the nodes and the
@@ -133,7 +133,7 @@ func EligibleNodes(v model.View, s *model.Service) []NodeWeight {
 		if !n.Eligible() {
 			return
 		}
-		w := nodePortWeight
+		w := NodePortWeight
 		if local != nil {
 			w *= local[strings.ToLower(n.Name)]
 		}
