@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -35,6 +36,35 @@ var pending = []string{
 	"coredns_clusterdns_private_zone_build_failures_total",
 	"coredns_clusterdns_private_zone_notify_sent_total",
 	"coredns_clusterdns_private_zone_notify_failed_total",
+}
+
+// fromScrape are labels Prometheus adds to every series (job, the pod's from the
+// ServiceMonitor) and the histogram's own.
+var fromScrape = []string{"job", "instance", "namespace", "pod", "le"}
+
+// labelName finds label names: in a sample's {a="x",b="y"}, in a selector's matchers
+// ({rcode="SERVFAIL"}, {pod=~"$pod"}) and in by (a, b).
+var labelName = regexp.MustCompile(`[{,]\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=|!=|=~|!~)\s*"`)
+
+var byClause = regexp.MustCompile(`\b(?:by|without|on|ignoring)\s*\(([^)]*)\)`)
+
+// usedLabels returns the labels an expression groups by or matches on.
+func usedLabels(expr string) []string {
+	var out []string
+	add := func(l string) {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	for _, m := range labelName.FindAllStringSubmatch(expr, -1) {
+		add(m[1])
+	}
+	for _, m := range byClause.FindAllStringSubmatch(expr, -1) {
+		for _, l := range strings.Split(m[1], ",") {
+			add(l)
+		}
+	}
+	return out
 }
 
 // fromPrometheus are series Prometheus makes itself, not the server.
@@ -87,17 +117,27 @@ func TestEveryQueriedMetricIsExported(t *testing.T) {
 
 	// max_concurrent 1: a second query while the first waits on the resolver is refused
 	done := make(chan struct{})
+	var last string // the slow query's last answer, for the failure message
 	go func() {
 		defer close(done)
-		c := &dns.Client{Timeout: 5 * time.Second}
+		c := &dns.Client{Timeout: 10 * time.Second}
 		m := new(dns.Msg)
 		m.SetQuestion("slow.stub.test.", dns.TypeA)
-		_, _, _ = c.Exchange(m, addr) // only holds the slot: its answer does not matter
+		for range 50 { // REFUSED: the slot was not free yet (a probe or query in flight)
+			r, _, err := c.Exchange(m, addr)
+			if err != nil || r.Rcode != dns.RcodeRefused {
+				last = fmt.Sprint(r, err)
+				return
+			}
+			last = "REFUSED"
+		}
 	}()
 	select {
 	case <-live.slowArrived:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the slow query never reached the resolver")
+	case <-done:
+		t.Fatalf("the slow query never reached the resolver: %s", last)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the slow query never reached the resolver in 10 s")
 	}
 	harness.ExpectNow(t, addr, "b.stub.test.", dns.TypeA, "REFUSED: ")
 	close(live.release)
@@ -116,11 +156,20 @@ func TestEveryQueriedMetricIsExported(t *testing.T) {
 			switch {
 			case slices.Contains(fromPrometheus, name):
 			case slices.Contains(pending, name):
-				if metrics[name] {
+				if metrics[name] != nil {
 					t.Errorf("%s is exported now: remove it from pending", name)
 				}
-			case !metrics[name]:
+			case metrics[name] == nil:
 				missing = append(missing, fmt.Sprintf("%s (%s)", name, q.where))
+			}
+		}
+		// a grouping or matcher label the metrics lack would fold every series into one
+		for _, l := range usedLabels(q.expr) {
+			if slices.Contains(fromScrape, l) {
+				continue
+			}
+			if !slices.ContainsFunc(metricNames(q.expr), func(n string) bool { return metrics[n][l] || slices.Contains(pending, n) }) {
+				t.Errorf("%s: label %s is on none of %v", q.where, l, metricNames(q.expr))
 			}
 		}
 	}
@@ -136,27 +185,28 @@ func TestEveryQueriedMetricIsExported(t *testing.T) {
 
 // scrapeUntil scrapes /metrics, running poke before each scrape, until want is among the
 // names, and returns the names of every sample.
-func scrapeUntil(t *testing.T, promPort int, want string, poke func()) map[string]bool {
+func scrapeUntil(t *testing.T, promPort int, want string, poke func()) map[string]map[string]bool {
 	t.Helper()
-	var names map[string]bool
+	var names map[string]map[string]bool
 	harness.EventuallyEvery(t, 10*time.Second, 50*time.Millisecond, want+" exported", func() (bool, string) {
 		poke()
 		names = scrape(t, promPort)
-		return names[want], fmt.Sprintf("%d metric names", len(names))
+		return names[want] != nil, fmt.Sprintf("%d metric names", len(names))
 	})
 	return names
 }
 
 // scrape returns the names of the samples of the server's /metrics (a histogram's are
-// NAME_bucket, NAME_sum and NAME_count, as PromQL selects them).
-func scrape(t *testing.T, promPort int) map[string]bool {
+// NAME_bucket, NAME_sum and NAME_count, as PromQL selects them), each with the label names
+// its samples carry.
+func scrape(t *testing.T, promPort int) map[string]map[string]bool {
 	t.Helper()
 	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", promPort))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	names := map[string]bool{}
+	names := map[string]map[string]bool{}
 	s := bufio.NewScanner(resp.Body)
 	s.Buffer(nil, 1<<20)
 	for s.Scan() {
@@ -164,8 +214,15 @@ func scrape(t *testing.T, promPort int) map[string]bool {
 		if line == "" || line[0] == '#' {
 			continue
 		}
-		if i := strings.IndexAny(line, "{ "); i > 0 {
-			names[line[:i]] = true
+		i := strings.IndexAny(line, "{ ")
+		if i <= 0 {
+			continue
+		}
+		if names[line[:i]] == nil {
+			names[line[:i]] = map[string]bool{}
+		}
+		for _, l := range labelName.FindAllStringSubmatch(line[i:], -1) {
+			names[line[:i]][l[1]] = true
 		}
 	}
 	if err := s.Err(); err != nil {
