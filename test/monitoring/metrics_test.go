@@ -71,12 +71,13 @@ func usedLabels(expr string) []string {
 var fromPrometheus = []string{"up"}
 
 // TestEveryQueriedMetricIsExported runs a server with what the dashboard shows (a cluster
-// zone, a private zone, stub zones with serve_stale and max_concurrent), makes each metric
+// zone, a private zone, stub zones with serve_stale and max_concurrent, a peer), makes each metric
 // appear (a Vec exports nothing until a series is set: queries to every block, a Service
 // created, a stale answer, a rejected query), scrapes /metrics and finds every metric that
 // a dashboard panel or an alert rule queries.
 func TestEveryQueriedMetricIsExported(t *testing.T) {
 	e := k8senv.Get(t)
+	peer := k8senv.Another(t) // a second API server: the peer cluster
 	live, stale := startResolver(t, "stub.test."), startResolver(t, "stale.test.")
 	port, promPort := harness.FreePort(t), harness.FreePort(t)
 	harness.Start(t, fmt.Sprintf(`.:%d {
@@ -96,9 +97,12 @@ func TestEveryQueriedMetricIsExported(t *testing.T) {
             file ../../zones/db.mycompany.internal
             services annotated
         }
+        peer east {
+            kubeconfig %s
+        }
     }
 }
-`, port, promPort, e.Kubeconfig, live.addr, stale.addr))
+`, port, promPort, e.Kubeconfig, live.addr, stale.addr, peer.Kubeconfig))
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 
 	// a Service created after the start: a watch event, a snapshot published
@@ -146,9 +150,13 @@ func TestEveryQueriedMetricIsExported(t *testing.T) {
 	// serve_stale: the resolver goes away, the last answer is served
 	harness.Expect(t, 5*time.Second, addr, "a.stale.test.", dns.TypeA, "NOERROR: A 192.0.2.1")
 	stale.stop()
-	metrics := scrapeUntil(t, promPort, "coredns_clusterdns_stub_stale_answers_total", func() {
+	scrapeUntil(t, promPort, "coredns_clusterdns_stub_stale_answers_total", func() {
 		harness.Query(t, addr, "a.stale.test.", dns.TypeA)
 	})
+	// the peer's first sync takes its initial lists; its last contact is set by the first
+	// probe that follows (every 2 s)
+	scrapeUntil(t, promPort, "coredns_clusterdns_peer_exported_services", func() {})
+	metrics := scrapeUntil(t, promPort, "coredns_clusterdns_peer_last_contact_timestamp_seconds", func() {})
 
 	var missing []string
 	for _, q := range queries(t) {
