@@ -5,11 +5,12 @@
 #   1. gofmt -l            fails on any unformatted file
 #   2. go vet ./...
 #   3. staticcheck ./...   pinned, installed by test/tools.sh
+#      promtool            deploy/monitoring's alert rules and their unit tests
 #   4. unit tests          go test -race on every package outside test/
 #   5. integration tests   every package under test/: they start real kube-apiservers, etcd
 #                          and BIND (a new package there is picked up without editing this)
 #
-# On a fresh machine test/tools.sh installs BIND, dig, dnsperf and staticcheck, and
+# On a fresh machine test/tools.sh installs BIND, dig, dnsperf, promtool and staticcheck, and
 # test/k8s/apiserver.sh builds etcd and kube-apiserver from the Go module proxy (about 5
 # minutes, cached in ~/.cache/clusterdns afterwards). Under CI=true (.ci/run sets it) a test
 # that cannot get its API server or BIND fails instead of skipping.
@@ -46,6 +47,7 @@ stage apiserver bash test/k8s/apiserver.sh build
 stage gofmt gofmt_clean
 stage vet go vet ./...
 stage staticcheck "${CLUSTERDNS_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/clusterdns/bin}/staticcheck" ./...
+stage promtool bash test/monitoring.sh
 # -vet=off: the vet stage ran every analyzer already (go test would repeat a subset).
 stage unit go test -race -vet=off -count=1 -timeout 15m "${unit[@]}"
 # Without -race: these tests hold answers to time bounds (a change answered within 1 s) on
