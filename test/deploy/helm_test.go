@@ -242,8 +242,8 @@ func TestHelmServerDryRun(t *testing.T) {
 	}
 }
 
-// prometheus.monitor renders a ServiceMonitor that selects the metrics Service by its
-// metrics port. (No dry run: the test API server has no Prometheus Operator CRDs.)
+// prometheus.monitor renders a ServiceMonitor that selects the metrics Service, and only
+// it, by its metrics port, with the job name the alert rules select. (No dry run: the test API server has no Prometheus Operator CRDs.)
 func TestHelmServiceMonitor(t *testing.T) {
 	objs := render(t, "--set", "prometheus.monitor.enabled=true", "--set", "prometheus.monitor.additionalLabels.release=kube-prometheus-stack")
 	sm := find(objs, "ServiceMonitor", "clusterdns")
@@ -253,12 +253,18 @@ func TestHelmServiceMonitor(t *testing.T) {
 	var svc corev1.Service
 	typed(t, objs, "Service", "clusterdns-metrics", &svc)
 	sel, _, _ := unstructured.NestedStringMap(sm.Object, "spec", "selector", "matchLabels")
-	if !labels.SelectorFromSet(sel).Matches(labels.Set(svc.Labels)) {
-		t.Errorf("ServiceMonitor selects %v, metrics Service labels %v", sel, svc.Labels)
+	for _, o := range objs {
+		if o.GetKind() == "Service" && labels.SelectorFromSet(sel).Matches(labels.Set(o.GetLabels())) != (o.GetName() == "clusterdns-metrics") {
+			t.Errorf("ServiceMonitor selector %v and Service %s labels %v", sel, o.GetName(), o.GetLabels())
+		}
 	}
 	eps, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints")
 	if len(eps) != 1 || eps[0].(map[string]any)["port"] != "metrics" || len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Name != "metrics" {
 		t.Errorf("ServiceMonitor endpoints %v, Service ports %v", eps, svc.Spec.Ports)
+	}
+	// the job is named clusterdns, as deploy/monitoring's rules and dashboard select
+	if jl, _, _ := unstructured.NestedString(sm.Object, "spec", "jobLabel"); svc.Labels[jl] != "clusterdns" {
+		t.Errorf("the job is %q (jobLabel %q), the rules select clusterdns", svc.Labels[jl], jl)
 	}
 	if sm.GetLabels()["release"] != "kube-prometheus-stack" || sm.GetNamespace() != "kube-system" {
 		t.Errorf("ServiceMonitor labels %v namespace %s", sm.GetLabels(), sm.GetNamespace())
