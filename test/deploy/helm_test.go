@@ -113,8 +113,12 @@ var helmVariants = []struct {
 		}},
 }
 
+// helm lint --strict: the defaults, every platform's values, and the optional objects.
 func TestHelmLint(t *testing.T) {
 	helm(t, "lint", "--strict", chart)
+	for _, p := range helmPlatforms[1:] {
+		helm(t, "lint", "--strict", chart, "-f", p.values)
+	}
 	helm(t, "lint", "--strict", chart, "--set", "prometheus.monitor.enabled=true", "--set", "autoscaler.max=10")
 }
 
