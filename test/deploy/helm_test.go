@@ -2,11 +2,14 @@ package deploy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,6 +18,7 @@ import (
 	"github.com/coredns/caddy/caddyfile"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 )
@@ -276,4 +280,53 @@ func TestHelmServiceMonitor(t *testing.T) {
 	var d appsv1.Deployment
 	typed(t, objs, "Deployment", "clusterdns", &d)
 	checkService(t, svc, d.Spec.Template)
+}
+
+// helm install, then helm upgrade, on the real API server: Helm 3 updates by a three-way
+// strategic merge patch, which merges a Service's ports by port number (kubernetes#39188,
+// why the Kustomize path applies server-side); kube-dns must keep 53 in UDP and in TCP.
+// Its own namespace and names, beside what the other tests apply.
+func TestHelmInstallUpgrade(t *testing.T) {
+	e := k8senv.Get(t)
+	ns := e.Namespace(t, "helm")
+	name := "clusterdns-" + ns // cluster-scoped objects (ClusterRoles) are unique per run
+	common := []string{"--kubeconfig", e.Kubeconfig, "--namespace", ns, "--set", "fullnameOverride=" + name}
+	helm(t, append([]string{"install", "clusterdns", chart}, common...)...)
+	ports := func() []string {
+		t.Helper()
+		s, err := e.Client.CoreV1().Services(ns).Get(context.Background(), "kube-dns", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range s.Spec.Ports {
+			got = append(got, fmt.Sprintf("%s %d/%s", p.Name, p.Port, p.Protocol))
+		}
+		return got
+	}
+	want := []string{"dns 53/UDP", "dns-tcp 53/TCP", "metrics 9153/TCP"}
+	if got := ports(); !slices.Equal(got, want) {
+		t.Errorf("after install, kube-dns ports %v, want %v", got, want)
+	}
+	// The metrics port moves, so the patch carries kube-dns's ports.
+	values, err := os.ReadFile(filepath.Join(root(), chart, "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(t.TempDir(), "values.yaml")
+	if err := os.WriteFile(moved, bytes.ReplaceAll(values, []byte("parameters: :9153"), []byte("parameters: :9154")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	helm(t, append([]string{"upgrade", "clusterdns", chart, "-f", moved, "--set", "replicaCount=3"}, common...)...)
+	want[2] = "metrics 9154/TCP"
+	if got := ports(); !slices.Equal(got, want) {
+		t.Errorf("after upgrade, kube-dns ports %v, want %v", got, want)
+	}
+	d, err := e.Client.AppsV1().Deployments(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *d.Spec.Replicas != 3 {
+		t.Errorf("after upgrade, replicas %d, want 3", *d.Spec.Replicas)
+	}
 }
