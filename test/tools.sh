@@ -8,10 +8,15 @@
 #  - promtool, from Debian's `prometheus` package, for deploy/monitoring's rules
 #    (test/monitoring.sh). Pinned to bookworm's version; when Debian's archive has moved on
 #    (a security update replaces the old version), the candidate is taken and the change is
-#    said, since the rule tests' syntax is stable across 2.x.
+#    said, since the rule tests' syntax is stable across 2.x;
+#  - helm, pinned, built from the Go module proxy (helm.sh/helm/v3/cmd/helm) into the same
+#    directory, for test/deploy's chart tests (deploy/helm/clusterdns). v3.22.0 is the newest
+#    v3 that builds with Go 1.26; v3 because the chart is apiVersion v2 as CoreDNS's and every
+#    operator's Helm 3 installs it (Helm 4 does too).
 set -euo pipefail
 STATICCHECK_VERSION=v0.8.2
 PROMETHEUS_DEB_VERSION=2.42.0+ds-5+deb12u1
+HELM_VERSION=v3.22.0
 
 need=()
 command -v dnsperf >/dev/null || need+=(dnsperf)
@@ -43,4 +48,11 @@ if [[ ! -x $bin/staticcheck || "$(cat "$bin/.staticcheck.stamp" 2>/dev/null)" !=
   mkdir -p "$bin"
   GOBIN=$bin go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
   echo "$stamp" > "$bin/.staticcheck.stamp"
+fi
+stamp="$HELM_VERSION $(go env GOVERSION)"
+if [[ ! -x $bin/helm || "$(cat "$bin/.helm.stamp" 2>/dev/null)" != "$stamp" ]]; then
+  echo "[tools.sh] installing helm $HELM_VERSION into $bin" >&2
+  mkdir -p "$bin"
+  GOBIN=$bin go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  echo "$stamp" > "$bin/.helm.stamp"
 fi

@@ -1,5 +1,5 @@
-// Package deploy tests deploy/: the kustomizations build, a real API server accepts every
-// object they make, the Corefile they ship validates and serves, and the RBAC they grant
+// Package deploy tests deploy/: the kustomizations build, the Helm chart lints and renders
+// the same objects, a real API server accepts every object they make, the Corefile they ship validates and serves, and the RBAC they grant
 // is what clusterdns needs and no more.
 package deploy
 
@@ -113,33 +113,38 @@ func TestServerDryRun(t *testing.T) {
 	e := k8senv.Get(t)
 	dyn, mapper := dynamicClient(t, e)
 	for _, dir := range kustomizations {
-		t.Run(dir, func(t *testing.T) {
-			for _, o := range build(t, dir) {
-				res, err := resource(dyn, mapper, o)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := res.Create(context.Background(), o, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
-				if apierrors.IsAlreadyExists(err) { // applied for real by TestRBAC: update instead
-					cur, err2 := res.Get(context.Background(), o.GetName(), metav1.GetOptions{})
-					if err2 != nil {
-						t.Fatal(err2)
-					}
-					o = o.DeepCopy()
-					o.SetResourceVersion(cur.GetResourceVersion())
-					got, err = res.Update(context.Background(), o, metav1.UpdateOptions{DryRun: []string{metav1.DryRunAll}})
-				}
-				if err != nil {
-					t.Errorf("%s: %v", id(o), err)
-					continue
-				}
-				if want, ok, _ := unstructured.NestedString(o.Object, "spec", "clusterIP"); ok {
-					if ip, _, _ := unstructured.NestedString(got.Object, "spec", "clusterIP"); ip != want {
-						t.Errorf("%s: clusterIP %s, want %s", id(o), ip, want)
-					}
-				}
+		t.Run(dir, func(t *testing.T) { dryRun(t, dyn, mapper, build(t, dir)) })
+	}
+}
+
+// dryRun creates (or, for what TestRBAC applied for real, updates) every object with a
+// server-side dry run, and checks that a Service's clusterIP is the one asked for.
+func dryRun(t *testing.T, dyn dynamic.Interface, mapper *restmapper.DeferredDiscoveryRESTMapper, objs []*unstructured.Unstructured) {
+	t.Helper()
+	for _, o := range objs {
+		res, err := resource(dyn, mapper, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := res.Create(context.Background(), o, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		if apierrors.IsAlreadyExists(err) { // applied for real by TestRBAC: update instead
+			cur, err2 := res.Get(context.Background(), o.GetName(), metav1.GetOptions{})
+			if err2 != nil {
+				t.Fatal(err2)
 			}
-		})
+			o = o.DeepCopy()
+			o.SetResourceVersion(cur.GetResourceVersion())
+			got, err = res.Update(context.Background(), o, metav1.UpdateOptions{DryRun: []string{metav1.DryRunAll}})
+		}
+		if err != nil {
+			t.Errorf("%s: %v", id(o), err)
+			continue
+		}
+		if want, ok, _ := unstructured.NestedString(o.Object, "spec", "clusterIP"); ok {
+			if ip, _, _ := unstructured.NestedString(got.Object, "spec", "clusterIP"); ip != want {
+				t.Errorf("%s: clusterIP %s, want %s", id(o), ip, want)
+			}
+		}
 	}
 }
 
