@@ -49,7 +49,13 @@ func setup(c *caddy.Controller) error {
 				p.Xfer = t
 			}
 		}
-		return h.start(boundIPs(c))
+		if err := h.start(boundIPs(c)); err != nil {
+			return err
+		}
+		if cfg.explain {
+			return h.serveExplain(c)
+		}
+		return nil
 	})
 	c.OnShutdown(func() error { h.stop(); return nil })
 	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
@@ -238,6 +244,9 @@ func (c *ClusterDNS) usePods(st *model.Store) {
 func (c *ClusterDNS) stop() { c.stopOnce.Do(c.shutdown) }
 
 func (c *ClusterDNS) shutdown() {
+	if c.unexplain != nil {
+		c.unexplain()
+	}
 	c.stubs.Stop()
 	for _, p := range c.privates {
 		p.Stop()

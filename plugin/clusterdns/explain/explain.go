@@ -5,6 +5,7 @@
 package explain
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -73,4 +74,11 @@ func Print(w io.Writer, a Answer) {
 			fmt.Fprintf(w, "  %s: %s\n", l.Owner, l.Reason)
 		}
 	}
+}
+
+// PrintJSON writes a as the endpoint returns it, indented.
+func PrintJSON(w io.Writer, a Answer) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(a)
 }
