@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -163,4 +164,27 @@ func TestExplainEndpoint(t *testing.T) {
 	// the peered view sees neither the cluster zone nor the stub zone
 	expect(ask(peered, svcName, "SRV"), "", "", "REFUSED", nil)
 	expect(ask(peered, "database.myco.com", "A"), "", "", "REFUSED", nil)
+
+	// the private zone's and the source's metrics are on the same listener
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`coredns_clusterdns_private_zone_records{view="outside",zone="exp.internal."} `,
+		`coredns_clusterdns_private_zone_serial{view="outside",zone="exp.internal."} `,
+		`coredns_clusterdns_private_zone_rebuilds_total{view="outside",zone="exp.internal."} `,
+		`coredns_clusterdns_private_zone_rebuild_duration_seconds_count{view="outside",zone="exp.internal."} `,
+		`coredns_clusterdns_claims_conflicts{view="outside",zone="exp.internal."} 1`,
+		`kind="httproute"`, `kind="ingress"`, `kind="dnsendpoint"`,
+	} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
