@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
@@ -167,16 +168,34 @@ func (c *ClusterDNS) serveExplain(ctl *caddy.Controller) error {
 	if e == nil {
 		e = &endpoint{}
 		endpoints[mux] = e
-		mux.Handle(explain.Path, e)
+		// The mux outlives its blocks only until the reload that replaces it, and a mux
+		// takes a pattern once: the handler finds the endpoint of the mux when asked.
+		if _, pattern := mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: explain.Path}}); pattern != explain.Path {
+			mux.Handle(explain.Path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				endpointsMu.Lock()
+				e := endpoints[mux]
+				endpointsMu.Unlock()
+				if e == nil {
+					httpError(w, http.StatusNotFound, "no block serves explain on this listener any more")
+					return
+				}
+				e.ServeHTTP(w, r)
+			}))
+		}
 	}
 	b := &explainBlock{c: c, port: conf.Port, view: conf.ViewName, zone: strings.ToLower(dns.Fqdn(conf.Zone))}
 	e.mu.Lock()
 	e.blocks = append(e.blocks, b)
 	e.mu.Unlock()
 	c.unexplain = func() {
+		endpointsMu.Lock()
+		defer endpointsMu.Unlock()
 		e.mu.Lock()
+		defer e.mu.Unlock()
 		e.blocks = slices.DeleteFunc(e.blocks, func(x *explainBlock) bool { return x == b })
-		e.mu.Unlock()
+		if len(e.blocks) == 0 && endpoints[mux] == e {
+			delete(endpoints, mux) // the listener's last block: let the mux go with its reload
+		}
 	}
 	return nil
 }
