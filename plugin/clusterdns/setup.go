@@ -49,13 +49,12 @@ func setup(c *caddy.Controller) error {
 				p.Xfer = t
 			}
 		}
-		if err := h.start(boundIPs(c)); err != nil {
-			return err
+		if cfg.explain { // before start: a block that cannot serve it starts nothing
+			if err := h.serveExplain(c); err != nil {
+				return err
+			}
 		}
-		if cfg.explain {
-			return h.serveExplain(c)
-		}
-		return nil
+		return h.start(boundIPs(c))
 	})
 	c.OnShutdown(func() error { h.stop(); return nil })
 	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {

@@ -17,6 +17,7 @@ import (
 	"github.com/clusterdns/clusterdns/test/harness"
 	"github.com/clusterdns/clusterdns/test/k8senv"
 
+	coretest "github.com/coredns/coredns/test"
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -186,5 +187,31 @@ func TestExplainEndpoint(t *testing.T) {
 		if !bytes.Contains(body, []byte(want)) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// explain without a prometheus plugin in its server block is a start error that says so.
+func TestExplainNeedsPrometheus(t *testing.T) {
+	zoneFile := filepath.Join(t.TempDir(), "db.exp.internal")
+	if err := os.WriteFile(zoneFile, []byte("$ORIGIN exp.internal.\n@ 30 IN SOA ns hostmaster 1 7200 1800 86400 30\n@ 30 IN NS ns\nns 30 IN A 10.0.0.53\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	i, err := coretest.CoreDNSServer(fmt.Sprintf(`.:%d {
+    bind 127.0.0.1
+    clusterdns {
+        explain
+        private exp.internal {
+            file %s
+        }
+    }
+}
+`, harness.FreePort(t), zoneFile))
+	if err == nil {
+		i.Stop()
+		i.ShutdownCallbacks()
+		t.Fatal("started without a prometheus plugin to serve explain on")
+	}
+	if !strings.Contains(err.Error(), "explain: the server block has no prometheus plugin") {
+		t.Fatalf("error %q: want it to say explain needs the prometheus plugin", err)
 	}
 }
