@@ -104,8 +104,11 @@ func (c *ClusterDNS) objectAt(name, zone string) string {
 	labels := dns.SplitDomainName(strings.TrimSuffix(name, "."+zone))
 	n := len(labels)
 	kind := "Service"
-	if c.peers != nil && zone == c.peers.Zone || slices.Contains(c.cfg.mcZones, zone) {
-		kind = "ServiceImport"
+	switch {
+	case slices.Contains(c.cfg.mcZones, zone):
+		kind = "ServiceImport" // or a peer's export laid over them: the index keeps no owner
+	case c.peers != nil && zone == c.peers.Zone:
+		kind = "exported Service" // of the local cluster or a peer
 	}
 	switch {
 	case n >= 3 && labels[n-1] == "svc":

@@ -40,7 +40,9 @@ func (z *Zone) Explain(qname string, qtype uint16) explain.Answer {
 	file := z.file
 	z.mu.Unlock()
 	claims := map[string][]Claim{} // at the names of the answer, by lowercase name
-	if z.store != nil && !z.cfg.Reverse() {
+	// a reverse zone's own claims are its DNSEndpoints' PTRs; the others derive from the
+	// forward zones' addresses
+	if z.store != nil && (!z.cfg.Reverse() || z.cfg.DNSEndpoints) {
 		z.store.Read(func(v model.View) {
 			tracedRecords(&z.cfg.Sources, v, file, func(at string, group []Claim, msgs []string) {
 				relevant := names[at]
