@@ -18,6 +18,9 @@ import (
 var version = "0.1.0-dev"
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "explain" {
+		os.Exit(explainMain(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	for i, a := range os.Args[1:] {
 		switch a {
 		case "-version", "--version":

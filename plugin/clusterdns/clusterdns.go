@@ -58,6 +58,8 @@ type ClusterDNS struct {
 	acquired bool // holds a reference to a shared source
 
 	peers *peer.Set // the peer option's zone; nil without peers
+
+	unexplain func() // takes the block off the explain endpoint; nil when not on it
 }
 
 // ServeDNS implements plugin.Handler.

@@ -60,6 +60,8 @@ type config struct {
 
 	// the peer option: peer clusters whose exported Services are answered in peerZone
 	peers []*peer.Config
+
+	explain bool // serve the explain endpoint on the block's metrics listener (explain.go)
 }
 
 // hasReverse reports whether a reverse zone is served.
@@ -226,6 +228,11 @@ func parse(c *caddy.Controller) (*config, error) {
 				return nil, c.ArgErr()
 			}
 			cfg.zonal = true
+		case "explain":
+			if c.NextArg() {
+				return nil, c.ArgErr()
+			}
+			cfg.explain = true
 		case "peer":
 			p, err := peer.ParseBlock(c)
 			if err != nil {

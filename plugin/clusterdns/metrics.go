@@ -11,7 +11,7 @@ import (
 var (
 	objects = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace, Subsystem: name, Name: "objects",
-		Help: "Kubernetes objects indexed, by source and kind.",
+		Help: "Kubernetes objects indexed, by source and kind (service, endpointslice, namespace, and the kinds private zones read once listed: ingress, httproute, dnsendpoint, ...).",
 	}, []string{"source", "kind"})
 	synced = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace, Subsystem: name, Name: "informer_synced",
@@ -36,6 +36,7 @@ func observe(source string, st *model.Store) {
 			objects.WithLabelValues(source, "service").Set(float64(s))
 			objects.WithLabelValues(source, "endpointslice").Set(float64(e))
 			objects.WithLabelValues(source, "namespace").Set(float64(n))
+			v.KindCounts(func(kind string, n int) { objects.WithLabelValues(source, kind).Set(float64(n)) })
 			if v.Synced() {
 				synced.WithLabelValues(source).Set(1)
 			} else {
@@ -46,8 +47,6 @@ func observe(source string, st *model.Store) {
 }
 
 func forget(source string) {
-	for _, k := range []string{"service", "endpointslice", "namespace"} {
-		objects.DeleteLabelValues(source, k)
-	}
+	objects.DeletePartialMatch(prometheus.Labels{"source": source})
 	synced.DeleteLabelValues(source)
 }

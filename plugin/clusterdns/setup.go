@@ -49,6 +49,11 @@ func setup(c *caddy.Controller) error {
 				p.Xfer = t
 			}
 		}
+		if cfg.explain { // before start: a block that cannot serve it starts nothing
+			if err := h.serveExplain(c); err != nil {
+				return err
+			}
+		}
 		return h.start(boundIPs(c))
 	})
 	c.OnShutdown(func() error { h.stop(); return nil })
@@ -238,6 +243,9 @@ func (c *ClusterDNS) usePods(st *model.Store) {
 func (c *ClusterDNS) stop() { c.stopOnce.Do(c.shutdown) }
 
 func (c *ClusterDNS) shutdown() {
+	if c.unexplain != nil {
+		c.unexplain()
+	}
 	c.stubs.Stop()
 	for _, p := range c.privates {
 		p.Stop()

@@ -1,5 +1,7 @@
 package model
 
+import "strings"
+
 // Kind names the optional kinds a source reads only when a private zone asks for them.
 type Kind string
 
@@ -97,5 +99,40 @@ func (v View) VirtualServices(fn func(*VirtualService)) {
 func (v View) DNSEndpoints(fn func(*DNSEndpoint)) {
 	for _, d := range v.st.dnsEndpoints {
 		fn(d)
+	}
+}
+
+// KindCounts calls fn with the number of objects of each optional kind whose initial list
+// is in (the kinds a private zone reads), lowercase: ingress, httproute, node, ... The
+// source's object gauges read it on every change, so it only takes the maps' lengths.
+func (v View) KindCounts(fn func(kind string, n int)) {
+	st := v.st
+	counts := []struct {
+		kind Kind
+		name string
+		n    int
+	}{
+		{KindIngress, "ingress", len(st.ingresses)},
+		{KindVirtualService, "virtualservice", len(st.vservices)},
+		{KindIstioGateway, "gateway.networking.istio.io", len(st.istioGateways)},
+		{KindServiceEntry, "serviceentry", len(st.serviceEntries)},
+		{KindKnativeRoute, "route.serving.knative.dev", len(st.knativeRoutes)},
+		{KindDomainMapping, "domainmapping", len(st.domainMappings)},
+		{KindDNSEndpoint, "dnsendpoint", len(st.dnsEndpoints)},
+		{KindNode, "node", len(st.nodes)},
+		{KindMultiCluster, "serviceimport", len(st.imports)},
+	}
+	for _, c := range counts {
+		if st.syncedKind[c.kind] {
+			fn(c.name, c.n)
+		}
+	}
+	if st.syncedKind[KindGatewayAPI] {
+		fn("gatewayclass", len(st.gwapi.classes))
+		fn("gateway", len(st.gwapi.gateways))
+		fn("listenerset", len(st.gwapi.listenerSets))
+		for kind, routes := range st.gwapi.routes {
+			fn(strings.ToLower(kind), len(routes))
+		}
 	}
 }

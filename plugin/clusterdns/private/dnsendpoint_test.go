@@ -243,6 +243,15 @@ func TestDNSEndpointReverse(t *testing.T) {
 	} {
 		checkZoneAnswer(t, z, tc)
 	}
+	// explain tells the DNSEndpoint's own PTR from one derived from a forward zone
+	for name, want := range map[string]string{
+		"9.0.1.10.in-addr.arpa.": "DNSEndpoint db/postgres",
+		"5.0.1.10.in-addr.arpa.": "the address records of pg.example.internal. in a forward private zone",
+	} {
+		if a := z.Explain(name, dns.TypePTR); len(a.Records) != 1 || a.Records[0].Source != want {
+			t.Errorf("explain %s: %+v, want one record from %s", name, a.Records, want)
+		}
+	}
 }
 
 // waitZoneAnswer waits until z answers tc as expected: a zone rebuilds on its own goroutine.

@@ -118,6 +118,12 @@ type claimedRecords struct {
 }
 
 func records(src *Sources, v model.View, file []dns.RR) claimedRecords {
+	return tracedRecords(src, v, file, nil)
+}
+
+// tracedRecords is records that shows trace, when not nil, each name's claims as they are
+// weighed (the name, its claims, the messages about those not served): what explain reads.
+func tracedRecords(src *Sources, v model.View, file []dns.RR, trace func(at string, group []Claim, msgs []string)) claimedRecords {
 	inFile := map[string]bool{}
 	s := *src
 	s.wildcard = nil
@@ -172,6 +178,9 @@ func records(src *Sources, v model.View, file []dns.RR) claimedRecords {
 			group = append(group, claims[i].c)
 		}
 		kept, msgs, lost := resolve(name, group, inFile, src.Claims)
+		if trace != nil {
+			trace(name, group, msgs)
+		}
 		res.rrs = append(res.rrs, kept...)
 		res.problems = append(res.problems, msgs...)
 		res.lost += lost

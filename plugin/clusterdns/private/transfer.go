@@ -44,7 +44,13 @@ func (z *Zone) notifier() {
 		case <-z.stop:
 			return
 		case <-z.notifyc:
-			if err := z.Xfer.Notify(z.cfg.Zone); err != nil {
+			result := "sent"
+			err := z.Xfer.Notify(z.cfg.Zone)
+			if err != nil {
+				result = "failed"
+			}
+			zoneNotifies.WithLabelValues(z.cfg.Zone, z.cfg.viewLabel(), result).Inc()
+			if err != nil {
 				z.logf("private zone %s: %v; the peers pick the change up at their next SOA refresh", z.cfg.Zone, err)
 			}
 		}

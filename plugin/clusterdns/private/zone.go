@@ -17,6 +17,7 @@ import (
 	"github.com/coredns/coredns/plugin/transfer"
 
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config is one private block.
@@ -263,6 +264,9 @@ func (z *Zone) run() {
 func (z *Zone) rebuild() error {
 	z.mu.Lock()
 	defer z.mu.Unlock()
+	name, view := z.cfg.Zone, z.cfg.viewLabel()
+	zoneRebuilds.WithLabelValues(name, view).Inc()
+	defer prometheus.NewTimer(zoneRebuildDuration.WithLabelValues(name, view)).ObserveDuration()
 	var generated []dns.RR
 	ready, listed := true, true
 	if z.store != nil {
@@ -304,14 +308,18 @@ func (z *Zone) rebuild() error {
 		// The file loaded on its own, so the cluster's records are at fault; one bad object
 		// must not freeze the zone: serve the file and say why.
 		z.logf("private zone %s: %v; serving the zone file without the cluster's records until this is fixed", z.cfg.Zone, err)
+		zoneBuildFailures.WithLabelValues(name, view).Inc()
 		rrs = slices.DeleteFunc(rrs, func(rr dns.RR) bool { return slices.Contains(generated, rr) })
 		built, err = zone.New(z.cfg.Zone, rrs, zone.Options{TTL: z.cfg.TTL, Serial: serial})
 	}
 	if err != nil {
+		zoneBuildFailures.WithLabelValues(name, view).Inc()
 		return fmt.Errorf("private zone %s: %w", z.cfg.Zone, err)
 	}
 	z.serial, z.content = serial, content
 	z.current.Store(built)
+	zoneSerial.WithLabelValues(name, view).Set(float64(serial))
+	zoneRecords.WithLabelValues(name, view).Set(float64(built.Len()))
 	// Ready only once the zone built from the listed sources is the one served: a transfer
 	// or a query answered from the zone before it would miss the cluster's records.
 	z.ready.Store(ready)

@@ -141,7 +141,7 @@ func (s *Stub) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 		}
 	}
 	state := request.Request{W: w, Req: r}
-	reply, err := s.resolve(ctx, state)
+	reply, _, err := s.resolve(ctx, state)
 	switch {
 	case errors.Is(err, proxy.ErrInvalidRequest):
 		return dns.RcodeFormatError, err
@@ -164,11 +164,13 @@ func (s *Stub) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 
 // resolve asks the healthy resolvers in policy order until one answers. It returns that
 // answer; else the last SERVFAIL or REFUSED reply, if any; else the last error. Each
-// resolver gets readTimeout to connect, within queryTimeout for them all.
-func (s *Stub) resolve(ctx context.Context, state request.Request) (*dns.Msg, error) {
+// resolver gets readTimeout to connect, within queryTimeout for them all. from is the
+// address of the resolver whose reply it is.
+func (s *Stub) resolve(ctx context.Context, state request.Request) (reply *dns.Msg, from string, err error) {
 	deadline := time.Now().Add(queryTimeout)
 	var last *dns.Msg
-	err := ErrNoHealthy
+	var lastFrom string
+	err = ErrNoHealthy
 	for _, r := range s.order.healthy(s.resolvers) {
 		if ctx.Err() != nil {
 			err = ctx.Err()
@@ -182,23 +184,22 @@ func (s *Stub) resolve(ctx context.Context, state request.Request) (*dns.Msg, er
 		if connectBy.After(deadline) {
 			connectBy = deadline
 		}
-		var reply *dns.Msg
 		reply, err = r.query(ctx, state, connectBy)
 		switch {
 		case errors.Is(err, proxy.ErrInvalidRequest), errors.Is(err, proxy.ErrUnsupportedRequest):
-			return nil, err // the query, not the resolver, is at fault
+			return nil, "", err // the query, not the resolver, is at fault
 		case err != nil:
 			// query counted it, if the resolver was at fault: the next resolver is asked
 		case reply.Rcode == dns.RcodeServerFailure || reply.Rcode == dns.RcodeRefused:
 			// Perhaps only this name fails upstream: the probe judges the resolver.
 			r.askProbe()
-			last = reply
+			last, lastFrom = reply, r.addr
 		default:
-			return reply, nil
+			return reply, r.addr, nil
 		}
 	}
 	if last != nil {
-		return last, nil
+		return last, lastFrom, nil
 	}
-	return nil, err
+	return nil, "", err
 }

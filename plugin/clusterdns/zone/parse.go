@@ -16,12 +16,19 @@ import (
 // FILE being filename and LINE that of a syntax error, or the first line of a record New
 // refuses.
 func Parse(r io.Reader, origin, filename string) ([]dns.RR, error) {
+	rrs, _, err := ParseLines(r, origin, filename)
+	return rrs, err
+}
+
+// ParseLines is Parse that also returns the line each record begins on: explain names a
+// file's record by FILE:LINE.
+func ParseLines(r io.Reader, origin, filename string) ([]dns.RR, []int, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", filename, err)
+		return nil, nil, fmt.Errorf("%s: %v", filename, err)
 	}
 	if at := generateDirective.FindIndex(data); at != nil {
-		return nil, fmt.Errorf("%s:%d: $GENERATE is not supported", filename, 1+bytes.Count(data[:at[0]], []byte("\n")))
+		return nil, nil, fmt.Errorf("%s:%d: $GENERATE is not supported", filename, 1+bytes.Count(data[:at[0]], []byte("\n")))
 	}
 	lines := &lineReader{r: bytes.NewReader(data), line: 1, atStart: true}
 	// No file name for the parser: its errors are reformatted below.
@@ -34,15 +41,15 @@ func Parse(r io.Reader, origin, filename string) ([]dns.RR, error) {
 		starts = append(starts, lines.start)
 	}
 	if err := zp.Err(); err != nil {
-		return nil, parseError(filename, err)
+		return nil, nil, parseError(filename, err)
 	}
 	if _, err := New(origin, rrs, Options{}); err != nil {
 		if re, ok := errors.AsType[*recordError](err); ok {
-			return nil, fmt.Errorf("%s:%d: %v", filename, starts[re.index], re.err)
+			return nil, nil, fmt.Errorf("%s:%d: %v", filename, starts[re.index], re.err)
 		}
-		return nil, fmt.Errorf("%s: %v", filename, err)
+		return nil, nil, fmt.Errorf("%s: %v", filename, err)
 	}
-	return rrs, nil
+	return rrs, starts, nil
 }
 
 // generateDirective matches a $GENERATE directive, which starts a line.

@@ -98,6 +98,9 @@ func (z *Zone) Origin() string { return z.origin }
 // Serial returns the serial of the zone's SOA.
 func (z *Zone) Serial() uint32 { return z.soa.Serial }
 
+// Len returns the number of records in the zone, the SOA included.
+func (z *Zone) Len() int { return z.count }
+
 // Records returns every record of the zone, for zone transfers: the SOA first, then the
 // owner names in DNSSEC canonical order (RFC 4034 §6.1), each name's RRsets by type. The
 // slice is the caller's; the records are shared with the zone and must not be modified.
