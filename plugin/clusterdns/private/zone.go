@@ -266,6 +266,11 @@ func (z *Zone) rebuild() error {
 	defer z.mu.Unlock()
 	name, view := z.cfg.Zone, z.cfg.viewLabel()
 	zoneRebuilds.WithLabelValues(name, view).Inc()
+	// the counters that count rarely exist from the first build at 0, so that increase() and
+	// rate() in alerts and dashboards see their first event
+	zoneBuildFailures.WithLabelValues(name, view)
+	zoneNotifies.WithLabelValues(name, view, "sent")
+	zoneNotifies.WithLabelValues(name, view, "failed")
 	defer prometheus.NewTimer(zoneRebuildDuration.WithLabelValues(name, view)).ObserveDuration()
 	var generated []dns.RR
 	ready, listed := true, true
