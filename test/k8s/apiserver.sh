@@ -74,26 +74,52 @@ stop() {
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
-  if [[ ${1:-} == --purge ]]; then rm -rf "$run"; fi
+  if [[ ${1:-} == --purge ]]; then rm -rf "$run"; unclaim_ports; fi
 }
 
 # free_port picks a port below the kernel's ephemeral range (32768-60999 by default), where
 # any client socket on the machine may take a port as its source port between our check and
 # etcd's bind (seen with a second API server started while tests run), and above the
 # 10000-19999 of the tests' DNS servers; one any socket uses, listening or not, is skipped.
+# A port is also claimed for its run directory (a file per port in $ports): while an API
+# server is down between stop-apiserver and start-apiserver its port is free, and another run
+# (a test binary next to ours, the benchmark) must not take it. A claim whose run directory
+# is gone is stale. Picking and claiming happen under one lock.
+ports=${XDG_CACHE_HOME:-$HOME/.cache}/clusterdns/ports
 free_port() {
-  local p
+  local p owner
+  mkdir -p "$ports"
+  exec 9>"$ports/.lock"
+  flock 9
   while :; do
     p=$((20000 + RANDOM % 12000))
     [[ " $used " == *" $p "* ]] && continue
+    if [[ -f $ports/$p ]]; then
+      owner=$(cat "$ports/$p" 2>/dev/null || true)
+      [[ -n $owner && -d $owner ]] && continue
+    fi
     ss -Htan "( sport = :$p or dport = :$p )" | grep -q . && continue
-    used+=" $p"; echo "$p"; return
+    echo "$run" > "$ports/$p"
+    used+=" $p"; echo "$p"
+    flock -u 9
+    return
   done
+}
+
+# unclaim_ports drops the port claims of this run directory.
+unclaim_ports() {
+  local f
+  [[ -d $ports ]] || return 0
+  for f in "$ports"/[0-9]*; do
+    [[ -f $f && $(cat "$f" 2>/dev/null) == "$run" ]] && rm -f "$f"
+  done
+  return 0
 }
 
 start() {
   build
   stop
+  unclaim_ports   # the ports of this run directory's last start
   rm -rf "$run"; mkdir -p "$run/pki" "$run/etcd" "$run/logs"; chmod 700 "$run/etcd"
   used=""
   local ec ep ap pki=$run/pki token url
