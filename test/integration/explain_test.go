@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,6 +35,8 @@ func TestExplainEndpoint(t *testing.T) {
 	e.InstallCRDs(t, k8senv.GatewayAPI, "config/crd/standard/gateway.networking.k8s.io_gateway*.yaml",
 		"config/crd/standard/gateway.networking.k8s.io_httproutes.yaml")
 	e.InstallCRDs(t, k8senv.ExternalDNS, "config/crd/standard/dnsendpoints.externaldns.k8s.io.yaml")
+	e.InstallCRDs(t, k8senv.IstioAPI, "kubernetes/customresourcedefinitions.gen.yaml")
+	e.InstallCRDs(t, k8senv.KnativeServing, "config/core/300-resources/route.yaml", "config/core/300-resources/domain-mapping.yaml")
 	ns := e.Namespace(t, "explain")
 	ctx := context.Background()
 	dyn := e.Dynamic(t)
@@ -52,7 +55,11 @@ func TestExplainEndpoint(t *testing.T) {
             ingresses
             gateways
             dnsendpoints
-        }`, zoneFile)
+            istio
+            knative %s/kourier
+            nodeports
+            magic
+        }`, zoneFile, ns)
 	harness.Start(t, fmt.Sprintf(`.:%[1]d {
     bind 127.0.0.1
     clusterdns cluster.local {
@@ -140,16 +147,52 @@ func TestExplainEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// an Istio ServiceEntry, a Knative DomainMapping behind its gateway Service, a NodePort
+	// Service on a Ready node
+	createObject(t, dyn, serviceEntryGVR, object(t, "networking.istio.io/v1", "ServiceEntry", ns, "db", `
+spec:
+  hosts: [db.exp.internal]
+  addresses: [192.0.2.10]
+  ports: [{number: 5432, name: tcp, protocol: TCP}]
+  resolution: STATIC`))
+	loadBalancer(t, e, ns, "kourier", "10.128.30.5", map[string]string{"app": "kourier-" + ns})
+	createObject(t, dyn, domainMappingGVR, object(t, "serving.knative.dev/v1beta1", "DomainMapping", ns, "blog.exp.internal", `
+spec:
+  ref: {apiVersion: serving.knative.dev/v1, kind: Service, name: hello}`))
+	node := ns + "-node"
+	if _, err := e.Client.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: node}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Client.CoreV1().Nodes().Delete(context.Background(), node, metav1.DeleteOptions{}) })
+	n, err := e.Client.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue}}
+	n.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "10.201.30.1"}}
+	if _, err := e.Client.CoreV1().Nodes().UpdateStatus(ctx, n, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	np := service(ns, "np", "", svcPort{"http", corev1.ProtocolTCP, 80})
+	np.Spec.Type = corev1.ServiceTypeNodePort
+	np.Annotations = map[string]string{"clusterdns.io/export": "true"}
+	create(t, e, np)
+
 	svcName := "web." + ns + ".svc.cluster.local."
 	harness.Expect(t, within, podAddr, svcName, dns.TypeSRV, "NOERROR: SRV 0 100 80 "+svcName)
 	for name, want := range map[string]string{
 		"lb.exp.internal.": "NOERROR: A 10.128.30.1", "shop.exp.internal.": "NOERROR: A 10.128.30.2",
 		"route.exp.internal.": "NOERROR: A 10.128.30.3", "ep.exp.internal.": "NOERROR: A 10.128.30.4",
+		"db.exp.internal.": "NOERROR: A 192.0.2.10", "blog.exp.internal.": "NOERROR: A 10.128.30.5",
 	} {
 		harness.Expect(t, within, podAddr, name, dns.TypeA, want)
 		harness.Expect(t, within, peerAddr, name, dns.TypeA, want)
 	}
 	harness.Expect(t, within, podAddr, "database.myco.com.", dns.TypeA, "NOERROR: A 10.1.0.10")
+	harness.Eventually(t, within, "the NodePort Service answered at its node", func() (bool, string) {
+		got := harness.Answers(harness.Query(t, podAddr, "np."+ns+".exp.internal.", dns.TypeA))
+		return strings.Contains(got, "10.201.30.1"), got
+	})
 
 	expect(ask(pods, svcName, "SRV"), "cluster.local.", "cluster", "NOERROR", []string{"Service " + ns + "/web"})
 	expect(ask(pods, "_http._tcp."+svcName, "SRV"), "cluster.local.", "cluster", "NOERROR", []string{"Service " + ns + "/web"})
@@ -159,6 +202,20 @@ func TestExplainEndpoint(t *testing.T) {
 		expect(ask(port, "route.exp.internal", ""), "exp.internal.", "private", "NOERROR", []string{"HTTPRoute " + ns + "/route"})
 		expect(ask(port, "ep.exp.internal", "A"), "exp.internal.", "private", "NOERROR", []string{"DNSEndpoint " + ns + "/records"})
 		expect(ask(port, "static.exp.internal", "A"), "exp.internal.", "private", "NOERROR", []string{zoneFile + ":6"})
+		expect(ask(port, "db.exp.internal", "A"), "exp.internal.", "private", "NOERROR", []string{"ServiceEntry " + ns + "/db"})
+		expect(ask(port, "blog.exp.internal", "A"), "exp.internal.", "private", "NOERROR", []string{"DomainMapping " + ns + "/blog.exp.internal"})
+		expect(ask(port, "app.10-0-0-1.exp.internal", "A"), "exp.internal.", "private", "NOERROR", []string{"magic (the address written in the name)"})
+		// node ports: one record per eligible node of the whole (shared) API server, each the Service's
+		a := ask(port, "np."+ns+".exp.internal", "A")
+		var nodeSources []string
+		for _, r := range a.Records {
+			if r.Section == "answer" {
+				nodeSources = append(nodeSources, r.Source)
+			}
+		}
+		if a.Rcode != "NOERROR" || len(nodeSources) == 0 || slices.ContainsFunc(nodeSources, func(s string) bool { return s != "Service "+ns+"/np" }) {
+			t.Errorf("node ports explained: %+v", a)
+		}
 	}
 	expect(ask(pods, "database.myco.com", "A"), "myco.com.", "stub", "NOERROR", []string{"stub " + bind.Addr})
 
