@@ -1,6 +1,7 @@
 package private
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"net/netip"
@@ -53,9 +54,7 @@ func nodePorts(src *Sources, v model.View, emit func(Claim)) (problems []string)
 			return
 		}
 		owner := Owner{Kind: "Node", Name: n.Name, Created: n.Created}
-		for _, rr := range addressRecords(name, src.TTL, n.NodeAddrs(src.NodePorts == NodeExternalIP), "") {
-			emit(Claim{RR: rr, Owner: owner})
-		}
+		claimEach(emit, owner, Everyone, addressRecords(name, src.TTL, n.NodeAddrs(src.NodePorts == NodeExternalIP), ""))
 	})
 	v.ExposedServices(func(s *model.Service) {
 		if !nodePortExported(src, s) {
@@ -63,24 +62,16 @@ func nodePorts(src *Sources, v model.View, emit func(Claim)) (problems []string)
 		}
 		e := s.Exposure
 		owner := Owner{Kind: "Service", Namespace: s.Namespace, Name: s.Name, Created: e.Created}
-		ttl := src.TTL
-		if e.TTL != 0 {
-			ttl = e.TTL
-		}
-		claim := func(audience Audience, rrs []dns.RR) {
-			for _, rr := range rrs {
-				emit(Claim{RR: rr, Owner: owner, Audience: audience})
-			}
-		}
+		ttl := cmp.Or(e.TTL, src.TTL)
 		for _, name := range serviceNames(s, src.Zone) {
 			if src.Inside && len(s.ClusterIPs) > 0 {
-				claim(Inside, addressRecords(name, ttl, s.ClusterIPs, ""))
-				claim(Inside, srvRecords(name, ttl, s, ""))
+				claimEach(emit, owner, Inside, addressRecords(name, ttl, s.ClusterIPs, ""))
+				claimEach(emit, owner, Inside, srvRecords(name, ttl, s, ""))
 				continue
 			}
 			addrs, srvs, _ := NodePortRecords(v, s, name, nodes, src.NodePorts, ttl)
-			claim(Outside, addrs)
-			claim(Outside, srvs)
+			claimEach(emit, owner, Outside, addrs)
+			claimEach(emit, owner, Outside, srvs)
 		}
 	})
 	return problems
