@@ -3,7 +3,7 @@
 # (clusterdns.rss_full, kubernetes.qps_mixed, whoami.qps, ...); see README.md for each.
 #
 # Knobs (environment): ENDPOINTS HEADLESS QUERIES DURATION WARMUP SETTLE LAT_N PODS POD_CHURN
-# CLIENTS OUTSTANDING MAX_QPS RUNS LOAD COMPARE RELIST START_TIMEOUT BENCH_K8S_DIR.
+# CLIENTS OUTSTANDING MAX_QPS RUNS LOAD COMPARE RELIST START_TIMEOUT POPULATE_VIA BENCH_K8S_DIR.
 bash "$(dirname "${BASH_SOURCE[0]}")/../tools.sh"   # dnsperf, dig, taskset
 
 PODS=${PODS:-}
@@ -25,6 +25,7 @@ LOAD=${LOAD:-80}         # % of the measured maximum QPS served while the update
 COMPARE=${COMPARE:-1}    # compare every distinct reply of the two plugins (dig, ~30 s at 50k)
 RELIST=${RELIST:-1}      # measure the peak RSS of a relist (restarts the API server)
 START_TIMEOUT=${START_TIMEOUT:-10m}
+POPULATE_VIA=${POPULATE_VIA:-etcd}  # or api: every Service created through the API server
 
 bench=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$bench/../.." && pwd)
@@ -84,9 +85,12 @@ start_apiserver() {
 # populate FROM TO: Services FROM..TO-1 (and their slices) into the API server; the query
 # files and the probe name cover all TO. Sets R[populate_s].
 populate() {
-  local t0=$SECONDS
+  local t0=$SECONDS etcd=()
   log "populating services $1..$(($2 - 1)) x $ENDPOINTS endpoints${PODS:+, a pod per endpoint}"
-  taskset -c 1 "$work/populate" -kubeconfig "$kubeconfig" -from "$1" -services "$2" \
+  # Services straight into etcd: the API server's ClusterIP allocator slows each create in
+  # proportion to the Services there (populate/etcd.go)
+  [[ $POPULATE_VIA == api ]] || etcd=(-etcd "http://127.0.0.1:$(sed -n 's/^ec=//p' "$CLUSTERDNS_K8S_RUN/env")")
+  taskset -c 1 "$work/populate" -kubeconfig "$kubeconfig" -from "$1" -services "$2" "${etcd[@]}" \
     -endpoints-per-service "$ENDPOINTS" -headless-fraction "$HEADLESS" -ns bench \
     -queries "$QUERIES" -queryfile "$work/queries.txt" -queryfile-clusterip "$work/queries-clusterip.txt" \
     -probe "$work/probe.txt" ${PODS:+-pods}

@@ -7,9 +7,10 @@
 //	populate -kubeconfig KC -services 20000 -from 5000 ...          # grow a populated server
 //
 // Creates go out from many workers at once with client-side rate limits far above what the
-// API server takes, so the API server is the only limit: 50,000 Services and their slices
-// take minutes. With -from the Services below that index are assumed to exist already (a
-// smaller run made them), so a scale run grows one API server step by step.
+// API server takes, so the API server is the only limit. With -etcd the Services are written
+// straight to etcd (etcd.go says why), and 50,000 Services and their slices take about a
+// minute. With -from the Services below that index are assumed to exist already (a smaller
+// run made them), so a scale run grows one API server step by step.
 package main
 
 import (
@@ -50,6 +51,7 @@ type options struct {
 	from       int
 	clusterIPQ string
 	probe      string
+	etcd       string
 }
 
 // service is one generated Service: where it lives and what kind it is.
@@ -74,6 +76,7 @@ func main() {
 	flag.StringVar(&o.probe, "probe", "", "write \"FQDN ADDRESS\" of the last ClusterIP Service here: a name whose correct answer is known")
 	flag.IntVar(&o.queries, "queries", 20000, "lines in the query file")
 	flag.Uint64Var(&o.seed, "seed", 1, "seed of the query mix and shuffle")
+	flag.StringVar(&o.etcd, "etcd", "", "etcd client URL of the API server: Services are written straight to etcd (see etcd.go), not created through the API")
 	flag.BoolVar(&o.pods, "pods", false, "also create a running pod for every endpoint, with the endpoint's address (pods verified)")
 	flag.Parse()
 	if o.services > 64000 {
@@ -141,7 +144,14 @@ func populate(o options, cs *kubernetes.Clientset, svcs []service) error {
 		}
 	}
 	start := time.Now()
-	if err := parallel(o.workers, svcs, func(s service) error {
+	viaAPI := svcs
+	if o.etcd != "" {
+		var err error
+		if viaAPI, err = writeToEtcd(ctx, o.etcd, cs, svcs); err != nil {
+			return err
+		}
+	}
+	if err := parallel(o.workers, viaAPI, func(s service) error {
 		return createService(ctx, cs, s)
 	}); err != nil {
 		return err
