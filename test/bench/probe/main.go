@@ -172,9 +172,15 @@ func sentinel(args []string) error {
 	defer cancel()
 	start := time.Now()
 	var svc *corev1.Service
-	// The API server may still be coming up (or refuse writes while it does): retry.
+	var invalid error
+	// The API server may still be coming up (or refuse writes while it does): retry, but not
+	// a request it will never take (a bad namespace name).
 	if err := poll(ctx, start, 100*time.Millisecond, new(string), func() bool {
 		_, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: *ns}}, metav1.CreateOptions{})
+		if apierrors.IsInvalid(err) {
+			invalid = err
+			return true
+		}
 		if err != nil && !apierrors.IsAlreadyExists(err) {
 			return false
 		}
@@ -185,6 +191,9 @@ func sentinel(args []string) error {
 		return err == nil
 	}); err != nil {
 		return fmt.Errorf("creating %s/%s: %w", *ns, *name, err)
+	}
+	if invalid != nil {
+		return invalid
 	}
 	ip, err := netip.ParseAddr(svc.Spec.ClusterIP)
 	if err != nil {
