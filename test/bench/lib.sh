@@ -3,7 +3,8 @@
 # (clusterdns.rss_full, kubernetes.qps_mixed, whoami.qps, ...); see README.md for each.
 #
 # Knobs (environment): ENDPOINTS HEADLESS QUERIES DURATION WARMUP SETTLE LAT_N PODS POD_CHURN
-# CLIENTS OUTSTANDING MAX_QPS RUNS LOAD COMPARE RELIST START_TIMEOUT POPULATE_VIA BENCH_K8S_DIR.
+# CLIENTS OUTSTANDING MAX_QPS RUNS LOAD COMPARE RELIST START_TIMEOUT POPULATE_VIA LIMIT_MIB
+# BENCH_K8S_DIR.
 bash "$(dirname "${BASH_SOURCE[0]}")/../tools.sh"   # dnsperf, dig, taskset
 
 PODS=${PODS:-}
@@ -25,6 +26,7 @@ LOAD=${LOAD:-80}         # % of the measured maximum QPS served while the update
 COMPARE=${COMPARE:-1}    # compare every distinct reply of the two plugins (dig, ~30 s at 50k)
 RELIST=${RELIST:-1}      # measure the peak RSS of a relist (restarts the API server)
 START_TIMEOUT=${START_TIMEOUT:-10m}
+LIMIT_MIB=${LIMIT_MIB:-170}  # the memory limit of the shipped Deployment, for measure_limited
 POPULATE_VIA=${POPULATE_VIA:-etcd}  # or api: every Service created through the API server
 
 bench=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -46,6 +48,7 @@ log() { echo "[bench] $*" >&2; }
 cleanup() {
   [[ -z $load_pid ]] || kill "$load_pid" 2>/dev/null || true
   stop_server
+  [[ -z ${limit_cgroup:-} ]] || rmdir "$limit_cgroup" 2>/dev/null || true
   if [[ -n $apiserver_started ]]; then "$root/test/k8s/apiserver.sh" stop --purge || true; fi
   rm -rf "$work"
 }
@@ -121,7 +124,12 @@ start_server() {
   corefile "$kind" "$port" "$rport" > "$work/Corefile.$kind"
   server_log=$results/$2.log
   t0=$(date +%s%N)
-  taskset -c 0 "$bin" -conf "$work/Corefile.$kind" > "$server_log" 2>&1 &
+  if [[ -n ${limit_cgroup:-} ]]; then   # the process joins the cgroup before it execs the server
+    taskset -c 0 sh -c 'echo $$ > "$1" && shift && exec "$@"' sh "$limit_cgroup/cgroup.procs" \
+      "$bin" -conf "$work/Corefile.$kind" > "$server_log" 2>&1 &
+  else
+    taskset -c 0 "$bin" -conf "$work/Corefile.$kind" > "$server_log" 2>&1 &
+  fi
   server_pid=$!
   local args=(-pid "$server_pid" -since "$t0" -timeout "$START_TIMEOUT")
   if [[ $kind == whoami ]]; then
@@ -133,7 +141,8 @@ start_server() {
   if ! out=$(taskset -c 1 "$work/probe" cold "${args[@]}"); then
     tail -20 "$server_log" >&2
     log "$kind did not start"
-    exit 1
+    [[ -n ${start_may_fail:-} ]] || exit 1
+    return 1
   fi
   ready_s=$(field ready_s "$out") answer_s=$(field answer_s "$out")
   read -r lists_ms built_ms < <(sed -n 's/.*initial lists arrived in \([0-9.]*\) ms, index built and ready \([0-9.]*\) ms after.*/\1 \2/p' "$server_log" | tail -1) || true
@@ -239,7 +248,11 @@ measure_full() {
   log "$kind: RSS ${rss[*]} KiB, ready ${ready[*]} s, first answer ${answer[*]} s"
   ((COMPARE == 0)) || save_answers "$kind"
   measure_qps "$kind" mixed "$work/queries.txt"
-  measure_qps "$kind" clusterip "$work/queries-clusterip.txt"
+  if [[ $kind == clusterdns && -n ${INTERLEAVE_WHOAMI:-} ]]; then
+    measure_clusterip_vs_whoami
+  else
+    measure_qps "$kind" clusterip "$work/queries-clusterip.txt"
+  fi
   log "$kind: ${R[$kind.qps_mixed]} QPS mixed, ${R[$kind.qps_clusterip]} ClusterIP A; update latency at $LOAD% load"
   latency_under_load "$kind"
   # before the relist, which makes both plugins log the API server's absence
@@ -252,6 +265,41 @@ measure_whoami() {
   start_server whoami "whoami-$tag"
   measure_qps whoami mixed "$work/queries.txt"
   stop_server
+}
+
+# measure_clusterip_vs_whoami: the running clusterdns's ClusterIP A QPS and whoami's QPS,
+# RUNS times in turn, whoami started next to it on core 0; R[clusterdns.*_clusterip] and
+# R[whoami.*_mixed] are the medians, R[pair] (unset again) and R[clusterip_whoami_pairs]
+# the ratio of each pair, taken a few seconds apart. The two are compared with a 0.95 target: measured one
+# after the other minutes apart, the machine's drift (other tenants, steal time) moved the
+# ratio by more than that margin.
+measure_clusterip_vs_whoami() {
+  local c_pid=$server_pid c_port=$port c_log=$server_log w_pid w_port i k m
+  local -A runs=()
+  start_server whoami "whoami-$tag"
+  w_pid=$server_pid w_port=$port
+  for i in $(seq 1 "$RUNS"); do
+    server_pid=$w_pid port=$w_port
+    measure_qps whoami mixed "$work/queries.txt"
+    server_pid=$c_pid port=$c_port
+    measure_qps clusterdns clusterip "$work/queries-clusterip.txt"
+    for k in whoami.qps_mixed whoami.cpu_mixed whoami.per_cpu_mixed clusterdns.qps_clusterip clusterdns.cpu_clusterip clusterdns.per_cpu_clusterip; do
+      runs[$k]+=" ${R[$k]}"
+    done
+    runs[pair]+=" $(ratio "${R[clusterdns.qps_clusterip]}" "${R[whoami.qps_mixed]}")"
+  done
+  kill "$w_pid" 2>/dev/null || true
+  wait "$w_pid" 2>/dev/null || true
+  server_pid=$c_pid port=$c_port server_log=$c_log
+  for k in "${!runs[@]}"; do
+    # shellcheck disable=SC2086
+    m=$(median ${runs[$k]})
+    R[$k]=$m
+  done
+  R[whoami.qps_runs]=${runs[whoami.qps_mixed]# } R[clusterdns.qps_clusterip_runs]=${runs[clusterdns.qps_clusterip]# }
+  R[clusterip_whoami_pairs]=${runs[pair]# }
+  unset 'R[pair]'   # the median of the pairs' ratios is the figure of record, not a ratio of medians
+  log "ClusterIP A in turn with whoami: clusterdns${runs[clusterdns.qps_clusterip]}, whoami${runs[whoami.qps_mixed]} QPS"
 }
 
 # latency_under_load KIND: the update latency (latency/) while dnsperf keeps the server at
@@ -284,22 +332,89 @@ latency_under_load() {
 # relist_s (restart until that answer) and, for clusterdns, relisted (the resources its log
 # reports in sync again).
 relist() {
-  local kind=$1 t0 out ec lines
+  local kind=$1 key=${2:-$1} t0 out ec lines
   lines=$(wc -l < "$server_log")
   echo 5 > "/proc/$server_pid/clear_refs"   # VmHWM := VmRSS
-  R[$kind.relist_steady]=$(status_kib VmRSS)
+  R[$key.relist_steady]=$(status_kib VmRSS)
   "$root/test/k8s/apiserver.sh" stop-apiserver
   ec=$(sed -n 's/^ec=//p' "$CLUSTERDNS_K8S_RUN/env")
   curl -fsS -o /dev/null -X POST "http://127.0.0.1:$ec/v3/kv/put" \
     -d "{\"key\": \"$(printf /clusterdns-bench/relist | base64)\", \"value\": \"$(date +%s | base64)\"}"
   t0=$SECONDS
   "$root/test/k8s/apiserver.sh" start-apiserver
-  out=$(taskset -c 1 "$work/probe" sentinel -kubeconfig "$kubeconfig" -dns "127.0.0.1:$port" -ns "relist-$kind-$tag")
-  R[$kind.relist_peak]=$(status_kib VmHWM)
-  R[$kind.relist_s]=$((SECONDS - t0))
-  R[$kind.sentinel_s]=$(field sentinel_s "$out")
-  R[$kind.relisted]=$(tail -n +"$((lines + 1))" "$server_log" | sed -n 's/.*plugin\/clusterdns: \([a-z]*\) of .*in sync again.*/\1/p' | sort -u | paste -sd, -)
-  log "$kind relist: steady ${R[$kind.relist_steady]} KiB, peak ${R[$kind.relist_peak]} KiB${R[$kind.relisted]:+, listed again: ${R[$kind.relisted]}}"
+  if ! out=$(taskset -c 1 "$work/probe" sentinel -kubeconfig "$kubeconfig" -dns "127.0.0.1:$port" -ns "relist-${key//./-}-$tag"); then
+    [[ -n ${start_may_fail:-} ]] || exit 1
+    log "$kind did not answer after the relist"
+    return 1
+  fi
+  R[$key.relist_peak]=$(status_kib VmHWM)
+  R[$key.relist_s]=$((SECONDS - t0))
+  R[$key.sentinel_s]=$(field sentinel_s "$out")
+  R[$key.relisted]=$(tail -n +"$((lines + 1))" "$server_log" | sed -n 's/.*plugin\/clusterdns: \([a-z]*\) of .*in sync again.*/\1/p' | sort -u | paste -sd, -)
+  log "$kind relist: steady ${R[$key.relist_steady]} KiB, peak ${R[$key.relist_peak]} KiB${R[$key.relisted]:+, listed again: ${R[$key.relisted]}}"
+}
+
+# limit_cgroup_create MIB: a child of this shell's memory cgroup (v2 or v1) limited to MIB,
+# without swap; prints its directory. Fails where cgroups cannot be written.
+limit_cgroup_create() {
+  local base dir
+  if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+    base=/sys/fs/cgroup$(awk -F: '$1 == 0 {print $3}' /proc/self/cgroup)
+    dir=$base/clusterdns-bench-$$
+    mkdir -p "$dir" && echo $(($1 << 20)) > "$dir/memory.max" || return 1
+    echo 0 > "$dir/memory.swap.max" 2>/dev/null || true
+  else
+    base=/sys/fs/cgroup/memory$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)
+    dir=$base/clusterdns-bench-$$
+    mkdir -p "$dir" && echo $(($1 << 20)) > "$dir/memory.limit_in_bytes" || return 1
+    echo $(($1 << 20)) > "$dir/memory.memsw.limit_in_bytes" 2>/dev/null || true
+  fi
+  echo "$dir"
+}
+
+# cgroup_stat DIR peak|oom_kills: the cgroup's peak memory in KiB, or its OOM kills.
+cgroup_stat() {
+  case $2 in
+    peak) if [[ -f $1/memory.peak ]]; then echo $(($(cat "$1/memory.peak") >> 10)); else echo $(($(cat "$1/memory.max_usage_in_bytes") >> 10)); fi ;;
+    oom_kills)   # v2 memory.events, v1 memory.oom_control (kernel 4.13 on)
+      local f=$1/memory.events
+      [[ -f $f ]] || f=$1/memory.oom_control
+      awk '$1 == "oom_kill" {n = $2} END {print n + 0}' "$f" ;;
+  esac
+}
+
+# measure_limited KIND: the server as the shipped Deployment runs it, in a cgroup limited to
+# LIMIT_MIB (170, the Deployment's limit): started fresh, RSS read after SETTLE, then the
+# relist. Sets R[KIND.limited_*]: rss, anon, go_limit (memlimit's log line), relist_peak
+# (VmHWM), cg_peak (the cgroup's own peak, page cache included), oom_kills, survived
+# (answered the relist's sentinel: yes/no).
+measure_limited() {
+  local kind=$1 probe_name probe_addr
+  read -r probe_name probe_addr < "$work/probe.txt"
+  if ! limit_cgroup=$(limit_cgroup_create "$LIMIT_MIB"); then
+    log "no memory cgroup to write: the run under $LIMIT_MIB Mi is skipped"
+    limit_cgroup=""
+    R[$kind.limited_survived]="not run (no writable memory cgroup)"
+    return 0
+  fi
+  # The binary's pages leave the page cache, so the ones the server touches are read again
+  # from inside the cgroup and charged to it, as in a fresh container (pages cached by the
+  # runs before would stay charged to the shell's cgroup and escape the limit).
+  dd if="$bin" iflag=nocache count=0 status=none
+  local survived=no start_may_fail=1
+  if start_server "$kind" "$kind-$tag-limited" "$probe_name" "$probe_addr"; then
+    sleep "$SETTLE"
+    R[$kind.limited_rss]=$(status_kib VmRSS) R[$kind.limited_anon]=$(status_kib RssAnon)
+    if ((RELIST == 0)) || relist "$kind" "$kind.limited"; then survived=yes; fi
+  fi
+  R[$kind.limited_go_limit]=$(sed -n 's/.*Go memory limit \([0-9]*\) MiB.*/\1/p' "$server_log" | head -1)
+  R[$kind.limited_cg_peak]=$(cgroup_stat "$limit_cgroup" peak)
+  R[$kind.limited_oom_kills]=$(cgroup_stat "$limit_cgroup" oom_kills)
+  R[$kind.limited_survived]=$survived
+  log "$kind under $LIMIT_MIB Mi: RSS ${R[$kind.limited_rss]:-?} KiB, cgroup peak ${R[$kind.limited_cg_peak]} KiB, OOM kills ${R[$kind.limited_oom_kills]}, survived $survived"
+  stop_server
+  rmdir "$limit_cgroup" 2>/dev/null || true
+  limit_cgroup=""
 }
 
 # save_results FILE: R as KEY=VALUE lines.
