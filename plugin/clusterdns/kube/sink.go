@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/clusterdns/clusterdns/plugin/clusterdns/memlimit"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -33,9 +34,10 @@ type sink struct {
 	clock  clock.Clock
 	synced func() // called once, after the first list
 
-	mu     sync.Mutex
-	listed bool      // a list has been applied
-	down   time.Time // when the current outage began; zero while in sync
+	mu      sync.Mutex
+	listed  bool      // a list has been applied
+	listing bool      // a list is under way: memlimit.BeginList was called
+	down    time.Time // when the current outage began; zero while in sync
 }
 
 func newSink(source string, r resource, clk clock.Clock, synced func()) *sink {
@@ -43,7 +45,11 @@ func newSink(source string, r resource, clk clock.Clock, synced func()) *sink {
 	lw := *r.lw
 	list, watchFn := lw.ListWithContextFunc, lw.WatchFuncWithContext
 	lw.ListWithContextFunc = func(ctx context.Context, o metav1.ListOptions) (k8sruntime.Object, error) {
+		k.setListing(true) // until Replace has applied it
 		obj, err := list(ctx, o)
+		if err != nil {
+			k.setListing(false)
+		}
 		if err != nil && ctx.Err() == nil { // a list cut short by Stop is no outage
 			k.failed(err)
 		}
@@ -59,6 +65,8 @@ func newSink(source string, r resource, clk clock.Clock, synced func()) *sink {
 			// a watch resumed from the last resourceVersion: the server sends what we missed.
 			// A streamed list (SendInitialEvents) is in sync only once it is applied.
 			k.inSync()
+		default:
+			k.setListing(true) // a streamed list, until Replace or the watch fails
 		}
 		return w, err
 	}
@@ -78,6 +86,7 @@ func (k *sink) reflect(ctx context.Context, clk clock.WithTicker) {
 		Backoff:         &b,
 	})
 	delay := retry.DelayWithReset(clk, retryReset)
+	defer k.setListing(false)
 	for {
 		err := r.ListAndWatchWithContext(ctx)
 		if ctx.Err() != nil {
@@ -95,6 +104,7 @@ func (k *sink) reflect(ctx context.Context, clk clock.WithTicker) {
 // failed records that a request failed or the watch ended (err nil): the Store keeps serving
 // what it has, but no longer follows the API server.
 func (k *sink) failed(err error) {
+	k.setListing(false)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	sourceSynced.WithLabelValues(k.source, k.res.name).Set(0)
@@ -202,10 +212,27 @@ func (k *sink) Replace(list []any, _ string) error {
 	k.listed = true
 	k.mu.Unlock()
 	k.inSync()
+	k.setListing(false)
 	if first {
 		k.synced()
 	}
 	return nil
+}
+
+// setListing tells memlimit when this resource's list begins and ends: lists run with a lower
+// GC target, which leaves the heap less fragmented (see memlimit.ListGCPercent).
+func (k *sink) setListing(on bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.listing == on {
+		return
+	}
+	k.listing = on
+	if on {
+		memlimit.BeginList()
+	} else {
+		memlimit.EndList()
+	}
 }
 
 // Resync is never called: resync is off.
