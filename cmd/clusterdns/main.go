@@ -34,8 +34,12 @@ func main() {
 			os.Exit(validate(os.Args[1:], os.Stdout, os.Stderr))
 		}
 	}
-	if n := memlimit.Set(); n > 0 {
+	n, err := memlimit.Set()
+	if n > 0 {
 		clog.Infof("Go memory limit %d MiB: %.0f%% of the container's", n>>20, memlimit.Share*100)
+	}
+	if err != nil {
+		clog.Warningf("the binary's pages keep their readahead under the memory limit: %v", err)
 	}
 	coremain.Run()
 }

@@ -13,6 +13,10 @@
 // process's own cgroup only inside a private cgroup namespace, which cgroup v1 nodes do not
 // give containers, and a process placed in a child cgroup without one would miss its limit.
 // A parent's limit constrains its children, so the smallest along the path counts.
+//
+// Two more settings keep a large cluster's state within a limit, each explained where it is
+// set: lists run with a lower GC target (lists.go), and under a limit the binary's own
+// pages fault in without readahead (paging.go).
 package memlimit
 
 import (
@@ -33,18 +37,21 @@ const Share = 0.8
 var root = "/"
 
 // Set sets the soft memory limit to Share of the cgroup's limit, unless GOMEMLIMIT is set or
-// there is no limit, and returns the limit it set (0: none).
-func Set() int64 {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return 0
-	}
+// there is no limit, and returns the limit it set (0: none). Under a limit, explicit or
+// not, it also makes the binary's pages fault in without readahead (RandomBinaryPaging);
+// err is that call's.
+func Set() (soft int64, err error) {
+	explicit := os.Getenv("GOMEMLIMIT") != ""
 	limit := cgroupLimit(root)
-	if limit <= 0 {
-		return 0
+	if limit > 0 || explicit {
+		_, err = RandomBinaryPaging()
 	}
-	set := int64(float64(limit) * Share)
-	debug.SetMemoryLimit(set)
-	return set
+	if limit <= 0 || explicit {
+		return 0, err
+	}
+	soft = int64(float64(limit) * Share)
+	debug.SetMemoryLimit(soft)
+	return soft, err
 }
 
 // cgroupLimit returns the memory limit of the process's cgroup under root, or 0: v2's
