@@ -123,6 +123,9 @@ start_server() {
   until rport=$(free_port) && [[ $rport != "$port" ]]; do :; done
   corefile "$kind" "$port" "$rport" > "$work/Corefile.$kind"
   server_log=$results/$2.log
+  # the binary wholly in the page cache, as it was for every run before measure_limited
+  # dropped it: VmRSS counts the binary's pages the process maps
+  [[ -n ${limit_cgroup:-} ]] || cat "$bin" > /dev/null
   t0=$(date +%s%N)
   if [[ -n ${limit_cgroup:-} ]]; then   # the process joins the cgroup before it execs the server
     taskset -c 0 sh -c 'echo $$ > "$1" && shift && exec "$@"' sh "$limit_cgroup/cgroup.procs" \
