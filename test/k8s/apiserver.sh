@@ -22,7 +22,9 @@
 #  - without kube-controller-manager nobody creates the default ServiceAccount, so the
 #    ServiceAccount admission plugin is off, and deleted namespaces stay Terminating:
 #    tests use a fresh namespace each;
-#  - anonymous /readyz is 403 until RBAC bootstraps, so readiness is probed with the token.
+#  - anonymous /readyz is 403 until RBAC bootstraps, so readiness is probed with the token;
+#  - after kill -9 the leader thread turns zombie before the others let go of the listening
+#    socket: stop-apiserver waits for the port too, or the restart cannot bind it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 dir=${CLUSTERDNS_K8S_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/clusterdns/k8s}
@@ -208,8 +210,16 @@ stop_apiserver() {
   local pid
   pid=$(cat "$run/kube-apiserver.pid")
   kill -9 "$pid"
-  for _ in $(seq 1 100); do alive "$run/kube-apiserver.pid" || return 0; sleep 0.05; done
-  log "kube-apiserver $pid survived kill -9"; exit 1
+  # Dead is more than a zombie leader: its other threads may still hold the listening socket
+  # (seen: the restart's bind failed with "address already in use" right after the leader
+  # turned Z), so also wait until nothing listens on the port.
+  local ap
+  ap=$(sed -n 's/^ap=//p' "$run/env")
+  for _ in $(seq 1 100); do
+    if ! alive "$run/kube-apiserver.pid" && [[ -z $(ss -Htln "sport = :$ap") ]]; then return 0; fi
+    sleep 0.05
+  done
+  log "kube-apiserver $pid survived kill -9, or its port $ap is still bound"; exit 1
 }
 
 start_apiserver() {
