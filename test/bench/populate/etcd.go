@@ -130,7 +130,7 @@ func storedService(s service, now time.Time) *corev1.Service {
 	svc.UID = uuid.NewUUID()
 	svc.CreationTimestamp = metav1.NewTime(now)
 	svc.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "populate", Operation: metav1.ManagedFieldsOperationUpdate,
-		APIVersion: "v1", Time: &svc.CreationTimestamp, FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: fieldsOf(svc)}}}
+		APIVersion: "v1", Time: &svc.CreationTimestamp, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(string(fieldsOf(svc)))}}
 	svc.Spec.Type = corev1.ServiceTypeClusterIP
 	svc.Spec.ClusterIPs = []string{svc.Spec.ClusterIP}
 	svc.Spec.SessionAffinity = corev1.ServiceAffinityNone
