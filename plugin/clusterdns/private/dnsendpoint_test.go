@@ -15,7 +15,6 @@ import (
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/zone"
 
-	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/test"
 
 	"github.com/miekg/dns"
@@ -283,16 +282,9 @@ func TestParseDNSEndpoints(t *testing.T) {
 		{input: "private 10.in-addr.arpa {\n dnsendpoints\n}"}, // DNSEndpoint PTRs
 		{input: "private ext.internal {\n dnsendpoints all\n}", wantErr: "Wrong argument count"},
 	} {
-		c := caddy.NewTestController("dns", tc.input)
-		c.Next()
-		p, err := ParseBlock(c)
+		p, ok := parseCase(t, tc.input, tc.wantErr)
 		switch {
-		case tc.wantErr != "":
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("%q: error %v, want one containing %q", tc.input, err, tc.wantErr)
-			}
-		case err != nil:
-			t.Errorf("%q: %v", tc.input, err)
+		case !ok:
 		case !p.DNSEndpoints || !p.ReadsCluster() || !slices.Contains(p.Kinds(), model.KindDNSEndpoint):
 			t.Errorf("%q: %+v: want DNSEndpoints read", tc.input, p)
 		}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 
-	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/test"
 
 	"github.com/miekg/dns"
@@ -250,17 +249,9 @@ func TestParseGateways(t *testing.T) {
 		{input: "private example.internal {\n gateways internal istio\n gateways cilium\n}", classes: []string{"internal", "istio", "cilium"}},
 		{input: "private 10.in-addr.arpa {\n gateways\n}", wantErr: "reverse zone"},
 	} {
-		c := caddy.NewTestController("dns", tc.input)
-		c.Next()
-		p, err := ParseBlock(c)
-		if tc.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("%q: error %v, want %q", tc.input, err, tc.wantErr)
-			}
-			continue
-		}
-		if err != nil || !p.Gateways || !slices.Equal(p.GatewayClasses, tc.classes) || !slices.Contains(p.Kinds(), model.KindGatewayAPI) {
-			t.Errorf("%q: %+v %v", tc.input, p, err)
+		p, ok := parseCase(t, tc.input, tc.wantErr)
+		if ok && (!p.Gateways || !slices.Equal(p.GatewayClasses, tc.classes) || !slices.Contains(p.Kinds(), model.KindGatewayAPI)) {
+			t.Errorf("%q: %+v", tc.input, p)
 		}
 	}
 }

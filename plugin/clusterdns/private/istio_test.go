@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
-
-	"github.com/coredns/caddy"
 )
 
 var audienceNames = map[Audience]string{Everyone: "everyone", Outside: "outside", Inside: "inside"}
@@ -261,17 +259,8 @@ func TestParseIstioKnative(t *testing.T) {
 		{input: "private 10.in-addr.arpa {\n istio\n}", wantErr: "reverse zone"},
 		{input: "private 10.in-addr.arpa {\n knative a/b\n}", wantErr: "reverse zone"},
 	} {
-		c := caddy.NewTestController("dns", tc.input)
-		c.Next()
-		p, err := ParseBlock(c)
-		if tc.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("%q: error %v, want %q", tc.input, err, tc.wantErr)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%q: %v", tc.input, err)
+		p, ok := parseCase(t, tc.input, tc.wantErr)
+		if !ok {
 			continue
 		}
 		if got := fmt.Sprint(p.Istio, " ", p.Knative, " ", p.KnativeLocal, " ", p.Kinds()); got != tc.want || !p.ReadsCluster() {

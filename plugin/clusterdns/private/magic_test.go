@@ -5,11 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/pkg/fall"
 	"github.com/coredns/coredns/plugin/test"
 
@@ -135,16 +133,9 @@ func TestParseMagic(t *testing.T) {
 		{input: "private sslip.internal {\n magic on\n}", wantErr: "Wrong argument count"},
 		{input: "private 10.in-addr.arpa {\n magic\n}", wantErr: "reverse zone"},
 	} {
-		c := caddy.NewTestController("dns", tc.input)
-		c.Next()
-		p, err := ParseBlock(c)
+		p, ok := parseCase(t, tc.input, tc.wantErr)
 		switch {
-		case tc.wantErr != "":
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("%q: error %v, want one containing %q", tc.input, err, tc.wantErr)
-			}
-		case err != nil:
-			t.Errorf("%q: %v", tc.input, err)
+		case !ok:
 		case !p.Magic || p.ReadsCluster():
 			t.Errorf("%q: %+v: want magic, and nothing read from the cluster", tc.input, p)
 		}

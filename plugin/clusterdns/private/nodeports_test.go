@@ -11,7 +11,6 @@ import (
 
 	"github.com/clusterdns/clusterdns/plugin/clusterdns/model"
 
-	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
 )
@@ -215,17 +214,8 @@ func TestParseNodePorts(t *testing.T) {
 		{input: "private a.example {\n nodeports InternalIP ExternalIP\n}", wantErr: "Wrong argument count"},
 		{input: "private 10.in-addr.arpa {\n nodeports\n}", wantErr: "reverse zone"},
 	} {
-		c := caddy.NewTestController("dns", tc.input)
-		c.Next()
-		p, err := ParseBlock(c)
-		if tc.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("%q: error %v, want %q", tc.input, err, tc.wantErr)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%q: %v", tc.input, err)
+		p, ok := parseCase(t, tc.input, tc.wantErr)
+		if !ok {
 			continue
 		}
 		if p.NodePorts != tc.want || !p.ReadsCluster() || !slices.Contains(p.Kinds(), model.KindNode) {
