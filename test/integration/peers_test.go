@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -251,21 +250,7 @@ func TestPeerBadKubeconfig(t *testing.T) {
 	e := k8senv.Get(t)
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "missing.kubeconfig")
-	raw, err := os.ReadFile(e.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := clientcmd.Load(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range cfg.AuthInfos {
-		u.Token = "not-a-token"
-	}
-	bad := filepath.Join(dir, "bad.kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, bad); err != nil {
-		t.Fatal(err)
-	}
+	bad := kubeconfigWithToken(t, e, "not-a-token", filepath.Join(dir, "bad.kubeconfig"))
 	// allowed to read Services but not Nodes, which a peer's node ports need: its reflector
 	// would never list, so it is an error at start too
 	noNodes := readerKubeconfigWith(t, e, e.Namespace(t, "peerbad"), fmt.Sprintf("dns-reader-nonodes-%d", time.Now().UnixNano()%1_000_000), "services")
@@ -462,18 +447,19 @@ func readerKubeconfigWith(t *testing.T, e *k8senv.Env, ns, name string, core ...
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(e.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := clientcmd.Load(raw)
+	return kubeconfigWithToken(t, e, tok.Status.Token, filepath.Join(t.TempDir(), name+".kubeconfig"))
+}
+
+// kubeconfigWithToken writes e's kubeconfig to path with token in place of its own.
+func kubeconfigWithToken(t *testing.T, e *k8senv.Env, token, path string) string {
+	t.Helper()
+	cfg, err := clientcmd.LoadFromFile(e.Kubeconfig)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range cfg.AuthInfos {
-		u.Token = tok.Status.Token
+		u.Token = token
 	}
-	path := filepath.Join(t.TempDir(), name+".kubeconfig")
 	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
 		t.Fatal(err)
 	}
